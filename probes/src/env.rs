@@ -1,0 +1,101 @@
+//! The environment a run targets, as the step library sees it: surfaces and
+//! their base URLs, expected values, resolved secrets and what may be done
+//! there. The binary builds it from environments.toml.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The Canon's state of an environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvStatus {
+    /// Running and reachable (dev, staging, marketing, guest lab).
+    Live,
+    /// Planned (production): read-only checks only, nothing mutating ever.
+    Future,
+    /// The local sandbox.
+    Sandbox,
+}
+
+impl EnvStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Future => "future",
+            Self::Sandbox => "sandbox",
+        }
+    }
+}
+
+/// A resolved secret: the value never appears in `Debug` or `Display`.
+#[derive(Clone)]
+pub struct Secret {
+    /// The name features use (`${LUCIA_OPERATOR_TOKEN}`).
+    pub name: String,
+    /// The environment variable it was read from.
+    pub env_var: String,
+    pub value: String,
+    /// Surfaces this secret may be sent to; empty means any surface of the environment.
+    pub surfaces: Vec<String>,
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secret")
+            .field("name", &self.name)
+            .field("env_var", &self.env_var)
+            .field("value", &"<redacted>")
+            .field("surfaces", &self.surfaces)
+            .finish()
+    }
+}
+
+impl Secret {
+    pub fn allowed_for(&self, surface: &str) -> bool {
+        self.surfaces.is_empty() || self.surfaces.iter().any(|s| s == surface)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Environment {
+    pub name: String,
+    pub status: EnvStatus,
+    /// Surface name → base URL (no trailing slash).
+    pub surfaces: BTreeMap<String, String>,
+    /// Values features read as `{{expected.key}}`.
+    pub expected: BTreeMap<String, String>,
+    /// Secrets by the name features use.
+    pub secrets: BTreeMap<String, Secret>,
+    pub allow_mutation: bool,
+    pub allow_restart: bool,
+    pub request_timeout: Duration,
+    pub scenario_timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Environment {
+    /// A minimal environment, for tests and embedders.
+    pub fn new(name: impl Into<String>, status: EnvStatus) -> Self {
+        Self {
+            name: name.into(),
+            status,
+            surfaces: BTreeMap::new(),
+            expected: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            allow_mutation: false,
+            allow_restart: false,
+            request_timeout: Duration::from_secs(10),
+            scenario_timeout: Duration::from_secs(60),
+            max_body_bytes: 10 * 1024 * 1024,
+        }
+    }
+
+    /// Whether mutating requests may go to this environment. Production
+    /// (`future`) never allows it, whatever the file says.
+    pub fn mutation_allowed(&self) -> bool {
+        self.allow_mutation && self.status != EnvStatus::Future
+    }
+}

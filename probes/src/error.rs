@@ -1,0 +1,122 @@
+//! Typed step errors. The *kind* decides how a failure is reported and counted:
+//! an assertion failure means the environment is wrong, a timeout or a refused
+//! connection means the harness could not look, a config error means the
+//! feature or the environment file is wrong.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, as reports and exit codes need to tell it apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The environment answered, but not what the feature expects.
+    Assertion,
+    /// No (complete) answer within the request or scenario timeout.
+    Timeout,
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection could not be made (refused, unreachable).
+    Connect,
+    /// The connection was reset or closed before the response was complete.
+    Reset,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// An HTTP-level failure: protocol error, redirect loop, unreadable response.
+    Http,
+    /// The body was not the JSON a step needs (malformed, truncated, not UTF-8).
+    InvalidJson,
+    /// The body exceeded the configured size limit.
+    BodyTooLarge,
+    /// The response differs from the approved baseline.
+    Drift,
+    /// The feature or the environment configuration is wrong.
+    Config,
+    /// A probe outside HTTP (database, TLS inspection) failed to run.
+    Probe,
+    /// A bug in the harness itself (a panic in a step).
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in report order.
+    pub const ALL: [Self; 13] = [
+        Self::Assertion,
+        Self::Timeout,
+        Self::Dns,
+        Self::Connect,
+        Self::Reset,
+        Self::Tls,
+        Self::Http,
+        Self::InvalidJson,
+        Self::BodyTooLarge,
+        Self::Drift,
+        Self::Config,
+        Self::Probe,
+        Self::Internal,
+    ];
+
+    /// The snake_case name used in report.json.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Assertion => "assertion",
+            Self::Timeout => "timeout",
+            Self::Dns => "dns",
+            Self::Connect => "connect",
+            Self::Reset => "reset",
+            Self::Tls => "tls",
+            Self::Http => "http",
+            Self::InvalidJson => "invalid_json",
+            Self::BodyTooLarge => "body_too_large",
+            Self::Drift => "drift",
+            Self::Config => "config",
+            Self::Probe => "probe",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// True when the failure says the harness could not look, rather than
+    /// that the environment is wrong. Used by the unreachable-environment
+    /// circuit and by the gate's "inconclusive".
+    pub fn is_reachability(self) -> bool {
+        matches!(
+            self,
+            Self::Timeout | Self::Dns | Self::Connect | Self::Reset | Self::Tls
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed step: its kind and a message a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StepError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl StepError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn assertion(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Assertion, message)
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+}
+
+pub type StepResult = Result<(), StepError>;

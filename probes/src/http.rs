@@ -1,0 +1,234 @@
+//! The HTTP probe: one shared client, per-request deadlines, a body size cap,
+//! and errors classified by what actually failed.
+
+use std::error::Error as _;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+
+use crate::error::{ErrorKind, StepError};
+
+/// Clients shared by every scenario of a run (connection pooling matters:
+/// a new client per request costs a TLS handshake each time).
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    direct: reqwest::Client,
+    following: reqwest::Client,
+    max_body_bytes: usize,
+}
+
+/// A request, already interpolated.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    pub follow_redirects: bool,
+}
+
+/// A complete response (the body was read within the deadline and the cap).
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub method: String,
+    pub url: String,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// From sending the request to the last byte of the body.
+    pub elapsed: Duration,
+    json: OnceLock<Result<Value, String>>,
+}
+
+impl HttpResponse {
+    pub fn new(method: &str, url: &str, status: u16, headers: HeaderMap, body: Vec<u8>, elapsed: Duration) -> Self {
+        Self {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            status,
+            headers,
+            body,
+            elapsed,
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The body parsed as JSON, parsed once however many steps read it.
+    pub fn json(&self) -> Result<&Value, StepError> {
+        self.json
+            .get_or_init(|| {
+                serde_json::from_slice(&self.body).map_err(|e| {
+                    let ct = self
+                        .header("content-type")
+                        .unwrap_or("no content-type");
+                    let kind = if std::str::from_utf8(&self.body).is_err() {
+                        "not UTF-8"
+                    } else if e.is_eof() {
+                        "truncated"
+                    } else {
+                        "malformed"
+                    };
+                    format!(
+                        "the body of {} {} is not valid JSON ({kind}: {e}; {} bytes, {ct}): {}",
+                        self.method,
+                        self.url,
+                        self.body.len(),
+                        self.body_preview(160)
+                    )
+                })
+            })
+            .as_ref()
+            .map_err(|m| StepError::new(ErrorKind::InvalidJson, m.clone()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// The start of the body for messages, lossily decoded.
+    pub fn body_preview(&self, max_chars: usize) -> String {
+        let text = self.text();
+        let mut s: String = text.chars().take(max_chars).collect();
+        if text.chars().count() > max_chars {
+            s.push('…');
+        }
+        s.replace('\n', " ")
+    }
+}
+
+impl HttpClient {
+    pub fn new(max_body_bytes: usize) -> Result<Self, StepError> {
+        let build = |policy| {
+            reqwest::Client::builder()
+                .redirect(policy)
+                .user_agent(concat!("lucia-harness/", env!("CARGO_PKG_VERSION")))
+                .pool_idle_timeout(Duration::from_secs(30))
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| StepError::new(ErrorKind::Internal, format!("cannot build the HTTP client: {e}")))
+        };
+        Ok(Self {
+            direct: build(reqwest::redirect::Policy::none())?,
+            following: build(reqwest::redirect::Policy::limited(10))?,
+            max_body_bytes,
+        })
+    }
+
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Sends `req` and reads the whole body, all within `timeout`.
+    pub async fn send(&self, req: HttpRequest, timeout: Duration) -> Result<HttpResponse, StepError> {
+        let method = req.method.to_string();
+        let url = req.url.clone();
+        let what = format!("{method} {url}");
+        let client = if req.follow_redirects { &self.following } else { &self.direct };
+        let mut headers = HeaderMap::new();
+        for (name, value) in &req.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| StepError::config(format!("invalid header name {name:?}")))?;
+            let v = HeaderValue::from_str(value)
+                .map_err(|_| StepError::config(format!("invalid value for header {name:?}")))?;
+            headers.append(n, v);
+        }
+        let mut builder = client.request(req.method, &req.url).headers(headers);
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        let start = Instant::now();
+        let max = self.max_body_bytes;
+        let exchange = async {
+            let mut resp = builder.send().await.map_err(|e| classify(&e, &what))?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            if let Some(len) = resp.content_length()
+                && len > max as u64
+            {
+                return Err(too_large(&what, max, Some(len)));
+            }
+            let mut body = Vec::with_capacity(resp.content_length().map_or(0, |l| l as usize));
+            while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, &what))? {
+                if body.len() + chunk.len() > max {
+                    return Err(too_large(&what, max, None));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(HttpResponse::new(&method, &url, status, headers, body, start.elapsed()))
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(r) => r,
+            Err(_) => Err(StepError::new(
+                ErrorKind::Timeout,
+                format!("{what}: no complete response within {}", human_duration(timeout)),
+            )),
+        }
+    }
+}
+
+fn too_large(what: &str, max: usize, announced: Option<u64>) -> StepError {
+    let announced = announced.map(|l| format!(" (Content-Length {l})")).unwrap_or_default();
+    StepError::new(
+        ErrorKind::BodyTooLarge,
+        format!("{what}: the body exceeds the {max}-byte limit{announced}; reading stopped (raise max_body_bytes in environments.toml if this is expected)"),
+    )
+}
+
+pub fn human_duration(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// Turns a reqwest error into the kind a report needs, looking through the
+/// whole source chain (hyper, io, rustls) rather than the top-level text.
+fn classify(e: &reqwest::Error, what: &str) -> StepError {
+    let mut chain = Vec::new();
+    let mut io_kind = None;
+    let mut src: Option<&(dyn std::error::Error + 'static)> = e.source();
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        src = s.source();
+    }
+    let text = chain.join(": ").to_lowercase();
+    let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
+    let (kind, msg) = if e.is_timeout() {
+        (ErrorKind::Timeout, "timed out".to_owned())
+    } else if text.contains("dns error") || text.contains("failed to lookup address") || text.contains("name or service not known") {
+        (ErrorKind::Dns, format!("the host name did not resolve ({detail})"))
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") || text.contains("corrupt message") || text.contains("invaliddata") && text.contains("ssl") {
+        (ErrorKind::Tls, format!("TLS failed: {detail}"))
+    } else if e.is_redirect() {
+        (ErrorKind::Http, format!("too many redirects (a redirect loop?): {detail}"))
+    } else if matches!(io_kind, Some(std::io::ErrorKind::ConnectionRefused)) {
+        (ErrorKind::Connect, "connection refused (is the service running?)".to_owned())
+    } else if matches!(
+        io_kind,
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::UnexpectedEof)
+    ) || text.contains("connection closed before message completed")
+        || text.contains("incomplete")
+        || text.contains("end of file before message length reached")
+        || e.is_body()
+        || e.is_decode()
+    {
+        (ErrorKind::Reset, format!("the connection was reset or closed before the response was complete ({detail})"))
+    } else if e.is_connect() {
+        (ErrorKind::Connect, format!("could not connect: {detail}"))
+    } else {
+        (ErrorKind::Http, detail)
+    };
+    StepError::new(kind, format!("{what}: {msg}"))
+}

@@ -1,0 +1,21 @@
+//! The step library of lucia-harness and the probes it drives.
+//!
+//! The core (JSON paths, matching, templates, redaction) takes values and
+//! returns values: no sockets, no printing. The World and the step functions
+//! drive the probes; the binary decides what to print and how to exit.
+
+pub mod env;
+pub mod error;
+pub mod http;
+pub mod jsonpath;
+pub mod matcher;
+pub mod redact;
+pub mod steps;
+pub mod suggest;
+pub mod template;
+pub mod world;
+
+pub use cucumber;
+pub use env::{EnvStatus, Environment, Secret};
+pub use error::{ErrorKind, StepError};
+pub use world::{Exchange, RunContext, World};

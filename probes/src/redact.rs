@@ -1,0 +1,67 @@
+//! Scrubbing secrets out of every text the harness produces.
+
+use std::borrow::Cow;
+
+use crate::env::Environment;
+
+/// Replaces every known secret value with `${NAME}`. Cheap to clone and
+/// applied to every message before it leaves a run.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    /// (value, replacement), longest values first so a secret containing
+    /// another is replaced whole.
+    secrets: Vec<(String, String)>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn for_environment(env: &Environment) -> Self {
+        let mut r = Self::new();
+        for s in env.secrets.values() {
+            r.add(&s.value, &format!("${{{}}}", s.name));
+        }
+        r
+    }
+
+    /// Registers a secret value. Empty values are ignored: they cannot be
+    /// told apart from the absence of text.
+    pub fn add(&mut self, value: &str, replacement: &str) {
+        if value.is_empty() || self.secrets.iter().any(|(v, _)| v == value) {
+            return;
+        }
+        self.secrets.push((value.to_owned(), replacement.to_owned()));
+        self.secrets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = Cow::Borrowed(text);
+        for (value, replacement) in &self.secrets {
+            if out.contains(value.as_str()) {
+                out = Cow::Owned(out.replace(value.as_str(), replacement));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_longest_first() {
+        let mut r = Redactor::new();
+        r.add("abc", "${SHORT}");
+        r.add("abcdef", "${LONG}");
+        r.add("", "${EMPTY}");
+        assert_eq!(r.scrub("x abcdef y abc"), "x ${LONG} y ${SHORT}");
+        assert!(matches!(r.scrub("clean"), Cow::Borrowed(_)));
+    }
+}

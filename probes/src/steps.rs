@@ -1,0 +1,538 @@
+//! The step vocabulary. Each step is a regex, a template people read in
+//! "did you mean" hints and `lucia-harness steps`, and an async fn. The same
+//! table feeds cucumber's step collection and the static `check`, so what
+//! `check` accepts is exactly what `run` executes.
+
+use std::sync::LazyLock;
+
+use cucumber::gherkin::{self, StepType};
+use cucumber::step::{Collection, Context};
+use futures::future::LocalBoxFuture;
+use regex::Regex;
+use serde_json::Value;
+
+use crate::error::{StepError, StepResult};
+use crate::jsonpath::JsonPath;
+use crate::matcher::{self, MatchError, Mode};
+use crate::world::World;
+
+type StepFn = cucumber::Step<World>;
+
+/// What a step needs below its line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    None,
+    /// A docstring holding a JSON expectation (markers allowed).
+    JsonExpectation,
+    /// A docstring holding a JSON request body.
+    JsonBody,
+}
+
+#[derive(Debug)]
+pub struct StepDef {
+    pub ty: StepType,
+    /// The human form, e.g. `the status is {code}`.
+    pub template: &'static str,
+    pub regex: Regex,
+    pub block: Block,
+    /// Capture group holding a JSON path, validated by `check`.
+    pub path_group: Option<usize>,
+    pub func: StepFn,
+}
+
+/// Wraps `async fn(&mut World, &Context) -> StepResult` into cucumber's
+/// step fn type, turning an `Err` into a recorded, unwinding failure.
+macro_rules! step {
+    ($f:path) => {{
+        fn wrapper(w: &mut World, ctx: Context) -> LocalBoxFuture<'_, ()> {
+            Box::pin(async move {
+                if let Err(e) = $f(w, &ctx).await {
+                    w.fail(e);
+                }
+            })
+        }
+        wrapper as StepFn
+    }};
+}
+
+fn def(ty: StepType, template: &'static str, re: &str, block: Block, path_group: Option<usize>, func: StepFn) -> StepDef {
+    StepDef {
+        ty,
+        template,
+        regex: Regex::new(re).unwrap_or_else(|e| unreachable!("step regex {re}: {e}")),
+        block,
+        path_group,
+        func,
+    }
+}
+
+static VOCABULARY: LazyLock<Vec<StepDef>> = LazyLock::new(|| {
+    use Block::{JsonBody, JsonExpectation, None as NoBlock};
+    use StepType::{Given, Then, When};
+    let mut v = vec![
+        def(Given, r#"the "{service}" service"#, r#"^the "([^"]+)" service$"#, NoBlock, None, step!(given_service)),
+        def(Given, r#"the header "{name}" is "{value}""#, r#"^the header "([^"]+)" is "(.*)"$"#, NoBlock, None, step!(given_header)),
+        def(Given, "redirects are followed", r"^redirects are followed$", NoBlock, None, step!(given_follow)),
+        def(When, r#"I {GET|HEAD|DELETE|OPTIONS} "{path}""#, r#"^I (GET|HEAD|DELETE|OPTIONS) "([^"]*)"$"#, NoBlock, None, step!(when_request)),
+        def(When, r#"I {POST|PUT|PATCH} "{path}""#, r#"^I (POST|PUT|PATCH) "([^"]*)"$"#, NoBlock, None, step!(when_request)),
+        def(When, r#"I {POST|PUT|PATCH|DELETE} "{path}" with JSON:"#, r#"^I (POST|PUT|PATCH|DELETE) "([^"]*)" with JSON:?$"#, JsonBody, None, step!(when_request_json)),
+        def(When, r#"I remember the JSON at "{path}" as "{name}""#, r#"^I remember the JSON at "([^"]+)" as "([^"]+)"$"#, NoBlock, Some(1), step!(when_remember)),
+        def(Then, "the status is {code}", r"^the status is (\d{3})$", NoBlock, None, step!(then_status)),
+        def(Then, "the status is one of {code}, {code}…", r"^the status is one of (\d{3}(?:\s*(?:,|or)\s*\d{3})*)$", NoBlock, None, step!(then_status_one_of)),
+        def(Then, r#"the header "{name}" {is|contains|matches} "{value}""#, r#"^the header "([^"]+)" (is|contains|matches) "(.*)"$"#, NoBlock, None, step!(then_header)),
+        def(Then, r#"the header "{name}" is {present|absent}"#, r#"^the header "([^"]+)" is (present|absent)$"#, NoBlock, None, step!(then_header_presence)),
+        def(Then, r#"the JSON at "{path}" is {json value}"#, r#"^the JSON at "([^"]+)" is (.+)$"#, NoBlock, Some(1), step!(then_json_at_is)),
+        def(Then, r#"the JSON at "{path}" {matches|contains}:"#, r#"^the JSON at "([^"]+)" (matches|contains):?$"#, JsonExpectation, Some(1), step!(then_json_at_block)),
+        def(Then, "the JSON {matches|contains}:", r"^the JSON (matches|contains):?$", JsonExpectation, None, step!(then_json_block)),
+        def(Then, r#"the JSON at "{path}" equals the remembered "{name}""#, r#"^the JSON at "([^"]+)" equals the remembered "([^"]+)"$"#, NoBlock, Some(1), step!(then_equals_remembered)),
+        def(Then, r#"the body contains "{text}""#, r#"^the body contains "(.*)"$"#, NoBlock, None, step!(then_body_contains)),
+        def(Then, r#"the body does not contain "{text}""#, r#"^the body does not contain "(.*)"$"#, NoBlock, None, step!(then_body_lacks)),
+        def(Then, "the response time is under {n} ms", r"^the response time is under (\d+) ?ms$", NoBlock, None, step!(then_response_time)),
+    ];
+    v.shrink_to_fit();
+    v
+});
+
+/// Every step the harness defines.
+pub fn vocabulary() -> &'static [StepDef] {
+    &VOCABULARY
+}
+
+/// The vocabulary as a cucumber step collection.
+pub fn collection() -> Collection<World> {
+    let mut c = Collection::new();
+    for d in vocabulary() {
+        c = match d.ty {
+            StepType::Given => c.given(None, d.regex.clone(), d.func),
+            StepType::When => c.when(None, d.regex.clone(), d.func),
+            StepType::Then => c.then(None, d.regex.clone(), d.func),
+        };
+    }
+    c
+}
+
+fn keyword(ty: StepType) -> &'static str {
+    match ty {
+        StepType::Given => "Given",
+        StepType::When => "When",
+        StepType::Then => "Then",
+    }
+}
+
+/// Why a step cannot run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepProblem {
+    Undefined { suggestion: Option<String> },
+    Ambiguous(Vec<String>),
+    /// The step is defined but its arguments or block are wrong.
+    Invalid(String),
+}
+
+impl std::fmt::Display for StepProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Undefined { suggestion: Some(s) } => write!(f, "undefined step; did you mean `{s}`?"),
+            Self::Undefined { suggestion: None } => {
+                write!(f, "undefined step (`lucia-harness steps` lists the vocabulary)")
+            }
+            Self::Ambiguous(m) => write!(f, "ambiguous step: it matches {}", m.join(" and ")),
+            Self::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Checks one step statically: defined, unambiguous, arguments well formed.
+pub fn check_step(step: &gherkin::Step) -> Result<&'static StepDef, StepProblem> {
+    let matches: Vec<&StepDef> = vocabulary()
+        .iter()
+        .filter(|d| d.ty == step.ty && d.regex.is_match(&step.value))
+        .collect();
+    let d = match matches.as_slice() {
+        [] => {
+            return Err(StepProblem::Undefined {
+                suggestion: suggest(step),
+            });
+        }
+        [d] => *d,
+        many => {
+            return Err(StepProblem::Ambiguous(
+                many.iter().map(|d| format!("`{}`", d.template)).collect(),
+            ));
+        }
+    };
+    validate(d, step).map_err(StepProblem::Invalid)?;
+    Ok(d)
+}
+
+fn validate(d: &StepDef, step: &gherkin::Step) -> Result<(), String> {
+    let caps = d.regex.captures(&step.value);
+    if let (Some(g), Some(caps)) = (d.path_group, &caps)
+        && let Some(p) = caps.get(g)
+        && !p.as_str().contains("{{")
+    {
+        p.as_str().parse::<JsonPath>().map_err(|e| e.to_string())?;
+    }
+    match (d.block, step.docstring.as_deref()) {
+        (Block::None, Some(_)) => Err(format!("`{}` takes no docstring", d.template)),
+        (Block::JsonExpectation | Block::JsonBody, None) => {
+            Err(format!("`{}` needs a docstring (\"\"\") with JSON below it", d.template))
+        }
+        (Block::JsonExpectation, Some(doc)) => match serde_json::from_str::<Value>(doc) {
+            Ok(v) => matcher::validate_expectation(&v).map_err(|e| format!("in the JSON below the step: {e}")),
+            Err(_) if doc.contains("{{") || doc.contains("${") => Ok(()),
+            Err(e) => Err(format!("the docstring is not valid JSON: {e}")),
+        },
+        (Block::JsonBody, Some(doc)) => match serde_json::from_str::<Value>(doc) {
+            Ok(_) => Ok(()),
+            Err(_) if doc.contains("{{") || doc.contains("${") => Ok(()),
+            Err(e) => Err(format!("the docstring is not valid JSON: {e}")),
+        },
+        _ => {
+            if d.template.starts_with("the JSON at \"{path}\" is")
+                && let Some(c) = caps
+                && let Some(v) = c.get(2)
+                && !v.as_str().contains("{{")
+            {
+                parse_json_value(v.as_str())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The nearest step template, by edit distance on the text with quoted
+/// arguments blanked out (so argument values do not dominate).
+pub fn suggest(step: &gherkin::Step) -> Option<String> {
+    let shape = |s: &str| -> String {
+        static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r#""[^"]*"|\{[^}]*\}|\d+"#).unwrap_or_else(|e| unreachable!("{e}"))
+        });
+        QUOTED.replace_all(s, "\"\"").to_lowercase()
+    };
+    let wanted = shape(&step.value);
+    let best = vocabulary()
+        .iter()
+        .map(|d| {
+            // Prefer the step's own type: a Then written as When is still a typo.
+            let penalty = usize::from(d.ty != step.ty) * 2;
+            (crate::suggest::distance(&wanted, &shape(d.template)) + penalty, d)
+        })
+        .min_by_key(|(dist, _)| *dist)?;
+    let limit = wanted.chars().count().max(8) / 2;
+    (best.0 <= limit).then(|| format!("{} {}", keyword(best.1.ty), best.1.template))
+}
+
+fn arg<'c>(ctx: &'c Context, i: usize) -> &'c str {
+    ctx.matches.get(i).map_or("", |(_, v)| v.as_str())
+}
+
+fn parse_path(text: &str) -> Result<JsonPath, StepError> {
+    text.parse::<JsonPath>().map_err(|e| StepError::config(e.to_string()))
+}
+
+fn parse_json_value(text: &str) -> Result<Value, String> {
+    serde_json::from_str(text.trim()).map_err(|_| {
+        format!("{text} is not a JSON value: write strings in quotes (\"ok\"), numbers, true, false or null")
+    })
+}
+
+async fn given_service(w: &mut World, ctx: &Context) -> StepResult {
+    let name = arg(ctx, 1);
+    let run = w.ctx()?;
+    if !run.environment.surfaces.contains_key(name) {
+        return Err(StepError::config(format!(
+            "environment '{}' has no \"{name}\" service (it has: {})",
+            run.environment.name,
+            run.environment.surfaces.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    w.service = Some(name.to_owned());
+    Ok(())
+}
+
+async fn given_header(w: &mut World, ctx: &Context) -> StepResult {
+    let (name, value) = (arg(ctx, 1), arg(ctx, 2));
+    w.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    // Kept as written: secrets are interpolated only when the request is built.
+    w.headers.push((name.to_owned(), value.to_owned()));
+    Ok(())
+}
+
+async fn given_follow(w: &mut World, _ctx: &Context) -> StepResult {
+    w.follow_redirects = true;
+    Ok(())
+}
+
+fn method(name: &str) -> Result<reqwest::Method, StepError> {
+    name.parse::<reqwest::Method>()
+        .map_err(|_| StepError::config(format!("unknown HTTP method {name}")))
+}
+
+async fn when_request(w: &mut World, ctx: &Context) -> StepResult {
+    let m = method(arg(ctx, 1))?;
+    w.send(m, arg(ctx, 2), None).await
+}
+
+async fn when_request_json(w: &mut World, ctx: &Context) -> StepResult {
+    let m = method(arg(ctx, 1))?;
+    let body = ctx.step.docstring.clone().unwrap_or_default();
+    let interpolated = w.interpolate(&body)?;
+    if let Err(e) = serde_json::from_str::<Value>(&interpolated.text) {
+        let scrubbed = w.ctx()?.redactor.scrub(&e.to_string()).into_owned();
+        return Err(StepError::config(format!("the JSON body below the step is not valid JSON: {scrubbed}")));
+    }
+    w.send(m, arg(ctx, 2), Some(&body)).await
+}
+
+async fn when_remember(w: &mut World, ctx: &Context) -> StepResult {
+    let path = parse_path(arg(ctx, 1))?;
+    let value = path.get(w.json()?).cloned().ok_or_else(|| {
+        StepError::assertion(format!("{path}: nothing there to remember"))
+    })?;
+    w.remembered.insert(arg(ctx, 2).to_owned(), value);
+    Ok(())
+}
+
+async fn then_status(w: &mut World, ctx: &Context) -> StepResult {
+    let want: u16 = arg(ctx, 1).parse().map_err(|_| StepError::config("bad status code"))?;
+    check_status(w, &[want])
+}
+
+async fn then_status_one_of(w: &mut World, ctx: &Context) -> StepResult {
+    let codes: Vec<u16> = arg(ctx, 1)
+        .split([',', ' '])
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    check_status(w, &codes)
+}
+
+fn check_status(w: &World, want: &[u16]) -> StepResult {
+    let r = w.response()?;
+    if want.contains(&r.status) {
+        return Ok(());
+    }
+    let want = want.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ");
+    Err(StepError::assertion(format!(
+        "{} {}: expected status {want}, actual {}; body: {}",
+        r.method,
+        r.url,
+        r.status,
+        r.body_preview(200)
+    )))
+}
+
+async fn then_header(w: &mut World, ctx: &Context) -> StepResult {
+    let (name, op, want) = (arg(ctx, 1), arg(ctx, 2), w.interpolate(arg(ctx, 3))?.text);
+    let r = w.response()?;
+    let values: Vec<&str> = r.headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+    if values.is_empty() {
+        return Err(StepError::assertion(format!(
+            "{} {}: no \"{name}\" header in the response (expected it to {op} {want:?})",
+            r.method, r.url
+        )));
+    }
+    let ok = match op {
+        "is" => values.iter().any(|v| *v == want),
+        "contains" => values.iter().any(|v| v.contains(&want)),
+        _ => {
+            let re = Regex::new(&want).map_err(|e| StepError::config(format!("bad regex {want:?}: {e}")))?;
+            values.iter().any(|v| re.is_match(v))
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(StepError::assertion(format!(
+            "{} {}: header \"{name}\": expected it to {op} {want:?}, actual {:?}",
+            r.method,
+            r.url,
+            values.join(", ")
+        )))
+    }
+}
+
+async fn then_header_presence(w: &mut World, ctx: &Context) -> StepResult {
+    let (name, want_present) = (arg(ctx, 1), arg(ctx, 2) == "present");
+    let r = w.response()?;
+    let present = r.headers.contains_key(name);
+    if present == want_present {
+        Ok(())
+    } else {
+        Err(StepError::assertion(format!(
+            "{} {}: expected the \"{name}\" header to be {}, but it is {}",
+            r.method,
+            r.url,
+            arg(ctx, 2),
+            if present { "present" } else { "absent" }
+        )))
+    }
+}
+
+fn match_error(e: MatchError, r: &crate::http::HttpResponse) -> StepError {
+    match e {
+        MatchError::Expectation(e) => StepError::config(format!("invalid expectation: {e}")),
+        MatchError::Mismatches(_) => StepError::assertion(format!("{} {}: {e}", r.method, r.url)),
+    }
+}
+
+async fn then_json_at_is(w: &mut World, ctx: &Context) -> StepResult {
+    let path = parse_path(arg(ctx, 1))?;
+    let want = w.interpolate(arg(ctx, 2))?.text;
+    let want = parse_json_value(&want).map_err(StepError::config)?;
+    let r = w.response()?;
+    let actual = path.get(r.json()?);
+    matcher::match_at(&path.to_string(), &want, actual, Mode::Exact).map_err(|e| match_error(e, r))
+}
+
+fn block_mode(word: &str) -> Mode {
+    if word == "contains" { Mode::Contains } else { Mode::Exact }
+}
+
+fn expectation(w: &World, ctx: &Context) -> Result<Value, StepError> {
+    let doc = ctx.step.docstring.clone().unwrap_or_default();
+    let text = w.interpolate(&doc)?.text;
+    serde_json::from_str(&text)
+        .map_err(|e| StepError::config(format!("the JSON below the step is not valid JSON: {e}")))
+}
+
+async fn then_json_block(w: &mut World, ctx: &Context) -> StepResult {
+    let want = expectation(w, ctx)?;
+    let r = w.response()?;
+    matcher::match_json(&want, r.json()?, block_mode(arg(ctx, 1))).map_err(|e| match_error(e, r))
+}
+
+async fn then_json_at_block(w: &mut World, ctx: &Context) -> StepResult {
+    let path = parse_path(arg(ctx, 1))?;
+    let want = expectation(w, ctx)?;
+    let r = w.response()?;
+    let actual = path.get(r.json()?);
+    matcher::match_at(&path.to_string(), &want, actual, block_mode(arg(ctx, 2))).map_err(|e| match_error(e, r))
+}
+
+async fn then_equals_remembered(w: &mut World, ctx: &Context) -> StepResult {
+    let path = parse_path(arg(ctx, 1))?;
+    let name = arg(ctx, 2);
+    let remembered = w.remembered.get(name).ok_or_else(|| {
+        StepError::config(format!("nothing was remembered as \"{name}\" in this scenario"))
+    })?;
+    let r = w.response()?;
+    match path.get(r.json()?) {
+        Some(v) if v == remembered => Ok(()),
+        other => Err(StepError::assertion(format!(
+            "{path}: expected the remembered \"{name}\" = {}, actual {}",
+            matcher::describe(remembered),
+            other.map_or_else(|| "nothing (absent)".to_owned(), matcher::describe)
+        ))),
+    }
+}
+
+async fn then_body_contains(w: &mut World, ctx: &Context) -> StepResult {
+    let want = w.interpolate(arg(ctx, 1))?.text;
+    let r = w.response()?;
+    if r.text().contains(&want) {
+        Ok(())
+    } else {
+        Err(StepError::assertion(format!(
+            "{} {}: the body does not contain {want:?}; it starts: {}",
+            r.method,
+            r.url,
+            r.body_preview(200)
+        )))
+    }
+}
+
+async fn then_body_lacks(w: &mut World, ctx: &Context) -> StepResult {
+    let unwanted = w.interpolate(arg(ctx, 1))?.text;
+    let r = w.response()?;
+    if r.text().contains(&unwanted) {
+        Err(StepError::assertion(format!("{} {}: the body contains {unwanted:?}", r.method, r.url)))
+    } else {
+        Ok(())
+    }
+}
+
+async fn then_response_time(w: &mut World, ctx: &Context) -> StepResult {
+    let budget: u64 = arg(ctx, 1).parse().map_err(|_| StepError::config("bad number of ms"))?;
+    let r = w.response()?;
+    let took = r.elapsed.as_millis();
+    if took < u128::from(budget) {
+        Ok(())
+    } else {
+        Err(StepError::assertion(format!(
+            "{} {}: took {took} ms, over the {budget} ms budget",
+            r.method, r.url
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(ty: StepType, value: &str, doc: Option<&str>) -> gherkin::Step {
+        gherkin::Step {
+            keyword: keyword(ty).to_owned(),
+            ty,
+            value: value.to_owned(),
+            docstring: doc.map(str::to_owned),
+            table: None,
+            span: gherkin::Span { start: 0, end: 0 },
+            position: gherkin::LineCol { line: 1, col: 1 },
+        }
+    }
+
+    #[test]
+    fn every_template_example_is_unambiguous() {
+        for (ty, text, doc) in [
+            (StepType::Given, r#"the "engine" service"#, None),
+            (StepType::Given, r#"the header "X-Operator-Token" is "${LUCIA_OPERATOR_TOKEN}""#, None),
+            (StepType::When, r#"I GET "/health""#, None),
+            (StepType::When, r#"I POST "/api/waitlist" with JSON:"#, Some("{\"email\": \"a@b.c\"}")),
+            (StepType::When, r#"I POST "/x""#, None),
+            (StepType::Then, "the status is 200", None),
+            (StepType::Then, "the status is one of 401, 403", None),
+            (StepType::Then, r#"the header "content-type" contains "json""#, None),
+            (StepType::Then, r#"the header "location" is absent"#, None),
+            (StepType::Then, r#"the JSON at "$.version" is "{{expected.engine_version}}""#, None),
+            (StepType::Then, r#"the JSON at "$.n" is 3"#, None),
+            (StepType::Then, "the JSON matches:", Some("{\"a\": \"#string\"}")),
+            (StepType::Then, "the JSON contains:", Some("{\"a\": 1}")),
+            (StepType::Then, r#"the JSON at "$.a" contains:"#, Some("{\"a\": 1}")),
+            (StepType::Then, r#"the JSON at "$.records" equals the remembered "before""#, None),
+            (StepType::Then, r#"the body contains "Lucia""#, None),
+            (StepType::Then, r#"the body does not contain "supabase.co""#, None),
+            (StepType::Then, "the response time is under 800 ms", None),
+            (StepType::When, r#"I remember the JSON at "$.records" as "before""#, None),
+        ] {
+            check_step(&step(ty, text, doc)).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+    }
+
+    #[test]
+    fn undefined_steps_suggest_the_nearest() {
+        let e = check_step(&step(StepType::Then, "the staus is 200", None)).expect_err("typo");
+        assert_eq!(e, StepProblem::Undefined { suggestion: Some("Then the status is {code}".into()) });
+        let e = check_step(&step(StepType::When, r#"I fetch "/health""#, None)).expect_err("typo");
+        assert!(e.to_string().contains("did you mean `When I {GET|HEAD|DELETE|OPTIONS}"), "{e}");
+        let e = check_step(&step(StepType::Then, "the moon is made of cheese and more", None)).expect_err("nothing near");
+        assert_eq!(e, StepProblem::Undefined { suggestion: None });
+    }
+
+    #[test]
+    fn invalid_arguments_are_caught_statically() {
+        let bad = [
+            (StepType::Then, r#"the JSON at "$[" is 1"#, None),
+            (StepType::Then, r#"the JSON at "$.a" is ok"#, None),
+            (StepType::Then, "the JSON matches:", Some("{\"a\": \"#strng\"}")),
+            (StepType::Then, "the JSON matches:", Some("{not json")),
+            (StepType::Then, "the JSON matches:", None),
+            (StepType::Then, "the status is 200", Some("{}")),
+        ];
+        for (ty, text, doc) in bad {
+            assert!(
+                matches!(check_step(&step(ty, text, doc)), Err(StepProblem::Invalid(_))),
+                "{text} {doc:?} should be invalid"
+            );
+        }
+    }
+}

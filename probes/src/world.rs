@@ -1,0 +1,247 @@
+//! The cucumber World: one per scenario, holding the selected service, the
+//! headers, the last response and what the scenario remembered.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::env::Environment;
+use crate::error::{ErrorKind, StepError};
+use crate::http::{HttpClient, HttpRequest, HttpResponse, human_duration};
+use crate::redact::Redactor;
+use crate::template::{Interpolated, Interpolator};
+
+/// What every scenario of a run shares.
+#[derive(Debug)]
+pub struct RunContext {
+    pub environment: Environment,
+    pub http: HttpClient,
+    pub run_id: String,
+    pub redactor: Redactor,
+}
+
+impl RunContext {
+    pub fn new(environment: Environment, run_id: impl Into<String>) -> Result<Self, StepError> {
+        let http = HttpClient::new(environment.max_body_bytes)?;
+        let redactor = Redactor::for_environment(&environment);
+        Ok(Self {
+            environment,
+            http,
+            run_id: run_id.into(),
+            redactor,
+        })
+    }
+}
+
+/// One HTTP exchange of a scenario, secrets already scrubbed: the evidence
+/// reports and alert breadcrumbs show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exchange {
+    pub service: String,
+    pub method: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub elapsed: Duration,
+    pub error: Option<ErrorKind>,
+}
+
+#[derive(Debug, Default)]
+pub struct World {
+    ctx: Option<Arc<RunContext>>,
+    tags: Vec<String>,
+    pub(crate) service: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) follow_redirects: bool,
+    pub(crate) response: Option<HttpResponse>,
+    pub(crate) remembered: HashMap<String, Value>,
+    failure: Option<StepError>,
+    deadline: Option<Instant>,
+    exchanges: Vec<Exchange>,
+}
+
+impl cucumber::World for World {
+    type Error = Infallible;
+
+    async fn new() -> Result<Self, Infallible> {
+        Ok(Self::default())
+    }
+}
+
+impl World {
+    /// Called by the runner's before-hook: gives the scenario its run and
+    /// starts the scenario clock.
+    pub fn prepare(&mut self, ctx: Arc<RunContext>, tags: Vec<String>) {
+        self.deadline = Some(Instant::now() + ctx.environment.scenario_timeout);
+        self.ctx = Some(ctx);
+        self.tags = tags;
+    }
+
+    /// The error of the step that failed, if one did.
+    pub fn failure(&self) -> Option<&StepError> {
+        self.failure.as_ref()
+    }
+
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+
+    pub fn last_response(&self) -> Option<&HttpResponse> {
+        self.response.as_ref()
+    }
+
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    pub(crate) fn ctx(&self) -> Result<Arc<RunContext>, StepError> {
+        self.ctx.clone().ok_or_else(|| {
+            StepError::new(ErrorKind::Internal, "the scenario was not prepared with a run context")
+        })
+    }
+
+    /// Records the failure and unwinds: cucumber reports a step as failed
+    /// when it panics. `resume_unwind` skips the panic hook, so nothing is
+    /// printed behind the harness's back.
+    pub(crate) fn fail(&mut self, mut e: StepError) -> ! {
+        if let Some(ctx) = &self.ctx {
+            e.message = ctx.redactor.scrub(&e.message).into_owned();
+        }
+        let msg = e.message.clone();
+        self.failure = Some(e);
+        std::panic::resume_unwind(Box::new(msg))
+    }
+
+    pub(crate) fn interpolate(&self, text: &str) -> Result<Interpolated, StepError> {
+        let ctx = self.ctx()?;
+        Interpolator {
+            env: &ctx.environment,
+            run_id: &ctx.run_id,
+            remembered: &self.remembered,
+        }
+        .interpolate(text)
+    }
+
+    pub(crate) fn response(&self) -> Result<&HttpResponse, StepError> {
+        self.response.as_ref().ok_or_else(|| {
+            StepError::config("there is no response yet: a `When I GET \"…\"` step must come before this one")
+        })
+    }
+
+    pub(crate) fn json(&self) -> Result<&Value, StepError> {
+        self.response()?.json()
+    }
+
+    /// Sends a request to the selected service, enforcing the environment's
+    /// rules: secrets only to their own surfaces, nothing mutating where
+    /// mutation is not allowed, the request and scenario deadlines.
+    pub(crate) async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<&str>) -> Result<(), StepError> {
+        let ctx = self.ctx()?;
+        let env = &ctx.environment;
+        let service = self.service.clone().ok_or_else(|| {
+            StepError::config("no service selected: start the scenario with `Given the \"engine\" service`")
+        })?;
+        let base = env.surfaces.get(&service).ok_or_else(|| {
+            StepError::config(format!(
+                "environment '{}' has no \"{service}\" service (it has: {})",
+                env.name,
+                env.surfaces.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        let safe = matches!(method, reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::OPTIONS);
+        if !safe && !env.mutation_allowed() {
+            return Err(StepError::config(format!(
+                "refusing {method} {path}: environment '{}' ({}) does not allow mutating requests",
+                env.name,
+                env.status.as_str()
+            )));
+        }
+        let path = self.interpolate(path)?;
+        if !path.text.starts_with('/') {
+            return Err(StepError::config(format!(
+                "the path {:?} must start with `/`: it is appended to the \"{service}\" service's base URL",
+                ctx.redactor.scrub(&path.text)
+            )));
+        }
+        let mut secrets = path.secrets;
+        let mut headers = Vec::with_capacity(self.headers.len() + 1);
+        for (name, value) in &self.headers {
+            let v = self.interpolate(value)?;
+            secrets.extend(v.secrets);
+            headers.push((name.clone(), v.text));
+        }
+        let body = match body {
+            Some(b) => {
+                let b = self.interpolate(b)?;
+                secrets.extend(b.secrets);
+                if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+                    headers.push(("content-type".to_owned(), "application/json".to_owned()));
+                }
+                Some(b.text.into_bytes())
+            }
+            None => None,
+        };
+        for name in &secrets {
+            if let Some(secret) = env.secrets.get(name)
+                && !secret.allowed_for(&service)
+            {
+                return Err(StepError::config(format!(
+                    "refusing to send secret ${{{name}}} to the \"{service}\" service: environments.toml allows it only for {}",
+                    secret.surfaces.join(", ")
+                )));
+            }
+        }
+        let now = Instant::now();
+        let deadline = self.deadline.unwrap_or(now + env.scenario_timeout);
+        let left = deadline.saturating_duration_since(now);
+        let url = format!("{base}{}", path.text);
+        let display_url = ctx.redactor.scrub(&url).into_owned();
+        if left.is_zero() {
+            return Err(StepError::new(
+                ErrorKind::Timeout,
+                format!("{method} {display_url}: the scenario timeout ({}) was reached before the request", human_duration(env.scenario_timeout)),
+            ));
+        }
+        let timeout = env.request_timeout.min(left);
+        let request = HttpRequest {
+            method: method.clone(),
+            url,
+            headers,
+            body,
+            follow_redirects: self.follow_redirects,
+        };
+        let started = Instant::now();
+        let result = ctx.http.send(request, timeout).await;
+        let mut exchange = Exchange {
+            service: service.clone(),
+            method: method.to_string(),
+            url: display_url,
+            status: None,
+            elapsed: started.elapsed(),
+            error: None,
+        };
+        match result {
+            Ok(mut resp) => {
+                exchange.status = Some(resp.status);
+                resp.url = exchange.url.clone();
+                self.exchanges.push(exchange);
+                self.response = Some(resp);
+                Ok(())
+            }
+            Err(mut e) => {
+                exchange.error = Some(e.kind);
+                self.exchanges.push(exchange);
+                self.response = None;
+                if e.kind == ErrorKind::Timeout && timeout < env.request_timeout {
+                    e.message.push_str(&format!(
+                        " (the scenario timeout of {} was reached)",
+                        human_duration(env.scenario_timeout)
+                    ));
+                }
+                Err(e)
+            }
+        }
+    }
+}
