@@ -1,1 +1,381 @@
-fn main() {}
+//! The `lucia-harness` command line. Thin: parse, call the library, print,
+//! exit with a documented code.
+//!
+//! Exit codes: 0 passed/ready · 1 checks failed, drift or not ready ·
+//! 2 bad usage, config or feature file · 3 inconclusive (gate).
+
+use std::io::{IsTerminal as _, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use lucia_harness::config::{Config, parse_duration};
+use lucia_harness::features::Suite;
+use lucia_harness::run::{self, Progress, RunError, RunOptions};
+use reporters::RunReport;
+
+const EXIT_OK: u8 = 0;
+const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lucia-harness",
+    version,
+    about = "Tells the truth about Lucia's live environments.",
+    long_about = "Tells the truth about Lucia's live environments.\n\n\
+Gherkin features in features/ describe what Engine, Admin, intake, payment truth, the waitlist and the guest lab \
+must do in each environment of environments.toml, each scenario tagged with its claim status in the Canon \
+(implemented, configured, tested, deferred, future: no pretending). `run` executes them; `demo` runs them all \
+against a built-in sandbox.",
+    after_help = "Exit codes: 0 passed · 1 checks failed (or drift, or not ready) · 2 bad usage, config or feature file · 3 inconclusive\n\n\
+Start here:\n  lucia-harness demo                      every feature against the built-in sandbox\n  \
+lucia-harness check                     parse and check everything, no network\n  \
+lucia-harness run --env dev --report-dir reports/dev"
+)]
+struct Cli {
+    /// The environments file.
+    #[arg(long, global = true, default_value = "environments.toml", value_name = "FILE")]
+    config: PathBuf,
+    /// The features directory (or one .feature file).
+    #[arg(long, global = true, default_value = "features", value_name = "DIR")]
+    features: PathBuf,
+    /// Never color the output (also: NO_COLOR=1).
+    #[arg(long, global = true)]
+    no_color: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Only scenarios matching this tag expression, e.g. "@gating and not @slow".
+    #[arg(long, short = 't', value_name = "EXPR")]
+    tags: Option<String>,
+    /// Write report.json (and the other report formats) into this directory.
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+    /// Scenarios run at once.
+    #[arg(long, short = 'c', default_value_t = 16, value_name = "N")]
+    concurrency: usize,
+    /// Per-request timeout, overriding environments.toml (e.g. 500ms, 10s).
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    timeout: Option<Duration>,
+    /// Per-scenario timeout, overriding environments.toml.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    scenario_timeout: Option<Duration>,
+    /// List every scenario in the summary, not only those needing attention.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the built-in sandbox on a free loopback port and run every feature against it.
+    ///
+    /// The README's first command. Exits 0 when every scenario passes.
+    Demo {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Run the features against one environment of environments.toml.
+    ///
+    /// Scenarios tagged with environment names (@dev, @staging, @local, …) run only there;
+    /// untagged ones run wherever every service they use exists. @mutating scenarios are
+    /// skipped where the environment does not allow mutation (production never does).
+    Run {
+        /// The environment: dev, staging, production, marketing, guest-lab, local, …
+        #[arg(long, short = 'e', value_name = "NAME")]
+        env: String,
+        /// Move every surface of the environment to this origin, keeping path prefixes
+        /// (e.g. a sandbox on another port: http://127.0.0.1:9000).
+        #[arg(long, value_name = "URL")]
+        origin: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Parse the config and every feature, check every step is defined. No network.
+    Check,
+    /// List the step vocabulary features can use.
+    Steps,
+    /// Serve the local Lucia stand-in, with optional drift and faults.
+    ///
+    /// Surfaces: /engine, /admin, /marketing, /guest, /netlify (as environments.toml's `local`).
+    Sandbox {
+        /// Address to listen on.
+        #[arg(long, default_value = sandbox::DEFAULT_ADDR)]
+        addr: String,
+        /// Change a response's JSON on a route: ROUTE=change:FIELD=VALUE, ROUTE=remove:FIELD,
+        /// ROUTE=type:FIELD, ROUTE=add:FIELD=VALUE (e.g. engine/health=remove:status).
+        #[arg(long, value_name = "SPEC")]
+        drift: Vec<String>,
+        /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate;
+        /// add @N to fail only the first N requests.
+        #[arg(long, value_name = "SPEC")]
+        fault: Vec<String>,
+    },
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?} is not a duration (write 500ms, 10s or 2m)"))
+}
+
+fn color_enabled(cli: &Cli) -> bool {
+    !cli.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn emit(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+}
+
+fn error(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return error(format!("cannot start the async runtime: {e}")),
+    };
+    rt.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> ExitCode {
+    match &cli.command {
+        Command::Check => check(&cli),
+        Command::Steps => steps(),
+        Command::Sandbox { addr, drift, fault } => serve_sandbox(addr, drift, fault).await,
+        Command::Run { env, origin, run } => {
+            let opts = RunOptions {
+                environment: env.clone(),
+                tags: run.tags.clone(),
+                concurrency: Some(run.concurrency),
+                request_timeout: run.timeout,
+                scenario_timeout: run.scenario_timeout,
+                origin: origin.clone(),
+            };
+            execute(&cli, run, opts).await
+        }
+        Command::Demo { run } => demo(&cli, run).await,
+    }
+}
+
+fn load(cli: &Cli) -> Result<(Config, Suite), ExitCode> {
+    let config = Config::load(&cli.config).map_err(error)?;
+    let suite = Suite::load(&cli.features).map_err(|problems| {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        ExitCode::from(EXIT_USAGE)
+    })?;
+    Ok((config, suite))
+}
+
+fn check(cli: &Cli) -> ExitCode {
+    let (config, suite) = match load(cli) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let problems = suite.check(&config);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        eprintln!("{} problem(s); nothing was run", problems.len());
+        return ExitCode::from(EXIT_USAGE);
+    }
+    emit(
+        format!(
+            "ok: {} environments, {} features, {} scenarios, {} steps, every step defined\n",
+            config.environments.len(),
+            suite.features.len(),
+            suite.scenarios().count(),
+            suite.step_count()
+        )
+        .as_bytes(),
+    );
+    ExitCode::from(EXIT_OK)
+}
+
+fn steps() -> ExitCode {
+    let mut out = String::new();
+    for d in probes::steps::vocabulary() {
+        let kw = probes::steps::keyword(d.ty);
+        let block = match d.block {
+            probes::steps::Block::None => "",
+            probes::steps::Block::JsonBody => "   + \"\"\" JSON body \"\"\"",
+            probes::steps::Block::JsonExpectation => "   + \"\"\" JSON with #markers \"\"\"",
+        };
+        out.push_str(&format!("{kw:<5} {}{block}\n", d.template));
+    }
+    out.push_str(
+        "\n${NAME}: a secret of the environment (environments.toml [environments.<env>.secrets]); never printed.\n\
+{{expected.KEY}}, {{run_id}}, {{environment}}, {{uuid}}, {{now}}, {{remembered.NAME}}: values.\n\
+Markers: #string #number #boolean #array #object #null #notnull #present #notpresent #ignore #uuid #iso8601 #regex RE #[N] ##optional\n",
+    );
+    emit(out.as_bytes());
+    ExitCode::from(EXIT_OK)
+}
+
+async fn serve_sandbox(addr: &str, drift: &[String], fault: &[String]) -> ExitCode {
+    let mut config = sandbox::Config::default();
+    if let Ok(t) = std::env::var("LUCIA_OPERATOR_TOKEN")
+        && !t.is_empty()
+    {
+        config.operator_token = t;
+    }
+    for d in drift {
+        match d.parse() {
+            Ok(d) => config.drifts.push(d),
+            Err(e) => return error(format!("--drift: {e}")),
+        }
+    }
+    for f in fault {
+        match f.parse() {
+            Ok(f) => config.faults.push(f),
+            Err(e) => return error(format!("--fault: {e}")),
+        }
+    }
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => return error(format!("cannot listen on {addr}: {e}")),
+    };
+    let local = listener.local_addr().map_or_else(|_| addr.to_owned(), |a| a.to_string());
+    eprintln!(
+        "sandbox listening on http://{local} (engine, admin, marketing, guest, netlify); {} drift(s), {} fault(s); Ctrl-C stops",
+        config.drifts.len(),
+        config.faults.len()
+    );
+    tokio::select! {
+        r = sandbox::serve(listener, config) => match r {
+            Ok(()) => ExitCode::from(EXIT_OK),
+            Err(e) => error(format!("sandbox stopped: {e}")),
+        },
+        _ = tokio::signal::ctrl_c() => ExitCode::from(EXIT_OK),
+    }
+}
+
+fn progress_printer() -> Option<run::ProgressFn> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(Box::new(|p: &Progress| {
+        let mut err = std::io::stderr().lock();
+        let mut last = p.last.clone();
+        if last.chars().count() > 60 {
+            last = last.chars().take(59).collect::<String>() + "…";
+        }
+        let _ = write!(
+            err,
+            "\r\x1b[2K[{:>4}/{}] ✓ {} ✗ {}  {last}",
+            p.done, p.total, p.passed, p.failed
+        );
+        if p.done == p.total {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = err.flush();
+    }))
+}
+
+async fn execute(cli: &Cli, args: &RunArgs, opts: RunOptions) -> ExitCode {
+    let (config, suite) = match load(cli) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
+        Ok(r) => r,
+        Err(RunError::Features(problems)) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!("{} problem(s); nothing was run", problems.len());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => return error(e),
+    };
+    finish(cli, args, &report)
+}
+
+fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
+    let style = reporters::terminal::Style {
+        color: color_enabled(cli),
+        list_all: args.verbose || report.scenarios.len() <= 40,
+    };
+    let mut buf = Vec::new();
+    let _ = reporters::terminal::write_summary(report, style, &mut buf);
+    emit(&buf);
+    if let Some(dir) = &args.report_dir
+        && let Err(e) = write_reports(dir, report)
+    {
+        return error(e);
+    }
+    ExitCode::from(if report.passed() { EXIT_OK } else { EXIT_FAILED })
+}
+
+fn write_reports(dir: &Path, report: &RunReport) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for r in reporters::all() {
+        let path = dir.join(r.file_name());
+        let mut bytes = Vec::new();
+        r.write(report, &mut bytes).map_err(|e| format!("cannot render {}: {e}", path.display()))?;
+        // Write then rename: a reader never sees half a report.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
+    let sb = match sandbox::start("127.0.0.1:0", sandbox::Config::default()).await {
+        Ok(s) => s,
+        Err(e) => return error(format!("cannot start the sandbox: {e}")),
+    };
+    eprintln!("sandbox started on {} — running every feature against `local`", sb.origin());
+    let opts = RunOptions {
+        environment: "local".to_owned(),
+        tags: args.tags.clone(),
+        concurrency: Some(args.concurrency),
+        request_timeout: args.timeout,
+        scenario_timeout: args.scenario_timeout,
+        origin: Some(sb.origin()),
+    };
+    let (config, suite) = match load(cli) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    // The sandbox's own secrets: the demo never needs the operator's environment.
+    let lookup = |name: &str| match name {
+        "LUCIA_OPERATOR_TOKEN" => Some(sandbox::DEFAULT_OPERATOR_TOKEN.to_owned()),
+        _ => None,
+    };
+    let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
+        Ok(r) => r,
+        Err(RunError::Features(problems)) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => return error(e),
+    };
+    sb.stop();
+    let args = RunArgs {
+        verbose: true,
+        tags: None,
+        report_dir: args.report_dir.clone(),
+        concurrency: args.concurrency,
+        timeout: None,
+        scenario_timeout: None,
+    };
+    finish(cli, &args, &report)
+}

@@ -46,7 +46,10 @@ macro_rules! step {
     ($f:path) => {{
         fn wrapper(w: &mut World, ctx: Context) -> LocalBoxFuture<'_, ()> {
             Box::pin(async move {
-                if let Err(e) = $f(w, &ctx).await {
+                let started = std::time::Instant::now();
+                let result = $f(w, &ctx).await;
+                w.record_step(started.elapsed());
+                if let Err(e) = result {
                     w.fail(e);
                 }
             })
@@ -111,7 +114,7 @@ pub fn collection() -> Collection<World> {
     c
 }
 
-fn keyword(ty: StepType) -> &'static str {
+pub fn keyword(ty: StepType) -> &'static str {
     match ty {
         StepType::Given => "Given",
         StepType::When => "When",

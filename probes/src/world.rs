@@ -59,7 +59,9 @@ pub struct World {
     pub(crate) remembered: HashMap<String, Value>,
     failure: Option<StepError>,
     deadline: Option<Instant>,
+    started: Option<Instant>,
     exchanges: Vec<Exchange>,
+    step_durations: Vec<Duration>,
 }
 
 impl cucumber::World for World {
@@ -74,7 +76,9 @@ impl World {
     /// Called by the runner's before-hook: gives the scenario its run and
     /// starts the scenario clock.
     pub fn prepare(&mut self, ctx: Arc<RunContext>, tags: Vec<String>) {
-        self.deadline = Some(Instant::now() + ctx.environment.scenario_timeout);
+        let now = Instant::now();
+        self.started = Some(now);
+        self.deadline = Some(now + ctx.environment.scenario_timeout);
         self.ctx = Some(ctx);
         self.tags = tags;
     }
@@ -82,6 +86,20 @@ impl World {
     /// The error of the step that failed, if one did.
     pub fn failure(&self) -> Option<&StepError> {
         self.failure.as_ref()
+    }
+
+    /// How long each executed step took, in execution order (background first).
+    pub fn step_durations(&self) -> &[Duration] {
+        &self.step_durations
+    }
+
+    /// Time since the scenario started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.map(|s| s.elapsed()).unwrap_or_default()
+    }
+
+    pub(crate) fn record_step(&mut self, d: Duration) {
+        self.step_durations.push(d);
     }
 
     pub fn exchanges(&self) -> &[Exchange] {

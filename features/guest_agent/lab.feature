@@ -1,0 +1,22 @@
+@guest-lab @local
+Feature: Guest Agent lab
+  The guest-facing Lucia lab (lucia-guest-agent) is live on its own domain
+  and on Netlify, and introduces itself as Lucia.
+
+  @implemented
+  Scenario: The guest lab answers on guest.hellolucia.ai and names Lucia
+    Given the "guest-lab" service
+    And redirects are followed
+    When I GET "/"
+    Then the status is 200
+    And the header "content-type" contains "text/html"
+    And the body contains "Lucia"
+
+  @implemented
+  Scenario: The Netlify lab answers and names Lucia
+    Given the "guest-lab-netlify" service
+    And redirects are followed
+    When I GET "/"
+    Then the status is 200
+    And the header "content-type" contains "text/html"
+    And the body contains "Lucia"

@@ -1,0 +1,308 @@
+//! Loading and statically checking feature files: every file parses, every
+//! step is defined, every service, secret and expected value a scenario
+//! uses exists. Touches no network.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use probes::cucumber::feature::Ext as _;
+use probes::cucumber::gherkin::{self, Feature, GherkinEnv, Rule, Scenario, Step};
+use probes::template::{self, Reference};
+use regex::Regex;
+
+use crate::config::Config;
+
+/// A problem in a feature file, located to file, line and column.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.col, self.message)
+    }
+}
+
+/// The loaded features, outlines expanded, in path order.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    pub root: PathBuf,
+    pub features: Vec<Feature>,
+}
+
+/// One scenario with everything selection and checks need.
+#[derive(Debug)]
+pub struct ScenarioInfo<'a> {
+    pub feature: &'a Feature,
+    pub rule: Option<&'a Rule>,
+    pub scenario: &'a Scenario,
+    /// Feature, rule and scenario tags, without `@`.
+    pub tags: Vec<String>,
+}
+
+/// Identity of a scenario in a run: file, line, column.
+pub type ScenarioKey = (PathBuf, usize, usize);
+
+pub fn key_of(feature: &Feature, scenario: &Scenario) -> ScenarioKey {
+    (
+        feature.path.clone().unwrap_or_default(),
+        scenario.position.line,
+        scenario.position.col,
+    )
+}
+
+static SERVICE_STEP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^the "([^"]+)" service$"#).unwrap_or_else(|e| unreachable!("{e}")));
+
+impl<'a> ScenarioInfo<'a> {
+    /// Background steps, then the scenario's own.
+    pub fn steps(&self) -> impl Iterator<Item = &'a Step> + 'a {
+        let bg = self.feature.background.iter().flat_map(|b| b.steps.iter());
+        let rule_bg = self.rule.into_iter().flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter()));
+        bg.chain(rule_bg).chain(self.scenario.steps.iter())
+    }
+
+    pub fn file(&self) -> PathBuf {
+        self.feature.path.clone().unwrap_or_default()
+    }
+
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file().display(), self.scenario.position.line)
+    }
+
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+
+    /// Services the scenario selects with `Given the "…" service`.
+    pub fn services(&self) -> BTreeSet<String> {
+        self.steps()
+            .filter_map(|s| SERVICE_STEP.captures(&s.value).map(|c| c[1].to_owned()))
+            .collect()
+    }
+
+    /// Every template reference, with the step that makes it.
+    pub fn references(&self) -> Vec<(Reference, &'a Step)> {
+        let mut out = Vec::new();
+        for step in self.steps() {
+            let texts = std::iter::once(step.value.as_str())
+                .chain(step.docstring.as_deref())
+                .chain(step.table.iter().flat_map(|t| t.rows.iter().flatten().map(String::as_str)));
+            for t in texts {
+                out.extend(template::references(t).into_iter().map(|r| (r, step)));
+            }
+        }
+        out
+    }
+
+    /// Secrets the scenario needs, each with where it is first used.
+    pub fn secrets(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (r, step) in self.references() {
+            if let Reference::Secret(name) = r {
+                out.entry(name).or_insert_with(|| format!("{}:{}", self.file().display(), step.position.line));
+            }
+        }
+        out
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::path);
+    for e in entries {
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "feature") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+static GHERKIN_ERROR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Error at (\d+):(\d+): (.*)").unwrap_or_else(|e| unreachable!("{e}")));
+
+fn parse_problem(path: &Path, e: &gherkin::ParseFileError) -> Problem {
+    use std::error::Error as _;
+    let detail = e.source().map(ToString::to_string).unwrap_or_else(|| e.to_string());
+    if let Some(c) = GHERKIN_ERROR.captures(&detail) {
+        let expected: Vec<String> = Regex::new(r#""([^"]*)""#)
+            .map(|re| re.captures_iter(&c[3]).map(|m| m[1].to_owned()).collect())
+            .unwrap_or_default();
+        let mut expected: Vec<String> = expected.into_iter().filter(|s| !s.trim().is_empty()).collect();
+        expected.sort();
+        expected.dedup();
+        let hint = if expected.is_empty() {
+            String::new()
+        } else {
+            format!(" (expected one of: {})", expected.join(", "))
+        };
+        return Problem {
+            file: path.to_owned(),
+            line: c[1].parse().unwrap_or(1),
+            col: c[2].parse().unwrap_or(1),
+            message: format!("Gherkin syntax error{hint}"),
+        };
+    }
+    Problem {
+        file: path.to_owned(),
+        line: 1,
+        col: 1,
+        message: format!("cannot parse: {detail}"),
+    }
+}
+
+impl Suite {
+    /// Parses every `.feature` file under `root` (a directory or one file).
+    /// All problems are returned, not only the first.
+    pub fn load(root: &Path) -> Result<Self, Vec<Problem>> {
+        let problem = |message: String| Problem {
+            file: root.to_owned(),
+            line: 1,
+            col: 1,
+            message,
+        };
+        let mut files = Vec::new();
+        if root.is_file() {
+            files.push(root.to_owned());
+        } else {
+            walk(root, &mut files).map_err(|e| vec![problem(format!("cannot read the features directory: {e} (pass --features DIR)"))])?;
+        }
+        if files.is_empty() {
+            return Err(vec![problem("no .feature files here".to_owned())]);
+        }
+        let mut features = Vec::new();
+        let mut problems = Vec::new();
+        for f in files {
+            match Feature::parse_path(&f, GherkinEnv::default()) {
+                Ok(feature) => match feature.expand_examples() {
+                    Ok(mut feature) => {
+                        feature.path = Some(f);
+                        features.push(feature);
+                    }
+                    Err(e) => problems.push(Problem {
+                        file: f,
+                        line: e.pos.line,
+                        col: e.pos.col,
+                        message: format!("Scenario Outline: no column <{}> in its Examples", e.name),
+                    }),
+                },
+                Err(e) => problems.push(parse_problem(&f, &e)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self {
+                root: root.to_owned(),
+                features,
+            })
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn scenarios(&self) -> impl Iterator<Item = ScenarioInfo<'_>> {
+        self.features.iter().flat_map(|f| {
+            let own = f.scenarios.iter().map(move |s| info(f, None, s));
+            let ruled = f.rules.iter().flat_map(move |r| r.scenarios.iter().map(move |s| info(f, Some(r), s)));
+            own.chain(ruled)
+        })
+    }
+
+    /// Static checks against the configuration. Empty means all good.
+    pub fn check(&self, config: &Config) -> Vec<Problem> {
+        let surfaces = config.all_surfaces();
+        let declared: BTreeSet<&str> = config
+            .environments
+            .values()
+            .flat_map(|e| e.secrets.keys().map(String::as_str))
+            .collect();
+        let expected: BTreeSet<&str> = config
+            .environments
+            .values()
+            .flat_map(|e| e.expected.keys().map(String::as_str))
+            .collect();
+        let mut problems = BTreeSet::new();
+        for sc in self.scenarios() {
+            let file = sc.file();
+            let at = |step: &Step, message: String| Problem {
+                file: file.clone(),
+                line: step.position.line,
+                col: step.position.col,
+                message,
+            };
+            let mut service_selected = false;
+            for step in sc.steps() {
+                if let Err(p) = probes::steps::check_step(step) {
+                    problems.insert(at(step, format!("`{} {}`: {p}", step.keyword.trim(), step.value)));
+                }
+                if let Some(c) = SERVICE_STEP.captures(&step.value) {
+                    service_selected = true;
+                    if !surfaces.contains(&c[1]) {
+                        problems.insert(at(
+                            step,
+                            format!(
+                                "no environment has a \"{}\" service; services are: {}",
+                                &c[1],
+                                surfaces.iter().copied().collect::<Vec<_>>().join(", ")
+                            ),
+                        ));
+                    }
+                } else if !service_selected && step.value.starts_with("I ") && step.value.contains(" \"/") {
+                    problems.insert(at(step, "a request before any `Given the \"…\" service` step: which service?".to_owned()));
+                }
+            }
+            for (r, step) in sc.references() {
+                match r {
+                    Reference::Secret(name) if !declared.contains(name.as_str()) => {
+                        problems.insert(at(
+                            step,
+                            format!("${{{name}}} is not declared by any environment: add it under [environments.<name>.secrets] in {}", config.path.display()),
+                        ));
+                    }
+                    Reference::Expected(k) if !expected.contains(k.as_str()) => {
+                        problems.insert(at(
+                            step,
+                            format!("{{{{expected.{k}}}}} is not set for any environment in {}", config.path.display()),
+                        ));
+                    }
+                    Reference::Unknown(u) => {
+                        problems.insert(at(
+                            step,
+                            format!("unknown template value {{{{{u}}}}}: use expected.<key>, run_id, environment, uuid, now or remembered.<name>"),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        problems.into_iter().collect()
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.scenarios().map(|s| s.steps().count()).sum()
+    }
+}
+
+fn info<'a>(feature: &'a Feature, rule: Option<&'a Rule>, scenario: &'a Scenario) -> ScenarioInfo<'a> {
+    let tags = feature
+        .tags
+        .iter()
+        .chain(rule.iter().flat_map(|r| r.tags.iter()))
+        .chain(scenario.tags.iter())
+        .map(|t| t.trim_start_matches('@').to_owned())
+        .collect();
+    ScenarioInfo {
+        feature,
+        rule,
+        scenario,
+        tags,
+    }
+}

@@ -1,0 +1,8 @@
+//! lucia-harness: tells the truth about Lucia's live environments.
+//!
+//! The library half of the binary: configuration, feature loading and
+//! checking, runs. `main.rs` parses the command line, prints and exits.
+
+pub mod config;
+pub mod features;
+pub mod run;
