@@ -137,8 +137,14 @@ pub struct Config {
 /// Parses `10s`, `500ms`, `2m`, `1.5s`.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let n: f64 = num.trim().parse().ok().filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -188,7 +194,9 @@ impl Config {
             file: path.to_owned(),
             line: None,
             key: None,
-            message: format!("cannot read the environments file: {e} (pass --config FILE to use another)"),
+            message: format!(
+                "cannot read the environments file: {e} (pass --config FILE to use another)"
+            ),
         })?;
         Self::parse(&text, path)
     }
@@ -204,7 +212,9 @@ impl Config {
             message,
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             ConfigError {
                 file: path.to_owned(),
                 line,
@@ -212,54 +222,106 @@ impl Config {
                 message: e.message().trim().to_owned(),
             }
         })?;
-        let dur = |table: &str, key: &str, v: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
+        let dur = |table: &str,
+                   key: &str,
+                   v: &Option<String>,
+                   default: Duration|
+         -> Result<Duration, ConfigError> {
             match v {
                 None => Ok(default),
-                Some(s) => parse_duration(s)
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(|| err(table, Some(key), format!("{s:?} is not a duration: write it as 10s, 500ms or 2m"))),
+                Some(s) => parse_duration(s).filter(|d| !d.is_zero()).ok_or_else(|| {
+                    err(
+                        table,
+                        Some(key),
+                        format!("{s:?} is not a duration: write it as 10s, 500ms or 2m"),
+                    )
+                }),
             }
         };
-        let d_req = dur("defaults", "request_timeout", &raw.defaults.request_timeout, Duration::from_secs(10))?;
-        let d_scn = dur("defaults", "scenario_timeout", &raw.defaults.scenario_timeout, Duration::from_secs(60))?;
+        let d_req = dur(
+            "defaults",
+            "request_timeout",
+            &raw.defaults.request_timeout,
+            Duration::from_secs(10),
+        )?;
+        let d_scn = dur(
+            "defaults",
+            "scenario_timeout",
+            &raw.defaults.scenario_timeout,
+            Duration::from_secs(60),
+        )?;
         let d_body = raw.defaults.max_body_bytes.unwrap_or(10 * 1024 * 1024);
         if raw.environments.is_empty() {
-            return Err(err("environments", None, "no environment is defined".into()));
+            return Err(err(
+                "environments",
+                None,
+                "no environment is defined".into(),
+            ));
         }
 
         let mut environments = BTreeMap::new();
         for (name, env) in raw.environments {
             let table = format!("environments.{name}");
-            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(err(&table, None, "environment names use letters, digits, `-` and `_` (they are tags: @name)".into()));
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(err(
+                    &table,
+                    None,
+                    "environment names use letters, digits, `-` and `_` (they are tags: @name)"
+                        .into(),
+                ));
             }
             if env.status == EnvStatus::Future && env.mutation {
                 return Err(err(
                     &table,
                     Some("mutation"),
-                    format!("'{name}' is `future`: nothing mutating may ever run there; remove `mutation = true`"),
+                    format!(
+                        "'{name}' is `future`: nothing mutating may ever run there; remove `mutation = true`"
+                    ),
                 ));
             }
             if env.surfaces.is_empty() {
-                return Err(err(&table, Some("surfaces"), "at least one surface is needed".into()));
+                return Err(err(
+                    &table,
+                    Some("surfaces"),
+                    "at least one surface is needed".into(),
+                ));
             }
             let mut surfaces = BTreeMap::new();
             let mut all_loopback = true;
             for (surface, url) in &env.surfaces {
                 let parsed = url::Url::parse(url).map_err(|e| {
-                    err(&format!("{table}.surfaces"), Some(surface), format!("{url:?} is not a URL: {e}"))
+                    err(
+                        &format!("{table}.surfaces"),
+                        Some(surface),
+                        format!("{url:?} is not a URL: {e}"),
+                    )
                 })?;
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-                    return Err(err(&format!("{table}.surfaces"), Some(surface), format!("{url:?} must be an http(s) URL with a host")));
+                    return Err(err(
+                        &format!("{table}.surfaces"),
+                        Some(surface),
+                        format!("{url:?} must be an http(s) URL with a host"),
+                    ));
                 }
                 if parsed.query().is_some() || parsed.fragment().is_some() {
-                    return Err(err(&format!("{table}.surfaces"), Some(surface), format!("{url:?}: a base URL takes no query or fragment")));
+                    return Err(err(
+                        &format!("{table}.surfaces"),
+                        Some(surface),
+                        format!("{url:?}: a base URL takes no query or fragment"),
+                    ));
                 }
                 all_loopback &= is_loopback(&parsed);
                 surfaces.insert(surface.clone(), url.trim_end_matches('/').to_owned());
             }
             if env.status == EnvStatus::Sandbox && !all_loopback {
-                return Err(err(&table, Some("status"), "a `sandbox` environment must be on loopback (127.0.0.1 or localhost)".into()));
+                return Err(err(
+                    &table,
+                    Some("status"),
+                    "a `sandbox` environment must be on loopback (127.0.0.1 or localhost)".into(),
+                ));
             }
             let mut secrets = BTreeMap::new();
             for (sname, spec) in env.secrets {
@@ -268,19 +330,33 @@ impl Config {
                     RawSecret::Var(v) => (v, Vec::new(), None),
                     RawSecret::Full(f) => (f.env, f.surfaces, f.default),
                 };
-                if env_var.is_empty() || !env_var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(err(&stable, Some(&sname), format!("{env_var:?} is not an environment variable name")));
+                if env_var.is_empty()
+                    || !env_var
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    return Err(err(
+                        &stable,
+                        Some(&sname),
+                        format!("{env_var:?} is not an environment variable name"),
+                    ));
                 }
                 for s in &surfaces_allowed {
                     if !surfaces.contains_key(s) {
-                        return Err(err(&stable, Some(&sname), format!("surface {s:?} is not a surface of '{name}'")));
+                        return Err(err(
+                            &stable,
+                            Some(&sname),
+                            format!("surface {s:?} is not a surface of '{name}'"),
+                        ));
                     }
                 }
                 if default.is_some() && !all_loopback {
                     return Err(err(
                         &stable,
                         Some(&sname),
-                        format!("a default value is only allowed where every surface is on loopback; '{name}' is not: set {env_var} in the environment instead"),
+                        format!(
+                            "a default value is only allowed where every surface is on loopback; '{name}' is not: set {env_var} in the environment instead"
+                        ),
                     ));
                 }
                 secrets.insert(
@@ -299,7 +375,12 @@ impl Config {
                 name.clone(),
                 EnvConfig {
                     request_timeout: dur(&table, "request_timeout", &env.request_timeout, d_req)?,
-                    scenario_timeout: dur(&table, "scenario_timeout", &env.scenario_timeout, d_scn)?,
+                    scenario_timeout: dur(
+                        &table,
+                        "scenario_timeout",
+                        &env.scenario_timeout,
+                        d_scn,
+                    )?,
                     max_body_bytes: env.max_body_bytes.unwrap_or(d_body),
                     name,
                     description: env.description.unwrap_or_default(),
@@ -325,14 +406,21 @@ impl Config {
             key: None,
             message: format!(
                 "unknown environment '{name}'; it defines: {}",
-                self.environments.keys().cloned().collect::<Vec<_>>().join(", ")
+                self.environments
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }
 
     /// Every surface name any environment has.
     pub fn all_surfaces(&self) -> BTreeSet<&str> {
-        self.environments.values().flat_map(|e| e.surfaces.keys().map(String::as_str)).collect()
+        self.environments
+            .values()
+            .flat_map(|e| e.surfaces.keys().map(String::as_str))
+            .collect()
     }
 }
 
@@ -361,12 +449,17 @@ impl EnvConfig {
                     file: config_path.to_owned(),
                     line: None,
                     key: Some(format!("environments.{}.secrets", self.name)),
-                    message: format!("{used_at} uses ${{{name}}}, which environment '{}' does not declare: add `{name} = \"ENV_VAR\"`", self.name),
+                    message: format!(
+                        "{used_at} uses ${{{name}}}, which environment '{}' does not declare: add `{name} = \"ENV_VAR\"`",
+                        self.name
+                    ),
                 });
             }
         }
         for spec in self.secrets.values() {
-            let value = lookup(&spec.env_var).filter(|v| !v.is_empty()).or_else(|| spec.default.clone());
+            let value = lookup(&spec.env_var)
+                .filter(|v| !v.is_empty())
+                .or_else(|| spec.default.clone());
             match value {
                 Some(value) => {
                     env.secrets.insert(
@@ -401,13 +494,16 @@ impl EnvConfig {
     /// (scheme, host and port), keeping the path prefixes: how `demo` and
     /// tests point `local` at a sandbox on a free port.
     pub fn with_origin(&self, origin: &str) -> Result<Self, String> {
-        let origin = url::Url::parse(origin).map_err(|e| format!("{origin:?} is not a URL: {e}"))?;
+        let origin =
+            url::Url::parse(origin).map_err(|e| format!("{origin:?} is not a URL: {e}"))?;
         let mut out = self.clone();
         for url in out.surfaces.values_mut() {
             let mut u = url::Url::parse(url).map_err(|e| e.to_string())?;
-            u.set_scheme(origin.scheme()).map_err(|()| "bad scheme".to_owned())?;
+            u.set_scheme(origin.scheme())
+                .map_err(|()| "bad scheme".to_owned())?;
             u.set_host(origin.host_str()).map_err(|e| e.to_string())?;
-            u.set_port(origin.port()).map_err(|()| "bad port".to_owned())?;
+            u.set_port(origin.port())
+                .map_err(|()| "bad port".to_owned())?;
             *url = u.as_str().trim_end_matches('/').to_owned();
         }
         Ok(out)
@@ -453,7 +549,10 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
         assert_eq!(dev.request_timeout, Duration::from_secs(5));
         assert_eq!(dev.expected["engine_version"], "engine-v0.1.3.6");
         let err = c.environment("prod").expect_err("unknown");
-        assert!(err.message.contains("unknown environment 'prod'") && err.message.contains("dev, local"));
+        assert!(
+            err.message.contains("unknown environment 'prod'")
+                && err.message.contains("dev, local")
+        );
     }
 
     #[test]
@@ -466,24 +565,51 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
         let e = parse("[environments.x\nstatus = 1").expect_err("malformed");
         assert_eq!(e.line, Some(1));
 
-        let bad = GOOD.replace("status = \"live\"\nmutation = true", "status = \"future\"\nmutation = true");
+        let bad = GOOD.replace(
+            "status = \"live\"\nmutation = true",
+            "status = \"future\"\nmutation = true",
+        );
         let e = parse(&bad).expect_err("future mutation");
         assert_eq!(e.key.as_deref(), Some("environments.dev.mutation"));
         assert_eq!(e.line, Some(10));
-        assert_eq!(e.to_string().split(": ").next(), Some("environments.toml:10"));
+        assert_eq!(
+            e.to_string().split(": ").next(),
+            Some("environments.toml:10")
+        );
 
         let bad = GOOD.replace("request_timeout = \"5s\"", "request_timeout = \"soon\"");
         let e = parse(&bad).expect_err("duration");
-        assert_eq!((e.key.as_deref(), e.line), (Some("defaults.request_timeout"), Some(3)));
+        assert_eq!(
+            (e.key.as_deref(), e.line),
+            (Some("defaults.request_timeout"), Some(3))
+        );
 
         let bad = GOOD.replace("https://api-dev.hellolucia.ai/", "ftp://x");
-        assert!(parse(&bad).expect_err("scheme").to_string().contains("http(s)"));
+        assert!(
+            parse(&bad)
+                .expect_err("scheme")
+                .to_string()
+                .contains("http(s)")
+        );
 
-        let bad = GOOD.replace("env = \"LUCIA_DEV_TOKEN\", surfaces = [\"engine\"]", "env = \"LUCIA_DEV_TOKEN\", default = \"x\"");
-        assert!(parse(&bad).expect_err("default on live").message.contains("only allowed where every surface is on loopback"));
+        let bad = GOOD.replace(
+            "env = \"LUCIA_DEV_TOKEN\", surfaces = [\"engine\"]",
+            "env = \"LUCIA_DEV_TOKEN\", default = \"x\"",
+        );
+        assert!(
+            parse(&bad)
+                .expect_err("default on live")
+                .message
+                .contains("only allowed where every surface is on loopback")
+        );
 
         let bad = GOOD.replace("127.0.0.1:8700", "example.com");
-        assert!(parse(&bad).expect_err("sandbox off loopback").message.contains("loopback"));
+        assert!(
+            parse(&bad)
+                .expect_err("sandbox off loopback")
+                .message
+                .contains("loopback")
+        );
     }
 
     #[test]
@@ -491,21 +617,47 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
         let c = parse(GOOD).expect("good");
         let dev = c.environment("dev").expect("dev");
         let needed = BTreeMap::from([("TOKEN".to_owned(), "features/a.feature:3".to_owned())]);
-        let e = dev.resolve(&c.path, &needed, &|_| None).expect_err("missing");
-        assert!(e.message.contains("LUCIA_DEV_TOKEN is not set") && e.message.contains("features/a.feature:3"), "{e}");
-        let env = dev.resolve(&c.path, &needed, &|v| (v == "LUCIA_DEV_TOKEN").then(|| "t0k".to_owned())).expect("set");
+        let e = dev
+            .resolve(&c.path, &needed, &|_| None)
+            .expect_err("missing");
+        assert!(
+            e.message.contains("LUCIA_DEV_TOKEN is not set")
+                && e.message.contains("features/a.feature:3"),
+            "{e}"
+        );
+        let env = dev
+            .resolve(&c.path, &needed, &|v| {
+                (v == "LUCIA_DEV_TOKEN").then(|| "t0k".to_owned())
+            })
+            .expect("set");
         assert_eq!(env.secrets["TOKEN"].value, "t0k");
         assert!(!format!("{env:?}").contains("t0k"));
         let local = c.environment("local").expect("local");
-        assert_eq!(local.resolve(&c.path, &needed, &|_| None).expect("default").secrets["TOKEN"].value, "sandbox");
+        assert_eq!(
+            local
+                .resolve(&c.path, &needed, &|_| None)
+                .expect("default")
+                .secrets["TOKEN"]
+                .value,
+            "sandbox"
+        );
         let undeclared = BTreeMap::from([("OTHER".to_owned(), "features/b.feature:9".to_owned())]);
-        assert!(dev.resolve(&c.path, &undeclared, &|_| None).expect_err("undeclared").message.contains("does not declare"));
+        assert!(
+            dev.resolve(&c.path, &undeclared, &|_| None)
+                .expect_err("undeclared")
+                .message
+                .contains("does not declare")
+        );
     }
 
     #[test]
     fn moves_an_environment_to_another_origin() {
         let c = parse(GOOD).expect("good");
-        let local = c.environment("local").expect("local").with_origin("http://127.0.0.1:40001").expect("origin");
+        let local = c
+            .environment("local")
+            .expect("local")
+            .with_origin("http://127.0.0.1:40001")
+            .expect("origin");
         assert_eq!(local.surfaces["engine"], "http://127.0.0.1:40001/engine");
     }
 

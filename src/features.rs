@@ -25,7 +25,14 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.message
+        )
     }
 }
 
@@ -57,14 +64,18 @@ pub fn key_of(feature: &Feature, scenario: &Scenario) -> ScenarioKey {
     )
 }
 
-static SERVICE_STEP: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"^the "([^"]+)" service$"#).unwrap_or_else(|e| unreachable!("{e}")));
+static SERVICE_STEP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^the "([^"]+)" service$"#).unwrap_or_else(|e| unreachable!("{e}"))
+});
 
 impl<'a> ScenarioInfo<'a> {
     /// Background steps, then the scenario's own.
     pub fn steps(&self) -> impl Iterator<Item = &'a Step> + 'a {
         let bg = self.feature.background.iter().flat_map(|b| b.steps.iter());
-        let rule_bg = self.rule.into_iter().flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter()));
+        let rule_bg = self
+            .rule
+            .into_iter()
+            .flat_map(|r| r.background.iter().flat_map(|b| b.steps.iter()));
         bg.chain(rule_bg).chain(self.scenario.steps.iter())
     }
 
@@ -93,7 +104,11 @@ impl<'a> ScenarioInfo<'a> {
         for step in self.steps() {
             let texts = std::iter::once(step.value.as_str())
                 .chain(step.docstring.as_deref())
-                .chain(step.table.iter().flat_map(|t| t.rows.iter().flatten().map(String::as_str)));
+                .chain(
+                    step.table
+                        .iter()
+                        .flat_map(|t| t.rows.iter().flatten().map(String::as_str)),
+                );
             for t in texts {
                 out.extend(template::references(t).into_iter().map(|r| (r, step)));
             }
@@ -106,7 +121,8 @@ impl<'a> ScenarioInfo<'a> {
         let mut out = BTreeMap::new();
         for (r, step) in self.references() {
             if let Reference::Secret(name) = r {
-                out.entry(name).or_insert_with(|| format!("{}:{}", self.file().display(), step.position.line));
+                out.entry(name)
+                    .or_insert_with(|| format!("{}:{}", self.file().display(), step.position.line));
             }
         }
         out
@@ -127,17 +143,122 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-static GHERKIN_ERROR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"Error at (\d+):(\d+): (.*)").unwrap_or_else(|e| unreachable!("{e}")));
+static GHERKIN_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"Error at (\d+):(\d+): (.*)").unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// The Gherkin parser reports where it gave up, often the end of the file.
+/// When it fails, this finds the first line a person would call wrong.
+fn lint(text: &str) -> Option<(usize, usize, String)> {
+    const STEP: [&str; 6] = ["Given ", "When ", "Then ", "And ", "But ", "* "];
+    const SECTION: [&str; 8] = [
+        "Feature:",
+        "Rule:",
+        "Background:",
+        "Scenario:",
+        "Scenario Outline:",
+        "Scenario Template:",
+        "Example:",
+        "Examples:",
+    ];
+    let mut in_doc: Option<(usize, &str)> = None;
+    let mut after_step = false;
+    let mut table_width: Option<usize> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let col = raw.len() - raw.trim_start().len() + 1;
+        if let Some((_, fence)) = in_doc {
+            if line.starts_with(fence) {
+                in_doc = None;
+            }
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') || line.starts_with('@') {
+            continue;
+        }
+        if line.starts_with("\"\"\"") || line.starts_with("```") {
+            in_doc = Some((
+                i + 1,
+                if line.starts_with("```") {
+                    "```"
+                } else {
+                    "\"\"\""
+                },
+            ));
+            continue;
+        }
+        if line.starts_with('|') {
+            let width = line.matches('|').count();
+            if !line.ends_with('|') {
+                return Some((i + 1, col, "a table row must end with `|`".to_owned()));
+            }
+            if let Some(w) = table_width
+                && w != width
+            {
+                return Some((
+                    i + 1,
+                    col,
+                    format!(
+                        "this table row has {} cells, the first row has {}",
+                        width - 1,
+                        w - 1
+                    ),
+                ));
+            }
+            table_width = Some(width);
+            continue;
+        }
+        table_width = None;
+        if SECTION.iter().any(|s| line.starts_with(s)) {
+            after_step = false;
+            continue;
+        }
+        if STEP.iter().any(|s| line.starts_with(s)) {
+            after_step = true;
+            continue;
+        }
+        if after_step {
+            return Some((
+                i + 1,
+                col,
+                format!(
+                    "expected a step (Given/When/Then/And/But), a table row, a docstring or a new section, found `{line}`"
+                ),
+            ));
+        }
+    }
+    in_doc.map(|(l, fence)| {
+        (
+            l,
+            1,
+            format!("the docstring opened here is never closed (`{fence}`)"),
+        )
+    })
+}
 
 fn parse_problem(path: &Path, e: &gherkin::ParseFileError) -> Problem {
     use std::error::Error as _;
-    let detail = e.source().map(ToString::to_string).unwrap_or_else(|| e.to_string());
+    if let Some((line, col, message)) = std::fs::read_to_string(path).ok().as_deref().and_then(lint)
+    {
+        return Problem {
+            file: path.to_owned(),
+            line,
+            col,
+            message: format!("Gherkin syntax error: {message}"),
+        };
+    }
+    let detail = e
+        .source()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| e.to_string());
     if let Some(c) = GHERKIN_ERROR.captures(&detail) {
         let expected: Vec<String> = Regex::new(r#""([^"]*)""#)
             .map(|re| re.captures_iter(&c[3]).map(|m| m[1].to_owned()).collect())
             .unwrap_or_default();
-        let mut expected: Vec<String> = expected.into_iter().filter(|s| !s.trim().is_empty()).collect();
+        let mut expected: Vec<String> = expected
+            .into_iter()
+            .filter(|s| !s.trim().is_empty())
+            .collect();
         expected.sort();
         expected.dedup();
         let hint = if expected.is_empty() {
@@ -174,7 +295,11 @@ impl Suite {
         if root.is_file() {
             files.push(root.to_owned());
         } else {
-            walk(root, &mut files).map_err(|e| vec![problem(format!("cannot read the features directory: {e} (pass --features DIR)"))])?;
+            walk(root, &mut files).map_err(|e| {
+                vec![problem(format!(
+                    "cannot read the features directory: {e} (pass --features DIR)"
+                ))]
+            })?;
         }
         if files.is_empty() {
             return Err(vec![problem("no .feature files here".to_owned())]);
@@ -192,7 +317,10 @@ impl Suite {
                         file: f,
                         line: e.pos.line,
                         col: e.pos.col,
-                        message: format!("Scenario Outline: no column <{}> in its Examples", e.name),
+                        message: format!(
+                            "Scenario Outline: no column <{}> in its Examples",
+                            e.name
+                        ),
                     }),
                 },
                 Err(e) => problems.push(parse_problem(&f, &e)),
@@ -211,7 +339,10 @@ impl Suite {
     pub fn scenarios(&self) -> impl Iterator<Item = ScenarioInfo<'_>> {
         self.features.iter().flat_map(|f| {
             let own = f.scenarios.iter().map(move |s| info(f, None, s));
-            let ruled = f.rules.iter().flat_map(move |r| r.scenarios.iter().map(move |s| info(f, Some(r), s)));
+            let ruled = f
+                .rules
+                .iter()
+                .flat_map(move |r| r.scenarios.iter().map(move |s| info(f, Some(r), s)));
             own.chain(ruled)
         })
     }
@@ -241,7 +372,10 @@ impl Suite {
             let mut service_selected = false;
             for step in sc.steps() {
                 if let Err(p) = probes::steps::check_step(step) {
-                    problems.insert(at(step, format!("`{} {}`: {p}", step.keyword.trim(), step.value)));
+                    problems.insert(at(
+                        step,
+                        format!("`{} {}`: {p}", step.keyword.trim(), step.value),
+                    ));
                 }
                 if let Some(c) = SERVICE_STEP.captures(&step.value) {
                     service_selected = true;
@@ -255,8 +389,15 @@ impl Suite {
                             ),
                         ));
                     }
-                } else if !service_selected && step.value.starts_with("I ") && step.value.contains(" \"/") {
-                    problems.insert(at(step, "a request before any `Given the \"…\" service` step: which service?".to_owned()));
+                } else if !service_selected
+                    && step.value.starts_with("I ")
+                    && step.value.contains(" \"/")
+                {
+                    problems.insert(at(
+                        step,
+                        "a request before any `Given the \"…\" service` step: which service?"
+                            .to_owned(),
+                    ));
                 }
             }
             for (r, step) in sc.references() {
@@ -270,7 +411,10 @@ impl Suite {
                     Reference::Expected(k) if !expected.contains(k.as_str()) => {
                         problems.insert(at(
                             step,
-                            format!("{{{{expected.{k}}}}} is not set for any environment in {}", config.path.display()),
+                            format!(
+                                "{{{{expected.{k}}}}} is not set for any environment in {}",
+                                config.path.display()
+                            ),
                         ));
                     }
                     Reference::Unknown(u) => {
@@ -291,7 +435,11 @@ impl Suite {
     }
 }
 
-fn info<'a>(feature: &'a Feature, rule: Option<&'a Rule>, scenario: &'a Scenario) -> ScenarioInfo<'a> {
+fn info<'a>(
+    feature: &'a Feature,
+    rule: Option<&'a Rule>,
+    scenario: &'a Scenario,
+) -> ScenarioInfo<'a> {
     let tags = feature
         .tags
         .iter()
@@ -304,5 +452,22 @@ fn info<'a>(feature: &'a Feature, rule: Option<&'a Rule>, scenario: &'a Scenario
         rule,
         scenario,
         tags,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lint;
+
+    #[test]
+    fn lint_finds_the_line_a_person_means() {
+        let stray = "Feature: x\n  Scenario: y\n    Given a\n  Nonsense here\n";
+        assert_eq!(lint(stray).map(|l| (l.0, l.1)), Some((4, 3)));
+        let doc = "Feature: x\n  Scenario: y\n    Given a\n      \"\"\"\n      {}\n";
+        assert_eq!(lint(doc).map(|l| l.0), Some(4));
+        let table = "Feature: x\n  Scenario: y\n    Given a\n      | a | b |\n      | 1 |\n";
+        assert_eq!(lint(table).map(|l| l.0), Some(5));
+        let fine = "Feature: x\n  Some description\n  Scenario: y\n    Given a\n      \"\"\"\n      free text\n      \"\"\"\n";
+        assert_eq!(lint(fine), None);
     }
 }

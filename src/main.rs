@@ -4,6 +4,9 @@
 //! Exit codes: 0 passed/ready · 1 checks failed, drift or not ready ·
 //! 2 bad usage, config or feature file · 3 inconclusive (gate).
 
+// The binary is the one place that prints: libraries return values.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::io::{IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,7 +39,12 @@ lucia-harness run --env dev --report-dir reports/dev"
 )]
 struct Cli {
     /// The environments file.
-    #[arg(long, global = true, default_value = "environments.toml", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "environments.toml",
+        value_name = "FILE"
+    )]
     config: PathBuf,
     /// The features directory (or one .feature file).
     #[arg(long, global = true, default_value = "features", value_name = "DIR")]
@@ -140,7 +148,11 @@ fn error(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return error(format!("cannot start the async runtime: {e}")),
     };
@@ -247,7 +259,9 @@ async fn serve_sandbox(addr: &str, drift: &[String], fault: &[String]) -> ExitCo
         Ok(l) => l,
         Err(e) => return error(format!("cannot listen on {addr}: {e}")),
     };
-    let local = listener.local_addr().map_or_else(|_| addr.to_owned(), |a| a.to_string());
+    let local = listener
+        .local_addr()
+        .map_or_else(|_| addr.to_owned(), |a| a.to_string());
     eprintln!(
         "sandbox listening on http://{local} (engine, admin, marketing, guest, netlify); {} drift(s), {} fault(s); Ctrl-C stops",
         config.drifts.len(),
@@ -317,7 +331,11 @@ fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
     {
         return error(e);
     }
-    ExitCode::from(if report.passed() { EXIT_OK } else { EXIT_FAILED })
+    ExitCode::from(if report.passed() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 fn write_reports(dir: &Path, report: &RunReport) -> Result<(), String> {
@@ -325,7 +343,8 @@ fn write_reports(dir: &Path, report: &RunReport) -> Result<(), String> {
     for r in reporters::all() {
         let path = dir.join(r.file_name());
         let mut bytes = Vec::new();
-        r.write(report, &mut bytes).map_err(|e| format!("cannot render {}: {e}", path.display()))?;
+        r.write(report, &mut bytes)
+            .map_err(|e| format!("cannot render {}: {e}", path.display()))?;
         // Write then rename: a reader never sees half a report.
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, &bytes)
@@ -340,7 +359,10 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return error(format!("cannot start the sandbox: {e}")),
     };
-    eprintln!("sandbox started on {} — running every feature against `local`", sb.origin());
+    eprintln!(
+        "sandbox started on {} — running every feature against `local`",
+        sb.origin()
+    );
     let opts = RunOptions {
         environment: "local".to_owned(),
         tags: args.tags.clone(),

@@ -13,7 +13,10 @@ use probes::cucumber::gherkin::{self, tagexpr::TagOperation};
 use probes::cucumber::tag::Ext as _;
 use probes::cucumber::{self, Cucumber, Event, Writer, cli, event, parser, runner, writer};
 use probes::{ErrorKind, Exchange, RunContext, StepError, World};
-use reporters::model::{ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport, StepStatus, Summary};
+use reporters::model::{
+    ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport, StepStatus,
+    Summary,
+};
 
 use crate::config::{Config, ConfigError, EnvConfig};
 use crate::features::{Problem, ScenarioInfo, ScenarioKey, Suite, key_of};
@@ -69,13 +72,26 @@ pub enum Selection {
 }
 
 pub fn parse_tags(expr: &str) -> Result<TagOperation, RunError> {
-    expr.parse::<TagOperation>()
-        .map_err(|e| RunError::Usage(format!("bad tag expression {expr:?}: {e} (example: \"@gating and not @slow\")")))
+    expr.parse::<TagOperation>().map_err(|e| {
+        RunError::Usage(format!(
+            "bad tag expression {expr:?}: {e} (example: \"@gating and not @slow\")"
+        ))
+    })
 }
 
 /// Decides whether `sc` runs in `env`.
-pub fn select(sc: &ScenarioInfo<'_>, env: &EnvConfig, env_names: &BTreeSet<&str>, tags: Option<&TagOperation>) -> Selection {
-    let env_tags: Vec<&str> = sc.tags.iter().map(String::as_str).filter(|t| env_names.contains(t)).collect();
+pub fn select(
+    sc: &ScenarioInfo<'_>,
+    env: &EnvConfig,
+    env_names: &BTreeSet<&str>,
+    tags: Option<&TagOperation>,
+) -> Selection {
+    let env_tags: Vec<&str> = sc
+        .tags
+        .iter()
+        .map(String::as_str)
+        .filter(|t| env_names.contains(t))
+        .collect();
     if env_tags.is_empty() {
         if !sc.services().iter().all(|s| env.surfaces.contains_key(s)) {
             return Selection::Exclude;
@@ -99,7 +115,9 @@ pub fn select(sc: &ScenarioInfo<'_>, env: &EnvConfig, env_names: &BTreeSet<&str>
 }
 
 fn claim_of(tags: &[String]) -> Option<String> {
-    tags.iter().find(|t| CLAIM_TAGS.contains(&t.as_str())).cloned()
+    tags.iter()
+        .find(|t| CLAIM_TAGS.contains(&t.as_str()))
+        .cloned()
 }
 
 /// Folds a raw outcome and the claim into the reported status ("no pretending").
@@ -151,7 +169,11 @@ impl Collector {
     ) {
         let key = key_of(feature, scenario);
         let rec = self.records.entry(key).or_default();
-        let attempt = ev.retries.map_or(1, |r| u32::try_from(r.current).unwrap_or(u32::MAX).saturating_add(1));
+        let attempt = ev.retries.map_or(1, |r| {
+            u32::try_from(r.current)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1)
+        });
         match ev.event {
             event::Scenario::Started => {
                 rec.attempts = attempt;
@@ -183,7 +205,10 @@ impl Collector {
             }
             event::Scenario::Hook(kind, event::Hook::Failed(_, info)) => {
                 rec.failure = Some((
-                    StepError::new(ErrorKind::Internal, format!("{kind:?} hook failed: {}", panic_text(&info))),
+                    StepError::new(
+                        ErrorKind::Internal,
+                        format!("{kind:?} hook failed: {}", panic_text(&info)),
+                    ),
                     String::new(),
                     scenario.position.line,
                 ));
@@ -228,7 +253,11 @@ fn step_error(err: &event::StepError) -> StepError {
 impl Writer<World> for Collector {
     type Cli = cli::Empty;
 
-    async fn handle_event(&mut self, ev: parser::Result<Event<event::Cucumber<World>>>, _cli: &Self::Cli) {
+    async fn handle_event(
+        &mut self,
+        ev: parser::Result<Event<event::Cucumber<World>>>,
+        _cli: &Self::Cli,
+    ) {
         let ev = match ev {
             Ok(ev) => ev.into_inner(),
             Err(e) => {
@@ -239,7 +268,9 @@ impl Writer<World> for Collector {
         if let event::Cucumber::Feature(feature, fev) = ev {
             match fev {
                 event::Feature::Scenario(sc, rs) => self.on_scenario(&feature, &sc, rs),
-                event::Feature::Rule(_, event::Rule::Scenario(sc, rs)) => self.on_scenario(&feature, &sc, rs),
+                event::Feature::Rule(_, event::Rule::Scenario(sc, rs)) => {
+                    self.on_scenario(&feature, &sc, rs)
+                }
                 _ => {}
             }
         }
@@ -269,7 +300,9 @@ pub fn new_run_id() -> String {
 pub fn effective_env(config: &Config, opts: &RunOptions) -> Result<EnvConfig, RunError> {
     let mut env = config.environment(&opts.environment)?.clone();
     if let Some(o) = &opts.origin {
-        env = env.with_origin(o).map_err(|e| RunError::Usage(format!("--origin: {e}")))?;
+        env = env
+            .with_origin(o)
+            .map_err(|e| RunError::Usage(format!("--origin: {e}")))?;
     }
     if let Some(t) = opts.request_timeout {
         env.request_timeout = t;
@@ -309,7 +342,10 @@ pub async fn run(
                             file: sc.file(),
                             line: sc.scenario.position.line,
                             col: sc.scenario.position.col,
-                            message: format!("tagged for '{}', which has no \"{s}\" service", env_cfg.name),
+                            message: format!(
+                                "tagged for '{}', which has no \"{s}\" service",
+                                env_cfg.name
+                            ),
                         });
                     }
                 }
@@ -321,7 +357,10 @@ pub async fn run(
                             file: sc.file(),
                             line: step.position.line,
                             col: step.position.col,
-                            message: format!("{{{{expected.{k}}}}} is not set for environment '{}'", env_cfg.name),
+                            message: format!(
+                                "{{{{expected.{k}}}}} is not set for environment '{}'",
+                                env_cfg.name
+                            ),
                         });
                     }
                 }
@@ -340,7 +379,8 @@ pub async fn run(
     let environment = env_cfg.resolve(&config.path, &needed, lookup)?;
     let env_status = environment.status.as_str().to_owned();
     let run_id = new_run_id();
-    let ctx = Arc::new(RunContext::new(environment, &run_id).map_err(|e| RunError::Usage(e.message))?);
+    let ctx =
+        Arc::new(RunContext::new(environment, &run_id).map_err(|e| RunError::Usage(e.message))?);
 
     let started_at = Utc::now();
     let clock = Instant::now();
@@ -370,19 +410,22 @@ pub async fn run(
         custom: cli::Empty,
     };
     let filter_set = runnable.clone();
-    let collector = Cucumber::<World, Preparsed, Vec<gherkin::Feature>, _, _, cli::Empty>::custom(Preparsed, runner, collector)
-        .before(move |feature, rule, scenario, world: &mut World| {
-            let tags = feature
-                .tags
-                .iter()
-                .chain(rule.iter().flat_map(|r| r.tags.iter()))
-                .chain(scenario.tags.iter())
-                .cloned()
-                .collect();
-            world.prepare(Arc::clone(&before_ctx), tags);
-            futures::future::ready(()).boxed_local()
-        })
-        .after(move |feature, _rule, scenario, _finished, world: Option<&mut World>| {
+    let collector = Cucumber::<World, Preparsed, Vec<gherkin::Feature>, _, _, cli::Empty>::custom(
+        Preparsed, runner, collector,
+    )
+    .before(move |feature, rule, scenario, world: &mut World| {
+        let tags = feature
+            .tags
+            .iter()
+            .chain(rule.iter().flat_map(|r| r.tags.iter()))
+            .chain(scenario.tags.iter())
+            .cloned()
+            .collect();
+        world.prepare(Arc::clone(&before_ctx), tags);
+        futures::future::ready(()).boxed_local()
+    })
+    .after(
+        move |feature, _rule, scenario, _finished, world: Option<&mut World>| {
             if let Some(w) = world {
                 after_evidence.borrow_mut().insert(
                     key_of(feature, scenario),
@@ -395,13 +438,18 @@ pub async fn run(
                 );
             }
             futures::future::ready(()).boxed_local()
-        })
-        .with_cli(cli_opts)
-        .filter_run(suite.features.clone(), move |f, _r, s| filter_set.contains(&key_of(f, s)))
-        .await;
+        },
+    )
+    .with_cli(cli_opts)
+    .filter_run(suite.features.clone(), move |f, _r, s| {
+        filter_set.contains(&key_of(f, s))
+    })
+    .await;
 
     if let Some(e) = collector.parse_errors.first() {
-        return Err(RunError::Usage(format!("cucumber could not run the features: {e}")));
+        return Err(RunError::Usage(format!(
+            "cucumber could not run the features: {e}"
+        )));
     }
     let finished_at = Utc::now();
     let duration = clock.elapsed();
@@ -426,7 +474,11 @@ pub async fn run(
             (_, Some(_)) | (None, _) => (None, 1, None),
             (Some(r), None) => {
                 let error = r.failure.as_ref().map(|(e, step, line)| {
-                    let e = ev.failure.clone().filter(|_| e.kind == ErrorKind::Internal && ev.failure.is_some()).unwrap_or_else(|| e.clone());
+                    let e = ev
+                        .failure
+                        .clone()
+                        .filter(|_| e.kind == ErrorKind::Internal && ev.failure.is_some())
+                        .unwrap_or_else(|| e.clone());
                     ErrorReport {
                         kind: e.kind,
                         message: redactor.scrub(&e.message).into_owned(),
@@ -447,7 +499,10 @@ pub async fn run(
                 text: st.value.clone(),
                 line: st.position.line,
                 status,
-                duration_ms: ev.step_durations.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+                duration_ms: ev
+                    .step_durations
+                    .get(i)
+                    .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
             });
         }
         let status = classify(passed, attempts, claim.as_deref());
@@ -509,7 +564,10 @@ mod tests {
         assert_eq!(classify(Some(true), 1, Some("implemented")), Status::Passed);
         assert_eq!(classify(Some(false), 1, Some("tested")), Status::Failed);
         assert_eq!(classify(Some(false), 1, Some("deferred")), Status::KnownGap);
-        assert_eq!(classify(Some(true), 1, Some("future")), Status::ClaimOutdated);
+        assert_eq!(
+            classify(Some(true), 1, Some("future")),
+            Status::ClaimOutdated
+        );
         assert_eq!(classify(Some(true), 2, None), Status::Flaky);
         assert_eq!(classify(None, 1, None), Status::Skipped);
     }

@@ -43,7 +43,14 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    pub fn new(method: &str, url: &str, status: u16, headers: HeaderMap, body: Vec<u8>, elapsed: Duration) -> Self {
+    pub fn new(
+        method: &str,
+        url: &str,
+        status: u16,
+        headers: HeaderMap,
+        body: Vec<u8>,
+        elapsed: Duration,
+    ) -> Self {
         Self {
             method: method.to_owned(),
             url: url.to_owned(),
@@ -60,9 +67,7 @@ impl HttpResponse {
         self.json
             .get_or_init(|| {
                 serde_json::from_slice(&self.body).map_err(|e| {
-                    let ct = self
-                        .header("content-type")
-                        .unwrap_or("no content-type");
+                    let ct = self.header("content-type").unwrap_or("no content-type");
                     let kind = if std::str::from_utf8(&self.body).is_err() {
                         "not UTF-8"
                     } else if e.is_eof() {
@@ -111,7 +116,12 @@ impl HttpClient {
                 .pool_idle_timeout(Duration::from_secs(30))
                 .connect_timeout(Duration::from_secs(10))
                 .build()
-                .map_err(|e| StepError::new(ErrorKind::Internal, format!("cannot build the HTTP client: {e}")))
+                .map_err(|e| {
+                    StepError::new(
+                        ErrorKind::Internal,
+                        format!("cannot build the HTTP client: {e}"),
+                    )
+                })
         };
         Ok(Self {
             direct: build(reqwest::redirect::Policy::none())?,
@@ -125,11 +135,19 @@ impl HttpClient {
     }
 
     /// Sends `req` and reads the whole body, all within `timeout`.
-    pub async fn send(&self, req: HttpRequest, timeout: Duration) -> Result<HttpResponse, StepError> {
+    pub async fn send(
+        &self,
+        req: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, StepError> {
         let method = req.method.to_string();
         let url = req.url.clone();
         let what = format!("{method} {url}");
-        let client = if req.follow_redirects { &self.following } else { &self.direct };
+        let client = if req.follow_redirects {
+            &self.following
+        } else {
+            &self.direct
+        };
         let mut headers = HeaderMap::new();
         for (name, value) in &req.headers {
             let n = HeaderName::from_bytes(name.as_bytes())
@@ -160,23 +178,37 @@ impl HttpClient {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(HttpResponse::new(&method, &url, status, headers, body, start.elapsed()))
+            Ok(HttpResponse::new(
+                &method,
+                &url,
+                status,
+                headers,
+                body,
+                start.elapsed(),
+            ))
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(r) => r,
             Err(_) => Err(StepError::new(
                 ErrorKind::Timeout,
-                format!("{what}: no complete response within {}", human_duration(timeout)),
+                format!(
+                    "{what}: no complete response within {}",
+                    human_duration(timeout)
+                ),
             )),
         }
     }
 }
 
 fn too_large(what: &str, max: usize, announced: Option<u64>) -> StepError {
-    let announced = announced.map(|l| format!(" (Content-Length {l})")).unwrap_or_default();
+    let announced = announced
+        .map(|l| format!(" (Content-Length {l})"))
+        .unwrap_or_default();
     StepError::new(
         ErrorKind::BodyTooLarge,
-        format!("{what}: the body exceeds the {max}-byte limit{announced}; reading stopped (raise max_body_bytes in environments.toml if this is expected)"),
+        format!(
+            "{what}: the body exceeds the {max}-byte limit{announced}; reading stopped (raise max_body_bytes in environments.toml if this is expected)"
+        ),
     )
 }
 
@@ -207,24 +239,51 @@ fn classify(e: &reqwest::Error, what: &str) -> StepError {
     let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
     let (kind, msg) = if e.is_timeout() {
         (ErrorKind::Timeout, "timed out".to_owned())
-    } else if text.contains("dns error") || text.contains("failed to lookup address") || text.contains("name or service not known") {
-        (ErrorKind::Dns, format!("the host name did not resolve ({detail})"))
-    } else if text.contains("certificate") || text.contains("tls") || text.contains("handshake") || text.contains("corrupt message") || text.contains("invaliddata") && text.contains("ssl") {
+    } else if text.contains("dns error")
+        || text.contains("failed to lookup address")
+        || text.contains("name or service not known")
+    {
+        (
+            ErrorKind::Dns,
+            format!("the host name did not resolve ({detail})"),
+        )
+    } else if text.contains("certificate")
+        || text.contains("tls")
+        || text.contains("handshake")
+        || text.contains("corrupt message")
+        || text.contains("invaliddata") && text.contains("ssl")
+    {
         (ErrorKind::Tls, format!("TLS failed: {detail}"))
     } else if e.is_redirect() {
-        (ErrorKind::Http, format!("too many redirects (a redirect loop?): {detail}"))
+        (
+            ErrorKind::Http,
+            format!("too many redirects (a redirect loop?): {detail}"),
+        )
     } else if matches!(io_kind, Some(std::io::ErrorKind::ConnectionRefused)) {
-        (ErrorKind::Connect, "connection refused (is the service running?)".to_owned())
+        (
+            ErrorKind::Connect,
+            "connection refused (is the service running?)".to_owned(),
+        )
     } else if matches!(
         io_kind,
-        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::UnexpectedEof)
+        Some(
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof
+        )
     ) || text.contains("connection closed before message completed")
         || text.contains("incomplete")
         || text.contains("end of file before message length reached")
         || e.is_body()
         || e.is_decode()
     {
-        (ErrorKind::Reset, format!("the connection was reset or closed before the response was complete ({detail})"))
+        (
+            ErrorKind::Reset,
+            format!(
+                "the connection was reset or closed before the response was complete ({detail})"
+            ),
+        )
     } else if e.is_connect() {
         (ErrorKind::Connect, format!("could not connect: {detail}"))
     } else {

@@ -70,7 +70,8 @@ impl JsonPath {
 
     pub fn child_index(&self, index: usize) -> Self {
         let mut p = self.clone();
-        p.segments.push(Segment::Index(i64::try_from(index).unwrap_or(i64::MAX)));
+        p.segments
+            .push(Segment::Index(i64::try_from(index).unwrap_or(i64::MAX)));
         p
     }
 }
@@ -205,10 +206,9 @@ impl FromStr for JsonPath {
                                 return Err(err(start, "unterminated `[`"));
                             }
                             let num: String = bytes[start..j].iter().collect();
-                            let idx = num
-                                .trim()
-                                .parse::<i64>()
-                                .map_err(|_| err(start, "expected an array index or a quoted key"))?;
+                            let idx = num.trim().parse::<i64>().map_err(|_| {
+                                err(start, "expected an array index or a quoted key")
+                            })?;
                             segments.push(Segment::Index(idx));
                             i = j + 1;
                         }
@@ -243,7 +243,10 @@ mod tests {
     #[test]
     fn rejects_bad_paths() {
         for bad in ["", "$.", "$[", "$['a", "$[x]", "$a", ".a"] {
-            assert!(bad.parse::<JsonPath>().is_err(), "{bad:?} should be rejected");
+            assert!(
+                bad.parse::<JsonPath>().is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

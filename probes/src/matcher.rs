@@ -194,7 +194,7 @@ impl Marker {
     }
 
     /// Checks a present value. Returns a description of what was expected on failure.
-    fn check(&self, actual: &Value, path: &str, mode: Mode, out: &mut Vec<Mismatch>) {
+    fn check(&self, actual: &Value, path: &str, out: &mut Vec<Mismatch>) {
         let ok = match self {
             Self::Type(t) => match t {
                 Type::String => actual.is_string(),
@@ -227,7 +227,7 @@ impl Marker {
                 }
                 if let Some(m) = each {
                     for (i, item) in items.iter().enumerate() {
-                        m.check(item, &format!("{path}[{i}]"), mode, out);
+                        m.check(item, &format!("{path}[{i}]"), out);
                     }
                 }
                 return;
@@ -236,7 +236,7 @@ impl Marker {
                 if actual.is_null() {
                     true
                 } else {
-                    inner.check(actual, path, mode, out);
+                    inner.check(actual, path, out);
                     return;
                 }
             }
@@ -339,10 +339,12 @@ fn mismatch(path: &str, expected: String, actual: &Value) -> Mismatch {
 pub fn validate_expectation(expected: &Value) -> Result<(), ExpectationError> {
     fn walk(v: &Value, path: &mut String) -> Result<(), ExpectationError> {
         match v {
-            Value::String(s) => Marker::parse(s).map(|_| ()).map_err(|reason| ExpectationError {
-                path: path.clone(),
-                reason,
-            }),
+            Value::String(s) => Marker::parse(s)
+                .map(|_| ())
+                .map_err(|reason| ExpectationError {
+                    path: path.clone(),
+                    reason,
+                }),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let len = path.len();
@@ -410,7 +412,7 @@ fn walk(
                     expected: marker.to_string(),
                     actual: "nothing (the key is absent)".to_owned(),
                 }),
-                Some(a) => marker.check(a, path, mode, out),
+                Some(a) => marker.check(a, path, out),
             }
             return Ok(());
         }
@@ -570,7 +572,10 @@ mod tests {
         assert_eq!(m[0].path, "$.n");
         assert_eq!(m[0].actual, "null");
         let m = mismatches(contains(json!({"a": "#notpresent"}), actual.clone()));
-        assert_eq!((m[0].path.as_str(), m[0].actual.as_str()), ("$.a", "1 (number)"));
+        assert_eq!(
+            (m[0].path.as_str(), m[0].actual.as_str()),
+            ("$.a", "1 (number)")
+        );
         let m = mismatches(contains(json!({"gone": "#present"}), actual.clone()));
         assert_eq!(m[0].actual, "nothing (the key is absent)");
         let m = mismatches(contains(json!({"gone": "#null"}), actual));
@@ -658,7 +663,10 @@ mod tests {
             json!({"a": {"b": 1, "c": 2}, "list": [{"id": 1, "x": 0}, {"id": 2, "y": 0}], "z": 0}),
         )
         .expect("subset");
-        let m = mismatches(contains(json!({"list": [{"id": 9}]}), json!({"list": [{"id": 1}]})));
+        let m = mismatches(contains(
+            json!({"list": [{"id": 9}]}),
+            json!({"list": [{"id": 1}]}),
+        ));
         assert_eq!(m[0].path, "$.list[*]");
     }
 
@@ -672,7 +680,10 @@ mod tests {
     #[test]
     fn missing_key_and_type_change_named() {
         let m = mismatches(exact(json!({"status": "ok"}), json!({})));
-        assert_eq!(m[0].to_string(), "$.status: expected \"ok\" (string), actual nothing (the key is absent)");
+        assert_eq!(
+            m[0].to_string(),
+            "$.status: expected \"ok\" (string), actual nothing (the key is absent)"
+        );
         let m = mismatches(exact(json!({"odd key": "ok"}), json!({"odd key": 5})));
         assert_eq!(m[0].path, "$['odd key']");
     }
@@ -699,9 +710,14 @@ mod tests {
 
     #[test]
     fn many_mismatches_are_summarised() {
-        let exp: serde_json::Map<String, Value> = (0..15).map(|i| (format!("k{i}"), json!(i))).collect();
-        let act: serde_json::Map<String, Value> = (0..15).map(|i| (format!("k{i}"), json!(-i - 1))).collect();
+        let exp: serde_json::Map<String, Value> =
+            (0..15).map(|i| (format!("k{i}"), json!(i))).collect();
+        let act: serde_json::Map<String, Value> =
+            (0..15).map(|i| (format!("k{i}"), json!(-i - 1))).collect();
         let err = exact(Value::Object(exp), Value::Object(act)).expect_err("differs");
-        assert!(err.to_string().ends_with("… and 5 more differences"), "{err}");
+        assert!(
+            err.to_string().ends_with("… and 5 more differences"),
+            "{err}"
+        );
     }
 }

@@ -32,8 +32,9 @@ impl Redactor {
         if value.is_empty() || self.secrets.iter().any(|(v, _)| v == value) {
             return;
         }
-        self.secrets.push((value.to_owned(), replacement.to_owned()));
-        self.secrets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.secrets
+            .push((value.to_owned(), replacement.to_owned()));
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
     }
 
     pub fn is_empty(&self) -> bool {

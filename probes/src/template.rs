@@ -146,7 +146,8 @@ mod tests {
 
     fn env() -> Environment {
         let mut e = Environment::new("dev", EnvStatus::Live);
-        e.expected.insert("engine_version".into(), "engine-v0.1.3.6".into());
+        e.expected
+            .insert("engine_version".into(), "engine-v0.1.3.6".into());
         e.secrets.insert(
             "TOKEN".into(),
             Secret {
@@ -185,7 +186,9 @@ mod tests {
             remembered: &remembered,
         };
         let err = i.interpolate("${NOPE}").expect_err("undeclared");
-        assert!(err.message.contains("${NOPE}") && err.message.contains("environments.dev.secrets"));
+        assert!(
+            err.message.contains("${NOPE}") && err.message.contains("environments.dev.secrets")
+        );
         let err = i.interpolate("{{expected.nope}}").expect_err("missing");
         assert!(err.message.contains("expected.nope"));
         assert!(i.interpolate("{{bogus}}").is_err());

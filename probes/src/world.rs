@@ -116,7 +116,10 @@ impl World {
 
     pub(crate) fn ctx(&self) -> Result<Arc<RunContext>, StepError> {
         self.ctx.clone().ok_or_else(|| {
-            StepError::new(ErrorKind::Internal, "the scenario was not prepared with a run context")
+            StepError::new(
+                ErrorKind::Internal,
+                "the scenario was not prepared with a run context",
+            )
         })
     }
 
@@ -144,7 +147,9 @@ impl World {
 
     pub(crate) fn response(&self) -> Result<&HttpResponse, StepError> {
         self.response.as_ref().ok_or_else(|| {
-            StepError::config("there is no response yet: a `When I GET \"…\"` step must come before this one")
+            StepError::config(
+                "there is no response yet: a `When I GET \"…\"` step must come before this one",
+            )
         })
     }
 
@@ -155,11 +160,18 @@ impl World {
     /// Sends a request to the selected service, enforcing the environment's
     /// rules: secrets only to their own surfaces, nothing mutating where
     /// mutation is not allowed, the request and scenario deadlines.
-    pub(crate) async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<&str>) -> Result<(), StepError> {
+    pub(crate) async fn send(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<(), StepError> {
         let ctx = self.ctx()?;
         let env = &ctx.environment;
         let service = self.service.clone().ok_or_else(|| {
-            StepError::config("no service selected: start the scenario with `Given the \"engine\" service`")
+            StepError::config(
+                "no service selected: start the scenario with `Given the \"engine\" service`",
+            )
         })?;
         let base = env.surfaces.get(&service).ok_or_else(|| {
             StepError::config(format!(
@@ -168,7 +180,10 @@ impl World {
                 env.surfaces.keys().cloned().collect::<Vec<_>>().join(", ")
             ))
         })?;
-        let safe = matches!(method, reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::OPTIONS);
+        let safe = matches!(
+            method,
+            reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::OPTIONS
+        );
         if !safe && !env.mutation_allowed() {
             return Err(StepError::config(format!(
                 "refusing {method} {path}: environment '{}' ({}) does not allow mutating requests",
@@ -194,7 +209,10 @@ impl World {
             Some(b) => {
                 let b = self.interpolate(b)?;
                 secrets.extend(b.secrets);
-                if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+                if !headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                {
                     headers.push(("content-type".to_owned(), "application/json".to_owned()));
                 }
                 Some(b.text.into_bytes())
@@ -219,7 +237,10 @@ impl World {
         if left.is_zero() {
             return Err(StepError::new(
                 ErrorKind::Timeout,
-                format!("{method} {display_url}: the scenario timeout ({}) was reached before the request", human_duration(env.scenario_timeout)),
+                format!(
+                    "{method} {display_url}: the scenario timeout ({}) was reached before the request",
+                    human_duration(env.scenario_timeout)
+                ),
             ));
         }
         let timeout = env.request_timeout.min(left);

@@ -120,7 +120,10 @@ impl ScenarioReport {
     /// claim that failed.
     pub fn is_claim_violation(&self) -> bool {
         self.status == Status::Failed
-            && matches!(self.claim.as_deref(), Some("implemented" | "configured" | "tested"))
+            && matches!(
+                self.claim.as_deref(),
+                Some("implemented" | "configured" | "tested")
+            )
     }
 }
 
@@ -152,7 +155,11 @@ impl Summary {
                 Status::KnownGap => s.known_gaps += 1,
                 Status::ClaimOutdated => s.claim_outdated += 1,
             }
-            if sc.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Drift) {
+            if sc
+                .error
+                .as_ref()
+                .is_some_and(|e| e.kind == ErrorKind::Drift)
+            {
                 s.drifted += 1;
             }
             if sc.is_claim_violation() {

@@ -18,7 +18,11 @@ struct Paint(bool);
 
 impl Paint {
     fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_owned() }
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
     }
     fn green(&self, s: &str) -> String {
         self.wrap("32", s)
@@ -69,7 +73,11 @@ pub fn write_summary(report: &RunReport, style: Style, out: &mut dyn Write) -> i
         report.run_id
     )?;
     if report.scenarios.is_empty() {
-        writeln!(out, "no scenario applies to environment '{}' with these tags", report.environment)?;
+        writeln!(
+            out,
+            "no scenario applies to environment '{}' with these tags",
+            report.environment
+        )?;
         return Ok(());
     }
 
@@ -118,7 +126,10 @@ pub fn write_summary(report: &RunReport, style: Style, out: &mut dyn Write) -> i
     let attention: Vec<_> = report
         .scenarios
         .iter()
-        .filter(|s| !matches!(s.status, Status::Passed) && (s.status != Status::Skipped || s.skip_reason.is_some()))
+        .filter(|s| {
+            !matches!(s.status, Status::Passed)
+                && (s.status != Status::Skipped || s.skip_reason.is_some())
+        })
         .collect();
     if !attention.is_empty() {
         writeln!(out)?;
@@ -129,14 +140,23 @@ pub fn write_summary(report: &RunReport, style: Style, out: &mut dyn Write) -> i
                 symbol(&p, s.status),
                 p.bold(&s.feature),
                 s.scenario,
-                p.dim(&format!("{}:{} [{}]", s.feature_file, s.line, s.status.as_str()))
+                p.dim(&format!(
+                    "{}:{} [{}]",
+                    s.feature_file,
+                    s.line,
+                    s.status.as_str()
+                ))
             )?;
             if let Some(e) = &s.error {
                 if let (Some(step), Some(line)) = (&e.step, e.line) {
                     writeln!(out, "    {} {}", step, p.dim(&format!("(line {line})")))?;
                 }
                 let kind = format!("[{}]", e.kind);
-                let kind = if s.status == Status::KnownGap { p.dim(&kind) } else { p.red(&kind) };
+                let kind = if s.status == Status::KnownGap {
+                    p.dim(&kind)
+                } else {
+                    p.red(&kind)
+                };
                 let mut lines = e.message.lines();
                 if let Some(first) = lines.next() {
                     writeln!(out, "    {kind} {first}")?;
@@ -185,10 +205,18 @@ pub fn write_summary(report: &RunReport, style: Style, out: &mut dyn Write) -> i
     } else {
         format!(
             " ({})",
-            kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+            kinds
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
-    let verdict = if report.passed() { p.green("PASSED") } else { p.red("FAILED") };
+    let verdict = if report.passed() {
+        p.green("PASSED")
+    } else {
+        p.red("FAILED")
+    };
     writeln!(out)?;
     writeln!(
         out,

@@ -18,7 +18,9 @@ impl Route {
     fn parse(s: &str) -> Result<Self, SpecError> {
         let s = s.trim().trim_start_matches('/').trim_end_matches('/');
         if s.is_empty() {
-            return Err(SpecError("the route is empty: write it as the sandbox path, e.g. engine/health".into()));
+            return Err(SpecError(
+                "the route is empty: write it as the sandbox path, e.g. engine/health".into(),
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -79,7 +81,8 @@ impl FromStr for Drift {
             let (field, value) = arg
                 .split_once('=')
                 .ok_or_else(|| SpecError(format!("bad drift {s:?}: `{op}` needs FIELD=VALUE")))?;
-            let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+            let value =
+                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
             Ok((field.parse()?, value))
         };
         let kind = match op {
@@ -93,7 +96,11 @@ impl FromStr for Drift {
             }
             "remove" => DriftKind::Remove(arg.parse()?),
             "type" => DriftKind::Type(arg.parse()?),
-            other => return Err(SpecError(format!("unknown drift kind {other:?}: {DRIFT_HELP}"))),
+            other => {
+                return Err(SpecError(format!(
+                    "unknown drift kind {other:?}: {DRIFT_HELP}"
+                )));
+            }
         };
         Ok(Self {
             route: Route::parse(route)?,
@@ -117,7 +124,11 @@ impl Drift {
                 if let Some(slot) = p.get_mut(body) {
                     *slot = match slot.take() {
                         Value::Number(n) => Value::String(n.to_string()),
-                        Value::String(s) => s.parse::<f64>().ok().and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)).unwrap_or(Value::from(0)),
+                        Value::String(s) => s
+                            .parse::<f64>()
+                            .ok()
+                            .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+                            .unwrap_or(Value::from(0)),
                         Value::Bool(b) => Value::String(b.to_string()),
                         Value::Null => Value::from(0),
                         Value::Array(a) => Value::from(a.len()),
@@ -180,10 +191,18 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         return ms.trim().parse::<u64>().ok().map(Duration::from_millis);
     }
     if let Some(m) = s.strip_suffix('m') {
-        return m.trim().parse::<u64>().ok().map(|m| Duration::from_secs(m * 60));
+        return m
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|m| Duration::from_secs(m * 60));
     }
     let secs = s.strip_suffix('s').unwrap_or(s);
-    secs.trim().parse::<f64>().ok().filter(|f| f.is_finite() && *f >= 0.0).map(Duration::from_secs_f64)
+    secs.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite() && *f >= 0.0)
+        .map(Duration::from_secs_f64)
 }
 
 impl FromStr for Fault {
@@ -196,20 +215,33 @@ impl FromStr for Fault {
         let (kind, times) = match rest.rsplit_once('@') {
             Some((k, n)) => (
                 k,
-                Some(n.parse::<u32>().map_err(|_| SpecError(format!("bad fault {s:?}: @N needs a number")))?),
+                Some(
+                    n.parse::<u32>()
+                        .map_err(|_| SpecError(format!("bad fault {s:?}: @N needs a number")))?,
+                ),
             ),
             None => (rest, None),
         };
         let bad = || SpecError(format!("bad fault {s:?}: {FAULT_HELP}"));
         let kind = match kind.split_once(':') {
-            Some(("status", code)) => FaultKind::Status(code.parse().ok().filter(|c| (100..=599).contains(c)).ok_or_else(bad)?),
+            Some(("status", code)) => FaultKind::Status(
+                code.parse()
+                    .ok()
+                    .filter(|c| (100..=599).contains(c))
+                    .ok_or_else(bad)?,
+            ),
             Some(("latency", d)) => FaultKind::Latency(parse_duration(d).ok_or_else(bad)?),
             Some(_) => return Err(bad()),
             None => match kind {
                 "hang" => FaultKind::Hang,
                 "reset" => FaultKind::Reset,
                 "truncate" => FaultKind::Truncate,
-                code => FaultKind::Status(code.parse().ok().filter(|c| (100..=599).contains(c)).ok_or_else(bad)?),
+                code => FaultKind::Status(
+                    code.parse()
+                        .ok()
+                        .filter(|c| (100..=599).contains(c))
+                        .ok_or_else(bad)?,
+                ),
             },
         };
         Ok(Self {
@@ -249,7 +281,10 @@ impl FromStr for FieldPath {
     type Err = SpecError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let body = s.strip_prefix("$.").or_else(|| s.strip_prefix('$')).unwrap_or(s);
+        let body = s
+            .strip_prefix("$.")
+            .or_else(|| s.strip_prefix('$'))
+            .unwrap_or(s);
         let mut segs = Vec::new();
         for part in body.split('.') {
             let (key, mut idx) = match part.find('[') {
@@ -260,8 +295,12 @@ impl FromStr for FieldPath {
                 segs.push(Seg::Key(key.to_owned()));
             }
             while let Some(rest) = idx.strip_prefix('[') {
-                let end = rest.find(']').ok_or_else(|| SpecError(format!("bad field path {s:?}")))?;
-                let n = rest[..end].parse().map_err(|_| SpecError(format!("bad index in field path {s:?}")))?;
+                let end = rest
+                    .find(']')
+                    .ok_or_else(|| SpecError(format!("bad field path {s:?}")))?;
+                let n = rest[..end]
+                    .parse()
+                    .map_err(|_| SpecError(format!("bad index in field path {s:?}")))?;
                 segs.push(Seg::Index(n));
                 idx = &rest[end + 1..];
             }
@@ -285,14 +324,21 @@ impl FieldPath {
     }
 
     fn split(&self) -> (FieldPath, &Seg) {
-        let (last, parent) = self.0.split_last().unwrap_or_else(|| unreachable!("paths are never empty"));
+        let (last, parent) = self
+            .0
+            .split_last()
+            .unwrap_or_else(|| unreachable!("paths are never empty"));
         (FieldPath(parent.to_vec()), last)
     }
 
     fn parent_mut<'a>(&self, v: &'a mut Value) -> Option<(&'a mut Value, Seg)> {
         let (parent, last) = self.split();
         let last = last.clone();
-        let p = if parent.0.is_empty() { Some(v) } else { parent.get_mut(v) };
+        let p = if parent.0.is_empty() {
+            Some(v)
+        } else {
+            parent.get_mut(v)
+        };
         p.map(|p| (p, last))
     }
 
@@ -348,7 +394,10 @@ mod tests {
         ] {
             spec.parse::<Drift>().expect(spec).apply(&mut body);
         }
-        assert_eq!(body, json!({"version": "engine-v0.1.3.7", "uptime": "5", "ledger": {"mode": "dual", "region": "eu"}}));
+        assert_eq!(
+            body,
+            json!({"version": "engine-v0.1.3.7", "uptime": "5", "ledger": {"mode": "dual", "region": "eu"}})
+        );
     }
 
     #[test]
@@ -360,10 +409,21 @@ mod tests {
         let f: Fault = "engine/*=reset@2".parse().expect("reset");
         assert!(f.fires("/engine/health") && f.fires("/engine/version") && !f.fires("/engine/x"));
         assert!(!f.fires("/admin/api/version"));
-        for bad in ["engine/health", "engine/health=explode", "=hang", "engine/health=status:99", "engine/health=hang@x"] {
+        for bad in [
+            "engine/health",
+            "engine/health=explode",
+            "=hang",
+            "engine/health=status:99",
+            "engine/health=hang@x",
+        ] {
             assert!(bad.parse::<Fault>().is_err(), "{bad}");
         }
-        for bad in ["engine/health", "engine/health=remove", "engine/health=grow:x", "engine/health=change:x"] {
+        for bad in [
+            "engine/health",
+            "engine/health=remove",
+            "engine/health=grow:x",
+            "engine/health=change:x",
+        ] {
             assert!(bad.parse::<Drift>().is_err(), "{bad}");
         }
     }

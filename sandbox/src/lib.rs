@@ -146,14 +146,24 @@ async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Resp
             FaultKind::Latency(d) => tokio::time::sleep(*d).await,
             FaultKind::Hang => std::future::pending::<()>().await,
             FaultKind::Status(code) => {
-                let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                return (status, Json(json!({"error": "sandbox fault", "status": code}))).into_response();
+                let status =
+                    StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return (
+                    status,
+                    Json(json!({"error": "sandbox fault", "status": code})),
+                )
+                    .into_response();
             }
             FaultKind::Reset => return reset_response(),
             FaultKind::Truncate => truncate = true,
         }
     }
-    let drifts: Vec<&Drift> = state.injections.drifts.iter().filter(|d| d.route.matches(&path)).collect();
+    let drifts: Vec<&Drift> = state
+        .injections
+        .drifts
+        .iter()
+        .filter(|d| d.route.matches(&path))
+        .collect();
     let resp = next.run(req).await;
     if drifts.is_empty() && !truncate {
         return resp;
@@ -183,11 +193,18 @@ async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Resp
 fn reset_response() -> Response {
     let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
         Ok(Bytes::from_static(b"{\"status\":\"o")),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "sandbox fault: reset")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: reset",
+        )),
     ];
     let mut resp = Response::new(Body::from_stream(futures::stream::iter(chunks)));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from_static("512"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("512"));
     resp
 }
 
@@ -220,16 +237,20 @@ async fn engine_version() -> Json<Value> {
     }))
 }
 
-fn operator_token_ok(headers: &HeaderMap, expected: &str) -> Result<(), Response> {
-    match headers.get("x-operator-token").map(HeaderValue::to_str) {
-        None => Err((
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "operator token required", "header": "X-Operator-Token"})),
+/// `None` when the operator token is right, else the refusal to send.
+fn operator_refusal(headers: &HeaderMap, expected: &str) -> Option<Response> {
+    let (status, error) = match headers.get("x-operator-token").map(HeaderValue::to_str) {
+        None => (StatusCode::UNAUTHORIZED, "operator token required"),
+        Some(Ok(t)) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => return None,
+        Some(_) => (StatusCode::FORBIDDEN, "operator token rejected"),
+    };
+    Some(
+        (
+            status,
+            Json(json!({"error": error, "header": "X-Operator-Token"})),
         )
-            .into_response()),
-        Some(Ok(t)) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err((StatusCode::FORBIDDEN, Json(json!({"error": "operator token rejected"}))).into_response()),
-    }
+            .into_response(),
+    )
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -240,8 +261,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// 5 KB and 40 fields, with the seed's guest (Harper Quinn, #29110012) in it
 /// so redaction is exercised by every baseline.
 async fn operator_focus(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = operator_token_ok(&headers, &s.config.operator_token) {
-        return r;
+    if let Some(refusal) = operator_refusal(&headers, &s.config.operator_token) {
+        return refusal;
     }
     let providers: Vec<Value> = [
         ("render", "hosting", "configured"),
@@ -324,7 +345,10 @@ async fn admin_version() -> Json<Value> {
 }
 
 async fn waitlist(body: Option<Json<Value>>) -> Response {
-    let email = body.as_ref().and_then(|Json(b)| b.get("email")).and_then(Value::as_str);
+    let email = body
+        .as_ref()
+        .and_then(|Json(b)| b.get("email"))
+        .and_then(Value::as_str);
     match email {
         Some(e) if e.contains('@') && e.len() <= 254 => (
             StatusCode::OK,

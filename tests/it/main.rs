@@ -1,1 +1,8 @@
-fn main(){}
+//! Integration tests: the built binary against a sandbox started in the test
+//! on 127.0.0.1:0. One test binary (STYLE.md 12).
+
+mod support;
+
+mod cli;
+mod faults;
+mod secrets;

@@ -1,0 +1,135 @@
+//! Helpers: start a sandbox, run the binary, read report.json.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bin() -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_lucia-harness"));
+    c.current_dir(repo());
+    c.env_remove("LUCIA_OPERATOR_TOKEN");
+    c.env("NO_COLOR", "1");
+    c.kill_on_drop(true);
+    c
+}
+
+pub async fn sandbox(drifts: &[&str], faults: &[&str]) -> sandbox::Running {
+    let mut config = sandbox::Config::default();
+    for d in drifts {
+        config.drifts.push(d.parse().expect("drift spec"));
+    }
+    for f in faults {
+        config.faults.push(f.parse().expect("fault spec"));
+    }
+    sandbox::start("127.0.0.1:0", config)
+        .await
+        .expect("sandbox starts")
+}
+
+/// What one invocation produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub report: Option<Value>,
+    pub elapsed: Duration,
+    pub dir: tempfile::TempDir,
+}
+
+impl Outcome {
+    pub fn report(&self) -> &Value {
+        self.report.as_ref().unwrap_or_else(|| {
+            panic!(
+                "no report.json; stderr:\n{}\nstdout:\n{}",
+                self.stderr, self.stdout
+            )
+        })
+    }
+
+    /// The scenario whose name contains `name`.
+    pub fn scenario(&self, name: &str) -> &Value {
+        self.report()["scenarios"]
+            .as_array()
+            .expect("scenarios")
+            .iter()
+            .find(|s| s["scenario"].as_str().is_some_and(|n| n.contains(name)))
+            .unwrap_or_else(|| panic!("no scenario named like {name:?} in {}", self.report()))
+    }
+
+    pub fn all_output(&self) -> String {
+        let mut s = format!("{}\n{}", self.stdout, self.stderr);
+        for e in std::fs::read_dir(self.dir.path()).expect("dir").flatten() {
+            if let Ok(text) = std::fs::read_to_string(e.path()) {
+                s.push_str(&text);
+            }
+        }
+        s
+    }
+}
+
+pub async fn run_cmd(args: &[&str], envs: &[(&str, &str)]) -> Outcome {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = bin();
+    cmd.args(args).arg("--report-dir").arg(dir.path());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let start = Instant::now();
+    let out: Output = cmd.output().await.expect("binary runs");
+    collect(out, start.elapsed(), dir)
+}
+
+pub async fn plain(args: &[&str], envs: &[(&str, &str)]) -> Outcome {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = bin();
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let start = Instant::now();
+    let out = cmd.output().await.expect("binary runs");
+    collect(out, start.elapsed(), dir)
+}
+
+fn collect(out: Output, elapsed: Duration, dir: tempfile::TempDir) -> Outcome {
+    let report = std::fs::read_to_string(dir.path().join("report.json"))
+        .ok()
+        .map(|t| serde_json::from_str(&t).expect("report.json is JSON"));
+    let o = Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        report,
+        elapsed,
+        dir,
+    };
+    assert!(
+        !o.stderr.contains("panicked"),
+        "the harness panicked:\n{}",
+        o.stderr
+    );
+    o
+}
+
+/// `run --env local` against a sandbox origin, with extra arguments.
+pub async fn run_local(origin: &str, extra: &[&str]) -> Outcome {
+    let mut args = vec!["run", "--env", "local", "--origin", origin];
+    args.extend_from_slice(extra);
+    run_cmd(&args, &[]).await
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&p, text).expect("write");
+    p
+}
