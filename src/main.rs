@@ -118,10 +118,18 @@ enum Command {
         /// ROUTE=type:FIELD, ROUTE=add:FIELD=VALUE (e.g. engine/health=remove:status).
         #[arg(long, value_name = "SPEC")]
         drift: Vec<String>,
-        /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate;
-        /// add @N to fail only the first N requests.
+        /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate
+        /// (add @N to fail only the first N requests); or break a claim by name:
+        /// accept-unsigned-webhooks, stripe-drops-events, lose-truth-on-restart, leak-ledger-to-anon,
+        /// ledger-memory-mode, expiring-certificate, no-https-redirect, csp-allows-supabase,
+        /// admin-own-payment-truth, clerk-open, stage-unprotected, no-cloudflare, not-netlify,
+        /// sentry-missing, payment-policy-persisted.
         #[arg(long, value_name = "SPEC")]
         fault: Vec<String>,
+        /// The durable payment ledger file (created with the seed's reservation when missing);
+        /// a temporary file by default.
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
     },
 }
 
@@ -163,7 +171,12 @@ async fn dispatch(cli: Cli) -> ExitCode {
     match &cli.command {
         Command::Check => check(&cli),
         Command::Steps => steps(),
-        Command::Sandbox { addr, drift, fault } => serve_sandbox(addr, drift, fault).await,
+        Command::Sandbox {
+            addr,
+            drift,
+            fault,
+            ledger,
+        } => serve_sandbox(addr, drift, fault, ledger.as_deref()).await,
         Command::Run { env, origin, run } => {
             let opts = RunOptions {
                 environment: env.clone(),
@@ -224,6 +237,7 @@ fn steps() -> ExitCode {
             probes::steps::Block::None => "",
             probes::steps::Block::JsonBody => "   + \"\"\" JSON body \"\"\"",
             probes::steps::Block::JsonExpectation => "   + \"\"\" JSON with #markers \"\"\"",
+            probes::steps::Block::Table => "   + | name | value | table",
         };
         out.push_str(&format!("{kw:<5} {}{block}\n", d.template));
     }
@@ -236,23 +250,25 @@ Markers: #string #number #boolean #array #object #null #notnull #present #notpre
     ExitCode::from(EXIT_OK)
 }
 
-async fn serve_sandbox(addr: &str, drift: &[String], fault: &[String]) -> ExitCode {
-    let mut config = sandbox::Config::default();
-    if let Ok(t) = std::env::var("LUCIA_OPERATOR_TOKEN")
-        && !t.is_empty()
-    {
-        config.operator_token = t;
-    }
+async fn serve_sandbox(
+    addr: &str,
+    drift: &[String],
+    fault: &[String],
+    ledger: Option<&Path>,
+) -> ExitCode {
+    let mut config = sandbox::Config {
+        credentials: sandbox::Credentials::from_lookup(|v| std::env::var(v).ok()),
+        ledger_file: ledger.map(Path::to_path_buf),
+        ..sandbox::Config::default()
+    };
     for d in drift {
-        match d.parse() {
-            Ok(d) => config.drifts.push(d),
-            Err(e) => return error(format!("--drift: {e}")),
+        if let Err(e) = config.add_drift(d) {
+            return error(format!("--drift: {e}"));
         }
     }
     for f in fault {
-        match f.parse() {
-            Ok(f) => config.faults.push(f),
-            Err(e) => return error(format!("--fault: {e}")),
+        if let Err(e) = config.add_fault(f) {
+            return error(format!("--fault: {e}"));
         }
     }
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -262,10 +278,17 @@ async fn serve_sandbox(addr: &str, drift: &[String], fault: &[String]) -> ExitCo
     let local = listener
         .local_addr()
         .map_or_else(|_| addr.to_owned(), |a| a.to_string());
+    let named: Vec<&str> = config.breaks.iter().map(|b| b.name()).collect();
     eprintln!(
-        "sandbox listening on http://{local} (engine, admin, marketing, guest, netlify); {} drift(s), {} fault(s); Ctrl-C stops",
+        "sandbox listening on https://{local} (and http://, redirected) — engine, admin, marketing, guest, netlify, render, github, supabase, sentry; \
+{} drift(s), {} route fault(s){}; Ctrl-C stops",
         config.drifts.len(),
-        config.faults.len()
+        config.faults.len(),
+        if named.is_empty() {
+            String::new()
+        } else {
+            format!(", broken: {}", named.join(", "))
+        }
     );
     tokio::select! {
         r = sandbox::serve(listener, config) => match r {
@@ -375,10 +398,14 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    // The sandbox's own secrets: the demo never needs the operator's environment.
-    let lookup = |name: &str| match name {
-        "LUCIA_OPERATOR_TOKEN" => Some(sandbox::DEFAULT_OPERATOR_TOKEN.to_owned()),
-        _ => None,
+    // The sandbox's own credentials (and a database if one is configured):
+    // the demo never reads the operator's secrets.
+    let lookup = |name: &str| {
+        sandbox::Credentials::default_for(name).or_else(|| {
+            (name == "LUCIA_CORE_DATABASE_URL")
+                .then(|| std::env::var(name).ok())
+                .flatten()
+        })
     };
     let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
         Ok(r) => r,

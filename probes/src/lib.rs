@@ -4,15 +4,20 @@
 //! returns values: no sockets, no printing. The World and the step functions
 //! drive the probes; the binary decides what to print and how to exit.
 
+pub mod csp;
 pub mod env;
 pub mod error;
 pub mod http;
 pub mod jsonpath;
 pub mod matcher;
+pub mod postgres;
+pub mod provider_steps;
 pub mod redact;
+pub mod signing;
 pub mod steps;
 pub mod suggest;
 pub mod template;
+pub mod tls;
 pub mod world;
 
 pub use cucumber;

@@ -51,8 +51,8 @@ async fn each_drift_kind_is_caught() {
         assert_eq!(s["error"]["kind"], "assertion", "{spec}");
         let msg = s["error"]["message"].as_str().expect("message");
         assert!(msg.contains(path), "{spec}: {msg}");
-        // Only the drifted route fails.
-        assert_eq!(o.report()["summary"]["failed"], 1, "{spec}: {}", o.stdout);
+        // Only scenarios reading the drifted route fail; the rest passes.
+        crate::support::only_route_failures(&o, spec, "assertion");
     }
 }
 
@@ -93,7 +93,7 @@ async fn each_fault_kind_gives_its_error_kind() {
         assert_eq!(s["status"], "failed", "{spec}");
         assert_eq!(s["error"]["kind"], *kind, "{spec}: {}", s["error"]);
         // The rest of the suite still ran and passed.
-        assert_eq!(o.report()["summary"]["failed"], 1, "{spec}: {}", o.stdout);
+        crate::support::only_route_failures(&o, spec, kind);
     }
 }
 
@@ -128,9 +128,15 @@ async fn a_closed_port_is_connect() {
     };
     let o = run_local(&format!("http://127.0.0.1:{port}"), &["--tags", "@gating"]).await;
     assert_eq!(o.code, 1);
+    let mut failed = 0;
     for s in o.report()["scenarios"].as_array().expect("scenarios") {
+        if s["status"] == "skipped" {
+            continue;
+        }
         assert_eq!(s["error"]["kind"], "connect", "{s}");
+        failed += 1;
     }
+    assert!(failed >= 10, "{failed} scenarios reached the closed port");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,10 +22,10 @@ pub fn bin() -> tokio::process::Command {
 pub async fn sandbox(drifts: &[&str], faults: &[&str]) -> sandbox::Running {
     let mut config = sandbox::Config::default();
     for d in drifts {
-        config.drifts.push(d.parse().expect("drift spec"));
+        config.add_drift(d).expect("drift spec");
     }
     for f in faults {
-        config.faults.push(f.parse().expect("fault spec"));
+        config.add_fault(f).expect("fault spec");
     }
     sandbox::start("127.0.0.1:0", config)
         .await
@@ -132,4 +132,25 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     }
     std::fs::write(&p, text).expect("write");
     p
+}
+
+/// Every failed scenario failed with `kind`, few failed, and the rest of
+/// the suite ran and passed.
+pub fn only_route_failures(o: &Outcome, spec: &str, kind: &str) {
+    let scenarios = o.report()["scenarios"].as_array().expect("scenarios");
+    let failed: Vec<&Value> = scenarios
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .collect();
+    assert!(
+        (1..=3).contains(&failed.len()),
+        "{spec}: {} failed\n{}",
+        failed.len(),
+        o.stdout
+    );
+    for s in &failed {
+        assert_eq!(s["error"]["kind"], kind, "{spec}: {s}");
+    }
+    let passed = scenarios.iter().filter(|s| s["status"] == "passed").count();
+    assert!(passed >= 35, "{spec}: only {passed} passed\n{}", o.stdout);
 }
