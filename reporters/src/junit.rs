@@ -58,6 +58,17 @@ fn details(s: &ScenarioReport) -> String {
     d
 }
 
+/// `<el type=… message=…>body</el>`, closing the open `<testcase`.
+fn outcome(out: &mut String, el: &str, kind: &str, message: &str, body: &str) {
+    let _ = write!(
+        out,
+        ">\n      <{el} type=\"{}\" message=\"{}\">{}</{el}>\n",
+        attr(kind),
+        attr(message),
+        text(body)
+    );
+}
+
 fn testcase(s: &ScenarioReport, out: &mut String) {
     let _ = write!(
         out,
@@ -78,19 +89,15 @@ fn testcase(s: &ScenarioReport, out: &mut String) {
                 .is_some_and(|e| matches!(e.kind, ErrorKind::Config | ErrorKind::Internal));
             let el = if harness { "error" } else { "failure" };
             let kind = s.error.as_ref().map_or("failed", |e| e.kind.as_str());
-            let _ = write!(
-                out,
-                ">\n      <{el} type=\"{kind}\" message=\"{}\">{}</{el}>\n",
-                attr(&s.headline()),
-                text(&details(s))
-            );
+            outcome(out, el, kind, &s.headline(), &details(s));
         }
         Status::ClaimOutdated => {
-            let _ = write!(
+            outcome(
                 out,
-                ">\n      <failure type=\"claim_outdated\" message=\"{}\">{}</failure>\n",
-                attr(&s.outdated_message()),
-                text(&details(s))
+                "failure",
+                "claim_outdated",
+                &s.outdated_message(),
+                &details(s),
             );
         }
         Status::Flaky => {
@@ -110,12 +117,7 @@ fn testcase(s: &ScenarioReport, out: &mut String) {
             );
         }
         Status::KnownGap => {
-            let _ = write!(
-                out,
-                ">\n      <skipped type=\"known_gap\" message=\"{}\">{}</skipped>\n",
-                attr(&s.verdict_line()),
-                text(&details(s))
-            );
+            outcome(out, "skipped", "known_gap", &s.verdict_line(), &details(s));
         }
         Status::Skipped => {
             let reason = s.skip_reason.as_deref().unwrap_or("not run");

@@ -204,6 +204,31 @@ impl Reporter for Messages {
     }
 }
 
+/// A test step's started and finished envelopes.
+fn test_step(
+    out: &mut dyn Write,
+    started: &str,
+    step_id: &str,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    result: Value,
+) -> io::Result<()> {
+    envelope(
+        out,
+        "testStepStarted",
+        json!({"testCaseStartedId": started, "testStepId": step_id, "timestamp": timestamp(from)}),
+    )?;
+    envelope(
+        out,
+        "testStepFinished",
+        json!({
+            "testCaseStartedId": started,
+            "testStepId": step_id,
+            "testStepResult": result,
+            "timestamp": timestamp(to),
+        }),
+    )
+}
+
 fn scenario(
     out: &mut dyn Write,
     report: &RunReport,
@@ -286,20 +311,13 @@ fn scenario(
     )?;
     let failing = s.failing_step();
     for (j, st) in s.steps.iter().enumerate() {
-        let step_id = format!("{case}-step-{j}");
-        envelope(
-            out,
-            "testStepStarted",
-            json!({"testCaseStartedId": started, "testStepId": step_id, "timestamp": timestamp(t)}),
-        )?;
-        t = offset(t, st.duration_ms);
         let at_error = failing == Some(j);
         let mut result = json!({
             "status": status_of(s, st.status, at_error),
             "duration": duration(st.duration_ms),
         });
-        if at_error && let Some(t) = s.error_text() {
-            result["message"] = Value::String(t);
+        if at_error && let Some(text) = s.error_text() {
+            result["message"] = Value::String(text);
         }
         if j == 0
             && s.status == Status::Skipped
@@ -307,34 +325,13 @@ fn scenario(
         {
             result["message"] = Value::String(format!("skipped: {r}"));
         }
-        envelope(
-            out,
-            "testStepFinished",
-            json!({
-                "testCaseStartedId": started,
-                "testStepId": step_id,
-                "testStepResult": result,
-                "timestamp": timestamp(t),
-            }),
-        )?;
+        let end = offset(t, st.duration_ms);
+        test_step(out, &started, &format!("{case}-step-{j}"), (t, end), result)?;
+        t = end;
     }
     if let Some((status, message)) = verdict {
-        let step_id = format!("{case}-verdict");
-        envelope(
-            out,
-            "testStepStarted",
-            json!({"testCaseStartedId": started, "testStepId": step_id, "timestamp": timestamp(t)}),
-        )?;
-        envelope(
-            out,
-            "testStepFinished",
-            json!({
-                "testCaseStartedId": started,
-                "testStepId": step_id,
-                "testStepResult": {"status": status, "duration": duration(0.0), "message": message},
-                "timestamp": timestamp(t),
-            }),
-        )?;
+        let result = json!({"status": status, "duration": duration(0.0), "message": message});
+        test_step(out, &started, &format!("{case}-verdict"), (t, t), result)?;
     }
     envelope(
         out,
