@@ -354,6 +354,7 @@ fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
     {
         return error(e);
     }
+    github(report);
     ExitCode::from(if report.passed() {
         EXIT_OK
     } else {
@@ -361,9 +362,50 @@ fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
     })
 }
 
+/// On GitHub Actions: an annotation per failure, and the Markdown report
+/// appended to the job summary. Neither may fail the run.
+fn github(report: &RunReport) {
+    use reporters::Reporter as _;
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        let mut lines = reporters::annotations::github(report).join("\n");
+        if !lines.is_empty() {
+            lines.push('\n');
+            emit(lines.as_bytes());
+        }
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let mut md = Vec::new();
+        let _ = reporters::Markdown.write(report, &mut md);
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(&md));
+        if let Err(e) = appended {
+            eprintln!(
+                "warning: cannot append to GITHUB_STEP_SUMMARY ({}): {e}",
+                Path::new(&path).display()
+            );
+        }
+    }
+}
+
+/// The feature files the report names, for formats that embed them.
+fn sources(report: &RunReport) -> reporters::Sources {
+    let mut sources = reporters::Sources::new();
+    for s in &report.scenarios {
+        if !sources.contains_key(&s.feature_file)
+            && let Ok(text) = std::fs::read_to_string(&s.feature_file)
+        {
+            sources.insert(s.feature_file.clone(), text);
+        }
+    }
+    sources
+}
+
 fn write_reports(dir: &Path, report: &RunReport) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for r in reporters::all() {
+    for r in reporters::all_with_sources(sources(report)) {
         let path = dir.join(r.file_name());
         let mut bytes = Vec::new();
         r.write(report, &mut bytes)
