@@ -103,6 +103,30 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Run the features against an environment and print the Canon's claim ledger.
+    ///
+    /// Every scenario tagged implemented, configured, tested, deferred or future is a claim:
+    /// the ledger shows the Canon's status, what the harness saw, and when it last passed.
+    /// Exits 1 when a claim is violated or outdated. With --from-report, reads a report.json
+    /// instead of running.
+    Claims {
+        /// The environment (as for `run`).
+        #[arg(
+            long,
+            short = 'e',
+            value_name = "NAME",
+            required_unless_present = "from_report"
+        )]
+        env: Option<String>,
+        /// Move every surface to this host and port (as for `run`).
+        #[arg(long, value_name = "URL")]
+        origin: Option<String>,
+        /// Print the ledger of an earlier run's report.json instead of running.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["env", "origin"])]
+        from_report: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Parse the config and every feature, check every step is defined. No network.
     Check,
     /// List the step vocabulary features can use.
@@ -189,6 +213,21 @@ async fn dispatch(cli: Cli) -> ExitCode {
             execute(&cli, run, opts).await
         }
         Command::Demo { run } => demo(&cli, run).await,
+        Command::Claims {
+            env,
+            origin,
+            from_report,
+            run,
+        } => {
+            claims(
+                &cli,
+                env.as_deref(),
+                origin.clone(),
+                from_report.as_deref(),
+                run,
+            )
+            .await
+        }
     }
 }
 
@@ -469,4 +508,73 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         scenario_timeout: None,
     };
     finish(cli, &args, &report)
+}
+
+async fn claims(
+    cli: &Cli,
+    env: Option<&str>,
+    origin: Option<String>,
+    from_report: Option<&Path>,
+    args: &RunArgs,
+) -> ExitCode {
+    let report: RunReport = if let Some(path) = from_report {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return error(format!("cannot read {}: {e}", path.display())),
+        };
+        match serde_json::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                return error(format!(
+                    "{}:{}: not a report.json: {e}",
+                    path.display(),
+                    e.line()
+                ));
+            }
+        }
+    } else {
+        let (config, suite) = match load(cli) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+        let opts = RunOptions {
+            environment: env.unwrap_or_default().to_owned(),
+            tags: args.tags.clone(),
+            concurrency: Some(args.concurrency),
+            request_timeout: args.timeout,
+            scenario_timeout: args.scenario_timeout,
+            origin,
+        };
+        let lookup = |name: &str| std::env::var(name).ok();
+        match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
+            Ok(r) => r,
+            Err(RunError::Features(problems)) => {
+                for p in &problems {
+                    eprintln!("error: {p}");
+                }
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => return error(e),
+        }
+    };
+    let style = reporters::terminal::Style {
+        color: color_enabled(cli),
+        list_all: true,
+    };
+    let mut buf = Vec::new();
+    let _ = reporters::terminal::write_claims(&report, style, &mut buf);
+    emit(&buf);
+    if from_report.is_none()
+        && let Some(dir) = &args.report_dir
+        && let Err(e) = write_reports(dir, &report)
+    {
+        return error(e);
+    }
+    let broken = report.claims.iter().any(|c| {
+        matches!(
+            c.verdict,
+            reporters::model::ClaimVerdict::Violated | reporters::model::ClaimVerdict::Outdated
+        )
+    });
+    ExitCode::from(if broken { EXIT_FAILED } else { EXIT_OK })
 }

@@ -14,8 +14,8 @@ use probes::cucumber::tag::Ext as _;
 use probes::cucumber::{self, Cucumber, Event, Writer, cli, event, parser, runner, writer};
 use probes::{ErrorKind, Exchange, RunContext, StepError, World};
 use reporters::model::{
-    ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport, StepStatus,
-    Summary,
+    ClaimReport, ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport,
+    StepStatus, Summary,
 };
 
 use crate::config::{Config, ConfigError, EnvConfig};
@@ -599,6 +599,10 @@ pub async fn run(
         finished_at,
         duration_ms: duration.as_secs_f64() * 1000.0,
         summary: Summary::of(&scenarios),
+        claims: scenarios
+            .iter()
+            .filter_map(|s| ClaimReport::of(s, finished_at))
+            .collect(),
         scenarios,
     })
 }

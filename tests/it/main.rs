@@ -3,6 +3,7 @@
 
 mod support;
 
+mod canon;
 mod cli;
 mod faults;
 mod reports;
