@@ -5,4 +5,5 @@
 
 pub mod config;
 pub mod features;
+pub mod gate;
 pub mod run;
