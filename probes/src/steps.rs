@@ -224,6 +224,14 @@ static VOCABULARY: LazyLock<Vec<StepDef>> = LazyLock::new(|| {
             None,
             step!(then_response_time),
         ),
+        def(
+            Then,
+            r#"the response matches the baseline "{area/name}""#,
+            crate::baseline::STEP_PATTERN,
+            NoBlock,
+            None,
+            step!(crate::baseline::then_matches_baseline),
+        ),
     ];
     v.shrink_to_fit();
     v
@@ -333,6 +341,9 @@ fn validate(d: &StepDef, step: &gherkin::Step) -> Result<(), String> {
             Err(e) => Err(format!("the docstring is not valid JSON: {e}")),
         },
         _ => {
+            if let Some(name) = crate::baseline::step_baseline(&step.value) {
+                crate::baseline::validate_name(name)?;
+            }
             if d.template.starts_with("the JSON at \"{path}\" is")
                 && let Some(c) = caps
                 && let Some(v) = c.get(2)
@@ -722,6 +733,11 @@ mod tests {
             ),
             (StepType::Then, "the response time is under 800 ms", None),
             (
+                StepType::Then,
+                r#"the response matches the baseline "engine/health""#,
+                None,
+            ),
+            (
                 StepType::When,
                 r#"I remember the JSON at "$.records" as "before""#,
                 None,
@@ -768,6 +784,11 @@ mod tests {
             (StepType::Then, "the JSON matches:", Some("{not json")),
             (StepType::Then, "the JSON matches:", None),
             (StepType::Then, "the status is 200", Some("{}")),
+            (
+                StepType::Then,
+                r#"the response matches the baseline "../secrets""#,
+                None,
+            ),
         ];
         for (ty, text, doc) in bad {
             assert!(
