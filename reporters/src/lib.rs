@@ -2,6 +2,7 @@
 //! a format is tested by writing into a `Vec<u8>` and the binary decides
 //! where bytes go. Nothing here prints or exits.
 
+pub mod drift;
 pub mod model;
 pub mod terminal;
 

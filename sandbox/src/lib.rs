@@ -17,6 +17,7 @@ pub mod inject;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -61,6 +62,9 @@ struct Shared {
     config: Config,
     injections: Injections,
     started: Instant,
+    /// Operator-focus answers served: a value that changes on every request
+    /// and has no recognisable format (baseline noise detection needs one).
+    focus_served: AtomicU64,
 }
 
 type AppState = Arc<Shared>;
@@ -75,6 +79,7 @@ pub fn app(config: Config) -> Router {
         config,
         injections,
         started: Instant::now(),
+        focus_served: AtomicU64::new(0),
     });
     Router::new()
         .route("/engine/health", get(engine_health))
@@ -264,6 +269,7 @@ async fn operator_focus(State(s): State<AppState>, headers: HeaderMap) -> Respon
     if let Some(refusal) = operator_refusal(&headers, &s.config.operator_token) {
         return refusal;
     }
+    let sequence = s.focus_served.fetch_add(1, Ordering::Relaxed) + 1;
     let providers: Vec<Value> = [
         ("render", "hosting", "configured"),
         ("cloudflare", "dns-edge", "configured"),
@@ -296,6 +302,7 @@ async fn operator_focus(State(s): State<AppState>, headers: HeaderMap) -> Respon
         "baseline": "v0.1.3.6",
         "generated_at": now(),
         "request_id": request_id(),
+        "focus_sequence": sequence,
         "operator": {
             "focus": "dev-baseline-validation",
             "mode": "live-intake",

@@ -1,5 +1,8 @@
 //! Every drift and fault kind of the sandbox makes the scenario that should
 //! notice it fail, with the right error kind, and the run exit 1.
+//!
+//! These runs leave out `@baseline` scenarios (they need a captured
+//! baseline, and would count each drift twice); baseline.rs tests those.
 
 use std::time::Duration;
 
@@ -8,13 +11,15 @@ use crate::support::{run_local, sandbox};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clean_sandbox_passes_every_scenario() {
     let sb = sandbox(&[], &[]).await;
-    let o = run_local(&sb.origin(), &[]).await;
+    let o = run_local(&sb.origin(), &["--tags", NOT_BASELINE]).await;
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     let r = o.report();
     assert_eq!(r["summary"]["failed"], 0);
     assert!(r["summary"]["passed"].as_u64().expect("passed") >= 9);
     assert_eq!(r["environment"], "local");
 }
+
+const NOT_BASELINE: &str = "not @baseline";
 
 /// (drift spec, scenario that must catch it, JSON path named in the error)
 const DRIFTS: &[(&str, &str, &str)] = &[
@@ -44,7 +49,7 @@ const DRIFTS: &[(&str, &str, &str)] = &[
 async fn each_drift_kind_is_caught() {
     for (spec, scenario, path) in DRIFTS {
         let sb = sandbox(&[spec], &[]).await;
-        let o = run_local(&sb.origin(), &[]).await;
+        let o = run_local(&sb.origin(), &["--tags", NOT_BASELINE]).await;
         assert_eq!(o.code, 1, "{spec}: {}", o.stdout);
         let s = o.scenario(scenario);
         assert_eq!(s["status"], "failed", "{spec}");
@@ -87,7 +92,7 @@ async fn each_fault_kind_gives_its_error_kind() {
     ];
     for (spec, scenario, kind) in cases {
         let sb = sandbox(&[], &[spec]).await;
-        let o = run_local(&sb.origin(), &["--timeout", "500ms"]).await;
+        let o = run_local(&sb.origin(), &["--timeout", "500ms", "--tags", NOT_BASELINE]).await;
         assert_eq!(o.code, 1, "{spec}: {}", o.stdout);
         let s = o.scenario(scenario);
         assert_eq!(s["status"], "failed", "{spec}");
