@@ -748,7 +748,8 @@ pub async fn diff_live(
     let mut baselines = Vec::new();
     for p in &planned {
         let Some(obs) = seen.get(&p.name) else {
-            let why = failure(&run, p).unwrap_or_else(|| "the baseline step was not reached".into());
+            let why =
+                failure(&run, p).unwrap_or_else(|| "the baseline step was not reached".into());
             baselines.push(unmatched(&p.name, Outcome::NotObserved, why));
             continue;
         };
@@ -799,14 +800,14 @@ pub fn diff_versions(store: &Store, from: &str, to: &str) -> Result<DriftReport,
                 Outcome::Removed,
                 format!("in {from}, not in {to}"),
             )),
-            (None, _) => baselines.push(unmatched(
-                name,
-                Outcome::Added,
-                format!("new in {to}"),
-            )),
+            (None, _) => baselines.push(unmatched(name, Outcome::Added, format!("new in {to}"))),
         }
     }
-    Ok(report(stored_side(store, &a)?, stored_side(store, &b)?, baselines))
+    Ok(report(
+        stored_side(store, &a)?,
+        stored_side(store, &b)?,
+        baselines,
+    ))
 }
 
 /// `baseline approve`: records the review, or refuses (exit 2) while
@@ -845,7 +846,10 @@ pub fn approve(
         reviewer: Some(reviewer.to_owned()),
         reviewed_at: Some(now()),
         verdict: Some(store::VERDICT_APPROVED.to_owned()),
-        note: note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
+        note: note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
         hash: Some(store.content_hash(&m)?),
     };
     store.save_manifest(&m)?;
@@ -881,7 +885,10 @@ fn pending_named(
                     if all.is_empty() {
                         "none".to_owned()
                     } else {
-                        all.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                        all.iter()
+                            .map(|(n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     }
                 )));
             }
@@ -891,7 +898,11 @@ fn pending_named(
 }
 
 /// `baseline accept`: `.snap.new` → `.snap`, explicitly. Returns the names moved.
-pub fn accept(store: &Store, version: &str, names: &[String]) -> Result<Vec<String>, BaselineError> {
+pub fn accept(
+    store: &Store,
+    version: &str,
+    names: &[String],
+) -> Result<Vec<String>, BaselineError> {
     let mut moved = Vec::new();
     for (name, path) in pending_named(store, version, names)? {
         let snap = path.with_extension("");
@@ -906,7 +917,11 @@ pub fn accept(store: &Store, version: &str, names: &[String]) -> Result<Vec<Stri
 }
 
 /// `baseline reject`: deletes `.snap.new` files. Returns the names dropped.
-pub fn reject(store: &Store, version: &str, names: &[String]) -> Result<Vec<String>, BaselineError> {
+pub fn reject(
+    store: &Store,
+    version: &str,
+    names: &[String],
+) -> Result<Vec<String>, BaselineError> {
     let mut dropped = Vec::new();
     for (name, path) in pending_named(store, version, names)? {
         remove_stale(&path)?;
@@ -940,11 +955,7 @@ pub fn status(store: &Store, version: Option<&str>) -> Result<Vec<VersionStatus>
         let m = store.require_manifest(&v)?;
         let review = store.review_state(&m)?;
         out.push(VersionStatus {
-            pending: store
-                .pending(&v)
-                .iter()
-                .map(|p| display_path(p))
-                .collect(),
+            pending: store.pending(&v).iter().map(|p| display_path(p)).collect(),
             approved: review.is_approved(),
             review: review.describe(),
             note: m.review.note.clone(),
@@ -1014,7 +1025,15 @@ pub async fn sandbox_baseline(
     origin: &str,
     snapshots: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(tempfile::TempDir, CaptureReport, Arc<dyn Baselines>, Arc<Rules>), BaselineError> {
+) -> Result<
+    (
+        tempfile::TempDir,
+        CaptureReport,
+        Arc<dyn Baselines>,
+        Arc<Rules>,
+    ),
+    BaselineError,
+> {
     let rules = Store::new(snapshots).load_rules()?;
     let dir = tempfile::tempdir()
         .map_err(|e| BaselineError::Usage(format!("cannot create a temporary directory: {e}")))?;
@@ -1243,7 +1262,17 @@ pub async fn execute(
                 Err(e) => return Output::error(e),
             };
             let tgt = target(env, t);
-            match capture(&config, &suite, &tgt, version.as_deref(), &store, rules, lookup).await {
+            match capture(
+                &config,
+                &suite,
+                &tgt,
+                version.as_deref(),
+                &store,
+                rules,
+                lookup,
+            )
+            .await
+            {
                 Ok(r) => Output::text(u8::from(r.failed() > 0), r.render()),
                 Err(e) => errors(e),
             }
@@ -1340,25 +1369,23 @@ pub async fn execute(
             ),
             Err(e) => errors(e),
         },
-        BaselineCommand::Status { version, format } => {
-            match status(&store, version.as_deref()) {
-                Ok(rows) => {
-                    let mut buf = Vec::new();
-                    match format {
-                        Format::Json => {
-                            let _ = serde_json::to_writer_pretty(&mut buf, &rows);
-                            let _ = buf.write_all(b"\n");
-                        }
-                        _ => buf = render_status(&store, &rows).into_bytes(),
+        BaselineCommand::Status { version, format } => match status(&store, version.as_deref()) {
+            Ok(rows) => {
+                let mut buf = Vec::new();
+                match format {
+                    Format::Json => {
+                        let _ = serde_json::to_writer_pretty(&mut buf, &rows);
+                        let _ = buf.write_all(b"\n");
                     }
-                    Output {
-                        code: 0,
-                        stdout: buf,
-                        stderr: String::new(),
-                    }
+                    _ => buf = render_status(&store, &rows).into_bytes(),
                 }
-                Err(e) => errors(e),
+                Output {
+                    code: 0,
+                    stdout: buf,
+                    stderr: String::new(),
+                }
             }
-        }
+            Err(e) => errors(e),
+        },
     }
 }

@@ -51,12 +51,7 @@ struct Cli {
     #[arg(long, global = true, default_value = "features", value_name = "DIR")]
     features: PathBuf,
     /// The baselines directory (snapshots/<version>/…, normalise.toml).
-    #[arg(
-        long,
-        global = true,
-        default_value = "snapshots",
-        value_name = "DIR"
-    )]
+    #[arg(long, global = true, default_value = "snapshots", value_name = "DIR")]
     snapshots: PathBuf,
     /// Never color the output (also: NO_COLOR=1).
     #[arg(long, global = true)]

@@ -328,7 +328,12 @@ pub fn write_markdown(r: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
         summary_line(r)
     )?;
     if r.observed.version.is_some() {
-        writeln!(out, "{}: {}\n", r.observed.label, md_cell(&r.observed.review))?;
+        writeln!(
+            out,
+            "{}: {}\n",
+            r.observed.label,
+            md_cell(&r.observed.review)
+        )?;
     }
     writeln!(out, "| baseline | outcome | breaking | additive | value |")?;
     writeln!(out, "|---|---|---:|---:|---:|")?;
@@ -456,11 +461,20 @@ mod tests {
     #[test]
     fn terminal_lists_each_change_with_class_and_the_line_diff() {
         let t = render(|r, b| write_terminal(r, false, b));
-        assert!(t.starts_with("baseline diff · staging (live) against v0.1.3.6"), "{t}");
+        assert!(
+            t.starts_with("baseline diff · staging (live) against v0.1.3.6"),
+            "{t}"
+        );
         assert!(t.contains("✗ engine/health"), "{t}");
-        assert!(t.contains("breaking  removed      $.status  was \"ok\""), "{t}");
+        assert!(
+            t.contains("breaking  removed      $.status  was \"ok\""),
+            "{t}"
+        );
         assert!(t.contains("additive  added        $.region  \"eu\""), "{t}");
-        assert!(t.contains("value     changed      $.version  \"v1\" → \"v2\""), "{t}");
+        assert!(
+            t.contains("value     changed      $.version  \"v1\" → \"v2\""),
+            "{t}"
+        );
         assert!(t.contains("-    \"status\": \"ok\","), "{t}");
         assert!(t.contains("? admin/version"), "{t}");
         assert!(t.contains("not observed: connect refused"), "{t}");
@@ -475,10 +489,19 @@ mod tests {
     fn markdown_has_a_table_per_drifted_baseline_and_escapes_cells() {
         let m = render(|r, b| write_markdown(r, b));
         assert!(m.contains("**Verdict: breaking drift**"), "{m}");
-        assert!(m.contains("| `engine/health` | drifted | 1 | 1 | 1 |"), "{m}");
-        assert!(m.contains("| breaking | removed | `$.status` | `\"ok\"` |  |"), "{m}");
+        assert!(
+            m.contains("| `engine/health` | drifted | 1 | 1 | 1 |"),
+            "{m}"
+        );
+        assert!(
+            m.contains("| breaking | removed | `$.status` | `\"ok\"` |  |"),
+            "{m}"
+        );
         assert!(m.contains("```diff\n@@ "), "{m}");
-        assert!(m.contains("| `admin/version` | not observed: connect refused | 0 | 0 | 0 |"), "{m}");
+        assert!(
+            m.contains("| `admin/version` | not observed: connect refused | 0 | 0 | 0 |"),
+            "{m}"
+        );
     }
 
     #[test]
@@ -490,7 +513,11 @@ mod tests {
         assert_eq!(v["verdict"], "breaking");
         assert_eq!(v["baselines"][0]["changes"][0]["kind"], "removed");
         assert_eq!(v["baselines"][0]["changes"][0]["class"], "breaking");
-        let kinds: Vec<ChangeKind> = report().baselines[0].changes.iter().map(|c| c.kind).collect();
+        let kinds: Vec<ChangeKind> = report().baselines[0]
+            .changes
+            .iter()
+            .map(|c| c.kind)
+            .collect();
         assert!(kinds.contains(&ChangeKind::Added));
         assert_eq!(Class::of(ChangeKind::TypeChanged), Class::Breaking);
     }

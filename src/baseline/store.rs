@@ -111,9 +111,15 @@ pub struct Manifest {
 pub enum ReviewState {
     NotReviewed,
     /// Approved, and the hash matches the files.
-    Approved { reviewer: String, at: String },
+    Approved {
+        reviewer: String,
+        at: String,
+    },
     /// Reviewed, but the snapshots or noise changed since (or the verdict is not `approved`).
-    Stale { reviewer: String, at: String },
+    Stale {
+        reviewer: String,
+        at: String,
+    },
 }
 
 impl ReviewState {
@@ -387,7 +393,10 @@ mod tests {
         let store = Store::new(dir.path());
         let m = manifest();
         assert!(store.save_manifest(&m).expect("save"));
-        assert!(!store.save_manifest(&m).expect("same bytes"), "unchanged: not rewritten");
+        assert!(
+            !store.save_manifest(&m).expect("same bytes"),
+            "unchanged: not rewritten"
+        );
         let text = std::fs::read_to_string(store.manifest_path("v0.1.3.6")).expect("read");
         assert!(text.contains("captured_from = \"dev\""), "{text}");
         assert!(text.contains("[review]"), "{text}");
@@ -403,7 +412,10 @@ mod tests {
         let mut m = manifest();
         let snap = store.snap_path("v0.1.3.6", "dev", "engine/health");
         write_if_changed(&snap, "---\n---\n{}\n").expect("write");
-        assert_eq!(store.review_state(&m).expect("state"), ReviewState::NotReviewed);
+        assert_eq!(
+            store.review_state(&m).expect("state"),
+            ReviewState::NotReviewed
+        );
         m.review = Review {
             reviewer: Some("Ada".into()),
             reviewed_at: Some("now".into()),
@@ -413,22 +425,42 @@ mod tests {
         };
         assert!(store.review_state(&m).expect("state").is_approved());
         write_if_changed(&snap, "---\n---\n{\"a\": 1}\n").expect("write");
-        assert!(matches!(store.review_state(&m).expect("state"), ReviewState::Stale { .. }));
-        m.baselines.get_mut("engine/health").expect("entry").noise.clear();
+        assert!(matches!(
+            store.review_state(&m).expect("state"),
+            ReviewState::Stale { .. }
+        ));
+        m.baselines
+            .get_mut("engine/health")
+            .expect("entry")
+            .noise
+            .clear();
         write_if_changed(&snap, "---\n---\n{}\n").expect("write");
-        assert!(matches!(store.review_state(&m).expect("state"), ReviewState::Stale { .. }), "noise is covered too");
+        assert!(
+            matches!(
+                store.review_state(&m).expect("state"),
+                ReviewState::Stale { .. }
+            ),
+            "noise is covered too"
+        );
     }
 
     #[test]
     fn bad_files_name_file_and_line() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::new(dir.path());
-        write_if_changed(&dir.path().join(RULES), "[default]\npersonal_names = [\"Harper Quinn\"]\nvolatile = 1\n").expect("write");
+        write_if_changed(
+            &dir.path().join(RULES),
+            "[default]\npersonal_names = [\"Harper Quinn\"]\nvolatile = 1\n",
+        )
+        .expect("write");
         let e = store.load_rules().expect_err("unknown key");
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.to_string().contains("normalise.toml:3"), "{e}");
         let e = store.require_manifest("v9").expect_err("missing");
-        assert!(e.to_string().contains("v9/BASELINE.toml") && e.message.contains("baseline capture"), "{e}");
+        assert!(
+            e.to_string().contains("v9/BASELINE.toml") && e.message.contains("baseline capture"),
+            "{e}"
+        );
         assert!(validate_version("../x").is_err() && validate_version("v0.1.3.6").is_ok());
     }
 }

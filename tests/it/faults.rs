@@ -92,7 +92,11 @@ async fn each_fault_kind_gives_its_error_kind() {
     ];
     for (spec, scenario, kind) in cases {
         let sb = sandbox(&[], &[spec]).await;
-        let o = run_local(&sb.origin(), &["--timeout", "500ms", "--tags", NOT_BASELINE]).await;
+        let o = run_local(
+            &sb.origin(),
+            &["--timeout", "500ms", "--tags", NOT_BASELINE],
+        )
+        .await;
         assert_eq!(o.code, 1, "{spec}: {}", o.stdout);
         let s = o.scenario(scenario);
         assert_eq!(s["status"], "failed", "{spec}");

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod baseline;
 mod cli;
 mod faults;
 mod secrets;
