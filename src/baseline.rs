@@ -191,14 +191,7 @@ impl Baselines for Comparer {
         })?;
         let stored = self
             .store
-            .read_snap(&path)
-            .and_then(|s| {
-                s.document().map_err(|e| StoreError {
-                    file: path.clone(),
-                    line: None,
-                    message: e.to_string(),
-                })
-            })
+            .read_document(&path)
             .map_err(|e| StepError::config(format!("baseline \"{name}\" of {version}: {e}")))?;
         let rules = self.rules.for_name(name)?;
         let observed = observed_document(o, &rules, redactor);
@@ -437,6 +430,28 @@ impl CaptureReport {
     }
 }
 
+/// The version given on the command line, else the environment's `expected.release`.
+fn version_of(env: &EnvConfig, given: Option<&str>, flag: &str) -> Result<String, BaselineError> {
+    let v = given
+        .or(env.expected.get("release").map(String::as_str))
+        .ok_or_else(|| {
+            BaselineError::Usage(format!(
+                "which version? pass {flag} (environment '{}' sets no expected.release)",
+                env.name
+            ))
+        })?;
+    store::validate_version(v).map_err(BaselineError::Usage)?;
+    Ok(v.to_owned())
+}
+
+fn release_of<'a>(config: &'a Config, env: &str) -> Option<&'a str> {
+    config
+        .environments
+        .get(env)
+        .and_then(|e| e.expected.get("release"))
+        .map(String::as_str)
+}
+
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -452,16 +467,7 @@ pub async fn capture(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<CaptureReport, BaselineError> {
     let (env, planned) = plan(config, suite, target)?;
-    let version = match version.or(env.expected.get("release").map(String::as_str)) {
-        Some(v) => v.to_owned(),
-        None => {
-            return Err(BaselineError::Usage(format!(
-                "which version? pass --version (environment '{}' sets no expected.release)",
-                env.name
-            )));
-        }
-    };
-    store::validate_version(&version).map_err(BaselineError::Usage)?;
+    let version = version_of(&env, version, "--version")?;
     let existing = store.load_manifest(&version)?;
     if let Some(m) = &existing
         && m.captured_from != env.name
@@ -582,12 +588,7 @@ fn capture_one(
     let path = store.snap_path(&version, &env, &p.name);
     let pending = Store::pending_path(&path);
     let outcome = if path.exists() {
-        let old = store.read_snap(&path)?;
-        let old_doc = old.document().map_err(|e| StoreError {
-            file: path.clone(),
-            line: None,
-            message: e.to_string(),
-        })?;
+        let old_doc = store.read_document(&path)?;
         if diff_responses(&old_doc, &doc, &noise).is_empty() {
             remove_stale(&pending)?;
             CaptureOutcome::Unchanged
@@ -614,11 +615,10 @@ fn remove_stale(pending: &Path) -> Result<(), StoreError> {
     match std::fs::remove_file(pending) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(StoreError {
-            file: pending.to_owned(),
-            line: None,
-            message: format!("cannot remove a stale .snap.new: {e}"),
-        }),
+        Err(e) => Err(store::err(
+            pending,
+            format!("cannot remove a stale .snap.new: {e}"),
+        )),
     }
 }
 
@@ -691,11 +691,7 @@ fn unmatched(name: &str, outcome: Outcome, detail: String) -> BaselineDrift {
 
 fn stored_doc(store: &Store, m: &Manifest, name: &str) -> Result<Value, StoreError> {
     let path = store.snap_path(&m.version, &m.captured_from, name);
-    store.read_snap(&path)?.document().map_err(|e| StoreError {
-        file: path,
-        line: None,
-        message: e.to_string(),
-    })
+    store.read_document(&path)
 }
 
 fn stored_side(store: &Store, m: &Manifest) -> Result<Side, StoreError> {
@@ -733,15 +729,7 @@ pub async fn diff_live(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<DriftReport, BaselineError> {
     let (env, planned) = plan(config, suite, target)?;
-    let version = against
-        .or(env.expected.get("release").map(String::as_str))
-        .ok_or_else(|| {
-            BaselineError::Usage(format!(
-                "against which version? pass --against (environment '{}' sets no expected.release)",
-                env.name
-            ))
-        })?
-        .to_owned();
+    let version = version_of(&env, against, "--against")?;
     let m = store.require_manifest(&version)?;
     let rules = RuleBook::new(rules);
     let (run, seen) = observe_once(config, suite, target, &rules, lookup).await?;
@@ -906,11 +894,8 @@ pub fn accept(
     let mut moved = Vec::new();
     for (name, path) in pending_named(store, version, names)? {
         let snap = path.with_extension("");
-        std::fs::rename(&path, &snap).map_err(|e| StoreError {
-            file: path.clone(),
-            line: None,
-            message: format!("cannot move to {}: {e}", snap.display()),
-        })?;
+        std::fs::rename(&path, &snap)
+            .map_err(|e| store::err(&path, format!("cannot move to {}: {e}", snap.display())))?;
         moved.push(name);
     }
     Ok(moved)
@@ -1008,11 +993,7 @@ pub fn for_run(
     let store = Store::new(snapshots);
     let rules = store.load_rules()?;
     let general = RuleBook::new(rules.clone()).general();
-    let version = config
-        .environments
-        .get(env)
-        .and_then(|e| e.expected.get("release"))
-        .map(String::as_str);
+    let version = release_of(config, env);
     Ok((Arc::new(Comparer::new(store, rules, version, env)), general))
 }
 
@@ -1045,11 +1026,7 @@ pub async fn sandbox_baseline(
     };
     let report = capture(config, suite, &target, None, &store, rules.clone(), lookup).await?;
     let general = RuleBook::new(rules.clone()).general();
-    let version = config
-        .environments
-        .get("local")
-        .and_then(|e| e.expected.get("release"))
-        .map(String::as_str);
+    let version = release_of(config, "local");
     let comparer = Comparer::new(store, rules, version, "local");
     Ok((dir, report, Arc::new(comparer), general))
 }

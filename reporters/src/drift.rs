@@ -6,9 +6,11 @@
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
-use probes::diff::{Change, Counts, LineTag, TextHunk};
+use probes::diff::{Change, Counts, LineTag, TextHunk, TextLine};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::terminal::Paint;
 
 /// One side of a comparison: a stored baseline version or a live environment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,16 +196,21 @@ fn counts_text(c: Counts) -> String {
     )
 }
 
-struct Paint(bool);
+/// A line of a unified diff: ` `, `-` or `+`, then the text.
+fn signed(l: &TextLine) -> String {
+    let sign = match l.tag {
+        LineTag::Equal => ' ',
+        LineTag::Delete => '-',
+        LineTag::Insert => '+',
+    };
+    format!("{sign}{}", l.text)
+}
 
-impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_owned()
-        }
-    }
+fn hunk_header(h: &TextHunk) -> String {
+    format!(
+        "@@ -{},{} +{},{} @@",
+        h.old_start, h.old_len, h.new_start, h.new_len
+    )
 }
 
 fn headline(r: &DriftReport) -> String {
@@ -271,24 +278,14 @@ pub fn write_terminal(r: &DriftReport, color: bool, out: &mut dyn Write) -> io::
             )?;
             writeln!(out, "      +++ {}", r.observed.label)?;
             for h in &b.text {
-                writeln!(
-                    out,
-                    "      {}",
-                    p.wrap(
-                        "36",
-                        &format!(
-                            "@@ -{},{} +{},{} @@",
-                            h.old_start, h.old_len, h.new_start, h.new_len
-                        )
-                    )
-                )?;
+                writeln!(out, "      {}", p.wrap("36", &hunk_header(h)))?;
                 for l in &h.lines {
-                    let (sign, code) = match l.tag {
-                        LineTag::Equal => (' ', ""),
-                        LineTag::Delete => ('-', "31"),
-                        LineTag::Insert => ('+', "32"),
+                    let text = signed(l);
+                    let code = match l.tag {
+                        LineTag::Equal => "",
+                        LineTag::Delete => "31",
+                        LineTag::Insert => "32",
                     };
-                    let text = format!("{sign}{}", l.text);
                     if code.is_empty() {
                         writeln!(out, "      {text}")?;
                     } else {
@@ -366,18 +363,9 @@ pub fn write_markdown(r: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
         if !b.text.is_empty() {
             writeln!(out, "\n```diff")?;
             for h in &b.text {
-                writeln!(
-                    out,
-                    "@@ -{},{} +{},{} @@",
-                    h.old_start, h.old_len, h.new_start, h.new_len
-                )?;
+                writeln!(out, "{}", hunk_header(h))?;
                 for l in &h.lines {
-                    let sign = match l.tag {
-                        LineTag::Equal => ' ',
-                        LineTag::Delete => '-',
-                        LineTag::Insert => '+',
-                    };
-                    writeln!(out, "{sign}{}", l.text.replace("```", "'''"))?;
+                    writeln!(out, "{}", signed(l).replace("```", "'''"))?;
                 }
             }
             writeln!(out, "```")?;

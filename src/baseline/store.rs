@@ -11,42 +11,28 @@
 //! bytes would not change is not written at all.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use probes::normalise::RulesFile;
 use probes::snapshot::SnapFile;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::config::ConfigError;
 
 pub const MANIFEST: &str = "BASELINE.toml";
 pub const RULES: &str = "normalise.toml";
 pub const VERDICT_APPROVED: &str = "approved";
 
-/// A problem with the store: which file, what is wrong. Exit 2.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoreError {
-    pub file: PathBuf,
-    pub line: Option<usize>,
-    pub message: String,
-}
+/// A problem with the store: which file (and line), what is wrong. Exit 2.
+pub type StoreError = ConfigError;
 
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-fn err(file: &Path, message: impl Into<String>) -> StoreError {
+pub(crate) fn err(file: &Path, message: impl Into<String>) -> StoreError {
     StoreError {
         file: file.to_owned(),
         line: None,
+        key: None,
         message: message.into(),
     }
 }
@@ -58,6 +44,7 @@ fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> StoreError {
     StoreError {
         file: file.to_owned(),
         line,
+        key: None,
         message: e.message().to_owned(),
     }
 }
@@ -290,6 +277,13 @@ impl Store {
             }
         })?;
         SnapFile::parse(&text).map_err(|e| err(path, e.to_string()))
+    }
+
+    /// A snapshot's contents as a response document.
+    pub fn read_document(&self, path: &Path) -> Result<Value, StoreError> {
+        self.read_snap(path)?
+            .document()
+            .map_err(|e| err(path, e.to_string()))
     }
 
     /// The hash a review covers: each baseline's name, noise list and

@@ -51,6 +51,15 @@ async fn capture(origin: &str, dir: &Path, version: &str) -> Outcome {
     o
 }
 
+async fn approve(dir: &Path, version: &str, reviewer: &str) {
+    let o = baseline(
+        &["approve", "--version", version, "--reviewer", reviewer],
+        dir,
+    )
+    .await;
+    assert_eq!(o.code, 0, "approve: {}", o.stderr);
+}
+
 async fn diff_json(args: &[&str], dir: &Path) -> (i32, Value) {
     let mut all = vec!["diff", "--format", "json"];
     all.extend_from_slice(args);
@@ -95,6 +104,10 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out);
     out
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    std::fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 fn snaps(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -329,14 +342,9 @@ async fn noise_is_detected_at_capture_and_never_reported_as_drift() {
         noise("engine/health").is_empty(),
         "uptime, time and request_id are normalised, not noise"
     );
-    let focus = std::fs::read_to_string(
-        dir.path()
-            .join("v0.1.3.6/local/eval_labs/operator_focus.snap"),
-    )
-    .expect("snap");
+    let focus = read(dir.path(), "v0.1.3.6/local/eval_labs/operator_focus.snap");
     assert!(focus.contains("\"focus_sequence\": \"[noise]\""), "{focus}");
-    let health = std::fs::read_to_string(dir.path().join("v0.1.3.6/local/engine/health.snap"))
-        .expect("snap");
+    let health = read(dir.path(), "v0.1.3.6/local/engine/health.snap");
     for placeholder in [
         "\"time\": \"[timestamp]\"",
         "\"request_id\": \"[request_id]\"",
@@ -395,18 +403,7 @@ async fn two_stored_versions_are_compared_and_approval_decides_the_exit_code() {
         (1, Some("unapproved_drift")),
         "{r}"
     );
-    let o = baseline(
-        &[
-            "approve",
-            "--version",
-            "v0.1.3.8",
-            "--reviewer",
-            "Eval Labs",
-        ],
-        dir.path(),
-    )
-    .await;
-    assert_eq!(o.code, 0, "{}", o.stderr);
+    approve(dir.path(), "v0.1.3.8", "Eval Labs").await;
     let (code, r) = diff_json(&["--from", "v0.1.3.6", "--to", "v0.1.3.8"], dir.path()).await;
     assert_eq!(
         (code, r["verdict"].as_str()),
@@ -414,18 +411,7 @@ async fn two_stored_versions_are_compared_and_approval_decides_the_exit_code() {
         "{r}"
     );
     // Breaking drift stays exit 1, approved or not.
-    let o = baseline(
-        &[
-            "approve",
-            "--version",
-            "v0.1.3.7",
-            "--reviewer",
-            "Eval Labs",
-        ],
-        dir.path(),
-    )
-    .await;
-    assert_eq!(o.code, 0, "{}", o.stderr);
+    approve(dir.path(), "v0.1.3.7", "Eval Labs").await;
     let (code, _) = diff_json(&["--from", "v0.1.3.6", "--to", "v0.1.3.7"], dir.path()).await;
     assert_eq!(code, 1);
 
@@ -569,18 +555,7 @@ async fn capture_never_overwrites_and_approval_is_explicit_and_recorded() {
         "the accepted snapshot is the baseline now: {}",
         o.stdout
     );
-    let o = baseline(
-        &[
-            "approve",
-            "--version",
-            RELEASE,
-            "--reviewer",
-            "Ada Lovelace",
-        ],
-        dir.path(),
-    )
-    .await;
-    assert_eq!(o.code, 0, "{}", o.stderr);
+    approve(dir.path(), RELEASE, "Ada Lovelace").await;
     let o = baseline(&["status"], dir.path()).await;
     assert!(
         o.stdout.contains("· approved by Ada Lovelace"),
@@ -770,11 +745,7 @@ async fn secrets_and_personal_data_never_reach_snapshots_or_reports() {
         report.contains("[name]") && report.contains("${LUCIA_OPERATOR_TOKEN}"),
         "{report}"
     );
-    let focus = std::fs::read_to_string(
-        dir.path()
-            .join("v0.1.3.6/local/eval_labs/operator_focus.snap"),
-    )
-    .expect("snap");
+    let focus = read(dir.path(), "v0.1.3.6/local/eval_labs/operator_focus.snap");
     assert!(focus.contains("\"guest_name\": \"[name]\""), "{focus}");
 
     let mut everything = outputs;
