@@ -367,6 +367,22 @@ async fn noise_is_detected_at_capture_and_never_reported_as_drift() {
     assert_eq!(o.code, 0, "{}", o.stdout);
     assert_eq!(o.report()["summary"]["passed"], 4);
     assert_eq!(o.report()["summary"]["drifted"], 0);
+
+    // A response that cannot be observed is "could not tell" (exit 3), not drift.
+    let broken = sandbox(&[], &["engine/version=503"]).await;
+    let (code, r) = diff_json(
+        &["--env", "local", "--origin", &broken.origin()],
+        dir.path(),
+    )
+    .await;
+    assert_eq!(code, 3, "{r}");
+    assert_eq!(r["verdict"], "inconclusive");
+    let b = entry(&r, "engine/version");
+    assert_eq!(b["outcome"], "not_observed");
+    assert!(
+        b["detail"].as_str().is_some_and(|d| d.contains("503")),
+        "{b}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
