@@ -359,6 +359,9 @@ pub struct CaptureEntry {
     /// Relative to the snapshots directory.
     pub file: String,
     pub noise: Vec<String>,
+    /// For a pending snapshot: how it differs from the stored one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<probes::diff::Change>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -406,6 +409,9 @@ impl CaptureReport {
             };
             out.push_str("  ");
             out.push_str(&line);
+            out.push_str(
+                &reporters::drift::describe_changes(&e.changes, 12).replace("\n  ", "\n      "),
+            );
             out.push('\n');
         }
         out.push_str(&format!(
@@ -418,7 +424,7 @@ impl CaptureReport {
         ));
         if self.count(&CaptureOutcome::Pending) > 0 {
             out.push_str(&format!(
-                "next: review the .snap.new files (`lucia-harness baseline diff` or `cargo insta review`), then `lucia-harness baseline accept --version {v}` or `reject`\n",
+                "next: review the changes above (each .snap.new sits beside its .snap), then `lucia-harness baseline accept --version {v}` or `lucia-harness baseline reject --version {v}`\n",
                 v = self.version
             ));
         }
@@ -501,17 +507,19 @@ pub async fn capture(
             (&first, &second),
             (a.get(&p.name), b.get(&p.name)),
         )? {
-            Ok((outcome, noise)) => CaptureEntry {
+            Ok((outcome, noise, changes)) => CaptureEntry {
                 name: p.name.clone(),
                 outcome,
                 file,
                 noise,
+                changes,
             },
             Err(why) => CaptureEntry {
                 name: p.name.clone(),
                 outcome: CaptureOutcome::Failed(why),
                 file,
                 noise: Vec::new(),
+                changes: Vec::new(),
             },
         };
         entries.push(outcome);
@@ -527,7 +535,7 @@ pub async fn capture(
     })
 }
 
-type CaptureResult = Result<(CaptureOutcome, Vec<String>), String>;
+type CaptureResult = Result<(CaptureOutcome, Vec<String>, Vec<probes::diff::Change>), String>;
 
 fn capture_one(
     store: &Store,
@@ -587,9 +595,10 @@ fn capture_one(
     };
     let path = store.snap_path(&version, &env, &p.name);
     let pending = Store::pending_path(&path);
+    let mut changes = Vec::new();
     let outcome = if path.exists() {
-        let old_doc = store.read_document(&path)?;
-        if diff_responses(&old_doc, &doc, &noise).is_empty() {
+        changes = diff_responses(&store.read_document(&path)?, &doc, &noise);
+        if changes.is_empty() {
             remove_stale(&pending)?;
             CaptureOutcome::Unchanged
         } else {
@@ -608,7 +617,7 @@ fn capture_one(
             noise: noise.clone(),
         },
     );
-    Ok(Ok((outcome, noise)))
+    Ok(Ok((outcome, noise, changes)))
 }
 
 fn remove_stale(pending: &Path) -> Result<(), StoreError> {

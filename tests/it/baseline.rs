@@ -498,7 +498,8 @@ async fn capture_never_overwrites_and_approval_is_explicit_and_recorded() {
     let drifted = sandbox(&["engine/health=remove:status"], &[]).await;
     let o = capture(&drifted.origin(), dir.path(), RELEASE).await;
     assert!(
-        o.stdout.contains("engine/health.snap.new waits for review"),
+        o.stdout.contains("engine/health.snap.new waits for review")
+            && o.stdout.contains("breaking  removed      $.status"),
         "{}",
         o.stdout
     );
