@@ -71,6 +71,27 @@ struct RawEnv {
     request_timeout: Option<String>,
     scenario_timeout: Option<String>,
     max_body_bytes: Option<usize>,
+    /// A PEM file of extra CA certificates to trust, relative to this file.
+    ca_file: Option<String>,
+    /// Postgres databases: `name = "ENV_VAR"` or `name = { env = "ENV_VAR" }`.
+    #[serde(default)]
+    databases: BTreeMap<String, RawDatabase>,
+    /// Render service ids by surface, for restarts: `engine = "srv-…"`.
+    #[serde(default)]
+    render_services: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawDatabase {
+    Var(String),
+    Full(RawDatabaseFull),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabaseFull {
+    env: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +111,10 @@ struct RawSecretFull {
     surfaces: Vec<String>,
     /// Allowed only where every surface is on loopback (the sandbox).
     default: Option<String>,
+    /// When the variable is unset, scenarios needing it are skipped with the
+    /// reason instead of stopping the run.
+    #[serde(default)]
+    optional: bool,
 }
 
 /// How a secret is obtained.
@@ -98,6 +123,7 @@ pub struct SecretSpec {
     pub name: String,
     pub env_var: String,
     pub surfaces: Vec<String>,
+    pub optional: bool,
     default: Option<String>,
 }
 
@@ -107,6 +133,7 @@ impl fmt::Debug for SecretSpec {
             .field("name", &self.name)
             .field("env_var", &self.env_var)
             .field("surfaces", &self.surfaces)
+            .field("optional", &self.optional)
             .field("default", &self.default.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -126,6 +153,11 @@ pub struct EnvConfig {
     pub request_timeout: Duration,
     pub scenario_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Extra CA certificates (PEM text) to trust.
+    pub extra_ca_pem: Option<String>,
+    /// Database name → the environment variable holding its DSN.
+    pub databases: BTreeMap<String, String>,
+    pub render_services: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -326,9 +358,9 @@ impl Config {
             let mut secrets = BTreeMap::new();
             for (sname, spec) in env.secrets {
                 let stable = format!("{table}.secrets");
-                let (env_var, surfaces_allowed, default) = match spec {
-                    RawSecret::Var(v) => (v, Vec::new(), None),
-                    RawSecret::Full(f) => (f.env, f.surfaces, f.default),
+                let (env_var, surfaces_allowed, default, optional) = match spec {
+                    RawSecret::Var(v) => (v, Vec::new(), None, false),
+                    RawSecret::Full(f) => (f.env, f.surfaces, f.default, f.optional),
                 };
                 if env_var.is_empty()
                     || !env_var
@@ -365,10 +397,59 @@ impl Config {
                         name: sname,
                         env_var,
                         surfaces: surfaces_allowed,
+                        optional,
                         default,
                     },
                 );
             }
+            let mut databases = BTreeMap::new();
+            for (db, spec) in env.databases {
+                let var = match spec {
+                    RawDatabase::Var(v) => v,
+                    RawDatabase::Full(f) => f.env,
+                };
+                if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(err(
+                        &format!("{table}.databases"),
+                        Some(&db),
+                        format!("{var:?} is not an environment variable name"),
+                    ));
+                }
+                databases.insert(db, var);
+            }
+            for surface in env.render_services.keys() {
+                if !surfaces.contains_key(surface) {
+                    return Err(err(
+                        &format!("{table}.render_services"),
+                        Some(surface),
+                        format!("{surface:?} is not a surface of '{name}'"),
+                    ));
+                }
+            }
+            if !env.render_services.is_empty() && !surfaces.contains_key("render") {
+                return Err(err(&table, Some("render_services"), "restarts go through Render's API: add a `render` surface (https://api.render.com)".into()));
+            }
+            let extra_ca_pem = match &env.ca_file {
+                None => None,
+                Some(f) => {
+                    let p = path.parent().unwrap_or(Path::new(".")).join(f);
+                    let pem = std::fs::read_to_string(&p).map_err(|e| {
+                        err(
+                            &table,
+                            Some("ca_file"),
+                            format!("cannot read {}: {e}", p.display()),
+                        )
+                    })?;
+                    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                        return Err(err(
+                            &table,
+                            Some("ca_file"),
+                            format!("{} holds no PEM certificate", p.display()),
+                        ));
+                    }
+                    Some(pem)
+                }
+            };
             let mut expected = raw.expected.clone();
             expected.extend(env.expected);
             environments.insert(
@@ -390,6 +471,9 @@ impl Config {
                     surfaces,
                     expected,
                     secrets,
+                    extra_ca_pem,
+                    databases,
+                    render_services: env.render_services,
                 },
             );
         }
@@ -443,6 +527,17 @@ impl EnvConfig {
         env.request_timeout = self.request_timeout;
         env.scenario_timeout = self.scenario_timeout;
         env.max_body_bytes = self.max_body_bytes;
+        env.extra_ca_pem = self.extra_ca_pem.clone();
+        env.render_services = self.render_services.clone();
+        for (name, var) in &self.databases {
+            env.databases.insert(
+                name.clone(),
+                probes::env::Database {
+                    env_var: var.clone(),
+                    dsn: lookup(var).filter(|v| !v.is_empty()),
+                },
+            );
+        }
         for (name, used_at) in needed {
             if !self.secrets.contains_key(name) {
                 return Err(ConfigError {
@@ -473,7 +568,7 @@ impl EnvConfig {
                     );
                 }
                 None => {
-                    if let Some(used_at) = needed.get(&spec.name) {
+                    if let Some(used_at) = needed.get(&spec.name).filter(|_| !spec.optional) {
                         return Err(ConfigError {
                             file: config_path.to_owned(),
                             line: None,
@@ -490,17 +585,20 @@ impl EnvConfig {
         Ok(env)
     }
 
-    /// The same environment with every surface moved to another origin
-    /// (scheme, host and port), keeping the path prefixes: how `demo` and
+    /// The same environment with every surface moved to another host and
+    /// port, keeping each surface's scheme and path prefix: how `demo` and
     /// tests point `local` at a sandbox on a free port.
     pub fn with_origin(&self, origin: &str) -> Result<Self, String> {
+        let with_scheme = if origin.contains("://") {
+            origin.to_owned()
+        } else {
+            format!("http://{origin}")
+        };
         let origin =
-            url::Url::parse(origin).map_err(|e| format!("{origin:?} is not a URL: {e}"))?;
+            url::Url::parse(&with_scheme).map_err(|e| format!("{origin:?} is not a URL: {e}"))?;
         let mut out = self.clone();
         for url in out.surfaces.values_mut() {
             let mut u = url::Url::parse(url).map_err(|e| e.to_string())?;
-            u.set_scheme(origin.scheme())
-                .map_err(|()| "bad scheme".to_owned())?;
             u.set_host(origin.host_str()).map_err(|e| e.to_string())?;
             u.set_port(origin.port())
                 .map_err(|()| "bad port".to_owned())?;
@@ -659,6 +757,20 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
             .with_origin("http://127.0.0.1:40001")
             .expect("origin");
         assert_eq!(local.surfaces["engine"], "http://127.0.0.1:40001/engine");
+        let tls = GOOD.replace(
+            "http://127.0.0.1:8700/engine",
+            "https://127.0.0.1:8700/engine",
+        );
+        let c = parse(&tls).expect("good");
+        let local = c
+            .environment("local")
+            .expect("local")
+            .with_origin("127.0.0.1:40002")
+            .expect("origin");
+        assert_eq!(
+            local.surfaces["engine"], "https://127.0.0.1:40002/engine",
+            "the scheme is kept"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 use probes::cucumber::feature::Ext as _;
 use probes::cucumber::gherkin::{self, Feature, GherkinEnv, Rule, Scenario, Step};
+use probes::steps::Requirement;
 use probes::template::{self, Reference};
 use regex::Regex;
 
@@ -91,11 +92,10 @@ impl<'a> ScenarioInfo<'a> {
         self.tags.iter().any(|t| t == tag)
     }
 
-    /// Services the scenario selects with `Given the "…" service`.
+    /// Services the scenario uses (`Given the "…" service`, and steps that
+    /// name a service or use one implicitly).
     pub fn services(&self) -> BTreeSet<String> {
-        self.steps()
-            .filter_map(|s| SERVICE_STEP.captures(&s.value).map(|c| c[1].to_owned()))
-            .collect()
+        self.steps().flat_map(probes::steps::services).collect()
     }
 
     /// Every template reference, with the step that makes it.
@@ -116,13 +116,34 @@ impl<'a> ScenarioInfo<'a> {
         out
     }
 
-    /// Secrets the scenario needs, each with where it is first used.
+    /// Secrets the scenario needs (written as `${NAME}` or used by a step
+    /// to sign), each with where it is first used.
     pub fn secrets(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
+        let at = |step: &Step| format!("{}:{}", self.file().display(), step.position.line);
         for (r, step) in self.references() {
             if let Reference::Secret(name) = r {
-                out.entry(name)
-                    .or_insert_with(|| format!("{}:{}", self.file().display(), step.position.line));
+                out.entry(name).or_insert_with(|| at(step));
+            }
+        }
+        for step in self.steps() {
+            for r in probes::steps::requirements(step) {
+                if let Requirement::Secret(name) = r {
+                    out.entry(name).or_insert_with(|| at(step));
+                }
+            }
+        }
+        out
+    }
+
+    /// What the scenario needs of an environment beyond its surfaces.
+    pub fn requirements(&self) -> Vec<Requirement> {
+        let mut out: Vec<Requirement> = Vec::new();
+        for step in self.steps() {
+            for r in probes::steps::requirements(step) {
+                if !matches!(r, Requirement::Secret(_)) && !out.contains(&r) {
+                    out.push(r);
+                }
             }
         }
         out
@@ -377,18 +398,19 @@ impl Suite {
                         format!("`{} {}`: {p}", step.keyword.trim(), step.value),
                     ));
                 }
-                if let Some(c) = SERVICE_STEP.captures(&step.value) {
-                    service_selected = true;
-                    if !surfaces.contains(&c[1]) {
+                for service in probes::steps::services(step) {
+                    if !surfaces.contains(service.as_str()) {
                         problems.insert(at(
                             step,
                             format!(
-                                "no environment has a \"{}\" service; services are: {}",
-                                &c[1],
+                                "no environment has a \"{service}\" service; services are: {}",
                                 surfaces.iter().copied().collect::<Vec<_>>().join(", ")
                             ),
                         ));
                     }
+                }
+                if SERVICE_STEP.is_match(&step.value) {
+                    service_selected = true;
                 } else if !service_selected
                     && step.value.starts_with("I ")
                     && step.value.contains(" \"/")
@@ -420,7 +442,7 @@ impl Suite {
                     Reference::Unknown(u) => {
                         problems.insert(at(
                             step,
-                            format!("unknown template value {{{{{u}}}}}: use expected.<key>, run_id, environment, uuid, now or remembered.<name>"),
+                            format!("unknown template value {{{{{u}}}}}: use expected.<key>, run_id, run_number, environment, uuid, now or remembered.<name>"),
                         ));
                     }
                     _ => {}

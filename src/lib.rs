@@ -6,4 +6,5 @@
 pub mod baseline;
 pub mod config;
 pub mod features;
+pub mod gate;
 pub mod run;

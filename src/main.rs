@@ -107,6 +107,30 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Run the features against an environment and print the Canon's claim ledger.
+    ///
+    /// Every scenario tagged implemented, configured, tested, deferred or future is a claim:
+    /// the ledger shows the Canon's status, what the harness saw, and when it last passed.
+    /// Exits 1 when a claim is violated or outdated. With --from-report, reads a report.json
+    /// instead of running.
+    Claims {
+        /// The environment (as for `run`).
+        #[arg(
+            long,
+            short = 'e',
+            value_name = "NAME",
+            required_unless_present = "from_report"
+        )]
+        env: Option<String>,
+        /// Move every surface to this host and port (as for `run`).
+        #[arg(long, value_name = "URL")]
+        origin: Option<String>,
+        /// Print the ledger of an earlier run's report.json instead of running.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["env", "origin"])]
+        from_report: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Parse the config and every feature, check every step is defined. No network.
     Check,
     /// List the step vocabulary features can use.
@@ -122,10 +146,18 @@ enum Command {
         /// ROUTE=type:FIELD, ROUTE=add:FIELD=VALUE (e.g. engine/health=remove:status).
         #[arg(long, value_name = "SPEC")]
         drift: Vec<String>,
-        /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate;
-        /// add @N to fail only the first N requests.
+        /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate
+        /// (add @N to fail only the first N requests); or break a claim by name:
+        /// accept-unsigned-webhooks, stripe-drops-events, lose-truth-on-restart, leak-ledger-to-anon,
+        /// ledger-memory-mode, expiring-certificate, no-https-redirect, csp-allows-supabase,
+        /// admin-own-payment-truth, clerk-open, stage-unprotected, no-cloudflare, not-netlify,
+        /// sentry-missing, payment-policy-persisted.
         #[arg(long, value_name = "SPEC")]
         fault: Vec<String>,
+        /// The durable payment ledger file (created with the seed's reservation when missing);
+        /// a temporary file by default.
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
     },
     /// Baselines (Eval Labs): capture, diff, approve, accept, reject, status.
     ///
@@ -178,7 +210,12 @@ async fn dispatch(cli: Cli) -> ExitCode {
     match &cli.command {
         Command::Check => check(&cli),
         Command::Steps => steps(),
-        Command::Sandbox { addr, drift, fault } => serve_sandbox(addr, drift, fault).await,
+        Command::Sandbox {
+            addr,
+            drift,
+            fault,
+            ledger,
+        } => serve_sandbox(addr, drift, fault, ledger.as_deref()).await,
         Command::Run { env, origin, run } => {
             let opts = RunOptions {
                 environment: env.clone(),
@@ -192,6 +229,21 @@ async fn dispatch(cli: Cli) -> ExitCode {
             execute(&cli, run, opts).await
         }
         Command::Demo { run } => demo(&cli, run).await,
+        Command::Claims {
+            env,
+            origin,
+            from_report,
+            run,
+        } => {
+            claims(
+                &cli,
+                env.as_deref(),
+                origin.clone(),
+                from_report.as_deref(),
+                run,
+            )
+            .await
+        }
         Command::Baseline { command } => baseline_command(&cli, command).await,
     }
 }
@@ -255,6 +307,7 @@ fn steps() -> ExitCode {
             probes::steps::Block::None => "",
             probes::steps::Block::JsonBody => "   + \"\"\" JSON body \"\"\"",
             probes::steps::Block::JsonExpectation => "   + \"\"\" JSON with #markers \"\"\"",
+            probes::steps::Block::Table => "   + | name | value | table",
         };
         out.push_str(&format!("{kw:<5} {}{block}\n", d.template));
     }
@@ -267,23 +320,25 @@ Markers: #string #number #boolean #array #object #null #notnull #present #notpre
     ExitCode::from(EXIT_OK)
 }
 
-async fn serve_sandbox(addr: &str, drift: &[String], fault: &[String]) -> ExitCode {
-    let mut config = sandbox::Config::default();
-    if let Ok(t) = std::env::var("LUCIA_OPERATOR_TOKEN")
-        && !t.is_empty()
-    {
-        config.operator_token = t;
-    }
+async fn serve_sandbox(
+    addr: &str,
+    drift: &[String],
+    fault: &[String],
+    ledger: Option<&Path>,
+) -> ExitCode {
+    let mut config = sandbox::Config {
+        credentials: sandbox::Credentials::from_lookup(|v| std::env::var(v).ok()),
+        ledger_file: ledger.map(Path::to_path_buf),
+        ..sandbox::Config::default()
+    };
     for d in drift {
-        match d.parse() {
-            Ok(d) => config.drifts.push(d),
-            Err(e) => return error(format!("--drift: {e}")),
+        if let Err(e) = config.add_drift(d) {
+            return error(format!("--drift: {e}"));
         }
     }
     for f in fault {
-        match f.parse() {
-            Ok(f) => config.faults.push(f),
-            Err(e) => return error(format!("--fault: {e}")),
+        if let Err(e) = config.add_fault(f) {
+            return error(format!("--fault: {e}"));
         }
     }
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -293,10 +348,17 @@ async fn serve_sandbox(addr: &str, drift: &[String], fault: &[String]) -> ExitCo
     let local = listener
         .local_addr()
         .map_or_else(|_| addr.to_owned(), |a| a.to_string());
+    let named: Vec<&str> = config.breaks.iter().map(|b| b.name()).collect();
     eprintln!(
-        "sandbox listening on http://{local} (engine, admin, marketing, guest, netlify); {} drift(s), {} fault(s); Ctrl-C stops",
+        "sandbox listening on https://{local} (and http://, redirected) — engine, admin, marketing, guest, netlify, render, github, supabase, sentry; \
+{} drift(s), {} route fault(s){}; Ctrl-C stops",
         config.drifts.len(),
-        config.faults.len()
+        config.faults.len(),
+        if named.is_empty() {
+            String::new()
+        } else {
+            format!(", broken: {}", named.join(", "))
+        }
     );
     tokio::select! {
         r = sandbox::serve(listener, config) => match r {
@@ -369,6 +431,7 @@ fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
     {
         return error(e);
     }
+    github(report);
     ExitCode::from(if report.passed() {
         EXIT_OK
     } else {
@@ -376,9 +439,50 @@ fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
     })
 }
 
+/// On GitHub Actions: an annotation per failure, and the Markdown report
+/// appended to the job summary. Neither may fail the run.
+fn github(report: &RunReport) {
+    use reporters::Reporter as _;
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        let mut lines = reporters::annotations::github(report).join("\n");
+        if !lines.is_empty() {
+            lines.push('\n');
+            emit(lines.as_bytes());
+        }
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let mut md = Vec::new();
+        let _ = reporters::Markdown.write(report, &mut md);
+        let appended = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(&md));
+        if let Err(e) = appended {
+            eprintln!(
+                "warning: cannot append to GITHUB_STEP_SUMMARY ({}): {e}",
+                Path::new(&path).display()
+            );
+        }
+    }
+}
+
+/// The feature files the report names, for formats that embed them.
+fn sources(report: &RunReport) -> reporters::Sources {
+    let mut sources = reporters::Sources::new();
+    for s in &report.scenarios {
+        if !sources.contains_key(&s.feature_file)
+            && let Ok(text) = std::fs::read_to_string(&s.feature_file)
+        {
+            sources.insert(s.feature_file.clone(), text);
+        }
+    }
+    sources
+}
+
 fn write_reports(dir: &Path, report: &RunReport) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for r in reporters::all() {
+    for r in reporters::all_with_sources(sources(report)) {
         let path = dir.join(r.file_name());
         let mut bytes = Vec::new();
         r.write(report, &mut bytes)
@@ -405,10 +509,14 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    // The sandbox's own secrets: the demo never needs the operator's environment.
-    let lookup = |name: &str| match name {
-        "LUCIA_OPERATOR_TOKEN" => Some(sandbox::DEFAULT_OPERATOR_TOKEN.to_owned()),
-        _ => None,
+    // The sandbox's own credentials (and a database if one is configured):
+    // the demo never reads the operator's secrets.
+    let lookup = |name: &str| {
+        sandbox::Credentials::default_for(name).or_else(|| {
+            (name == "LUCIA_CORE_DATABASE_URL")
+                .then(|| std::env::var(name).ok())
+                .flatten()
+        })
     };
     // The sandbox's own baseline, captured into a temporary directory: the
     // real v0.1.3.6 baseline is Eval Labs' capture from dev, never this one.
@@ -455,4 +563,83 @@ the baseline steps below compare with it (the real baseline: `lucia-harness base
         scenario_timeout: None,
     };
     finish(cli, &args, &report)
+}
+
+async fn claims(
+    cli: &Cli,
+    env: Option<&str>,
+    origin: Option<String>,
+    from_report: Option<&Path>,
+    args: &RunArgs,
+) -> ExitCode {
+    let report: RunReport = if let Some(path) = from_report {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return error(format!("cannot read {}: {e}", path.display())),
+        };
+        match serde_json::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                return error(format!(
+                    "{}:{}: not a report.json: {e}",
+                    path.display(),
+                    e.line()
+                ));
+            }
+        }
+    } else {
+        let (config, suite) = match load(cli) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+        let opts = RunOptions {
+            environment: env.unwrap_or_default().to_owned(),
+            tags: args.tags.clone(),
+            concurrency: Some(args.concurrency),
+            request_timeout: args.timeout,
+            scenario_timeout: args.scenario_timeout,
+            origin,
+            ..RunOptions::default()
+        };
+        let (store, privacy) = match baseline::for_run(&cli.snapshots, &config, &opts.environment) {
+            Ok(x) => x,
+            Err(e) => return error(e),
+        };
+        let opts = RunOptions {
+            baselines: Some(store),
+            privacy: Some(privacy),
+            ..opts
+        };
+        let lookup = |name: &str| std::env::var(name).ok();
+        match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
+            Ok(r) => r,
+            Err(RunError::Features(problems)) => {
+                for p in &problems {
+                    eprintln!("error: {p}");
+                }
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => return error(e),
+        }
+    };
+    let style = reporters::terminal::Style {
+        color: color_enabled(cli),
+        list_all: true,
+    };
+    let mut buf = Vec::new();
+    let _ = reporters::terminal::write_claims(&report, style, &mut buf);
+    emit(&buf);
+    if from_report.is_none()
+        && let Some(dir) = &args.report_dir
+        && let Err(e) = write_reports(dir, &report)
+    {
+        return error(e);
+    }
+    let broken = report.claims.iter().any(|c| {
+        matches!(
+            c.verdict,
+            reporters::model::ClaimVerdict::Violated | reporters::model::ClaimVerdict::Outdated
+        )
+    });
+    ExitCode::from(if broken { EXIT_FAILED } else { EXIT_OK })
 }

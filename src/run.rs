@@ -14,12 +14,13 @@ use probes::cucumber::tag::Ext as _;
 use probes::cucumber::{self, Cucumber, Event, Writer, cli, event, parser, runner, writer};
 use probes::{ErrorKind, Exchange, RunContext, StepError, World};
 use reporters::model::{
-    ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport, StepStatus,
-    Summary,
+    ClaimReport, ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport,
+    StepStatus, Summary,
 };
 
 use crate::config::{Config, ConfigError, EnvConfig};
 use crate::features::{Problem, ScenarioInfo, ScenarioKey, Suite, key_of};
+use probes::steps::Requirement;
 
 pub const HARNESS_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -110,14 +111,61 @@ pub fn select(
     {
         return Selection::Exclude;
     }
-    if sc.has_tag("mutating") && !(env.mutation && env.status != probes::EnvStatus::Future) {
+    let mutation_allowed = env.mutation && env.status != probes::EnvStatus::Future;
+    if sc.has_tag("mutating") && !mutation_allowed {
         return Selection::Skip(format!(
             "@mutating, and environment '{}' ({}) does not allow mutation",
             env.name,
             env.status.as_str()
         ));
     }
+    for r in sc.requirements() {
+        match r {
+            Requirement::Mutation(step) if !mutation_allowed => {
+                return Selection::Skip(format!(
+                    "`{step}` mutates, and environment '{}' ({}) does not allow mutation",
+                    env.name,
+                    env.status.as_str()
+                ));
+            }
+            Requirement::Restart(service) if !env.restarts => {
+                return Selection::Skip(format!(
+                    "restarts \"{service}\", and environment '{}' does not allow restarts",
+                    env.name
+                ));
+            }
+            Requirement::Database(db) if !env.databases.contains_key(&db) => {
+                return Selection::Skip(format!(
+                    "no Postgres database \"{db}\" is configured for '{}' ([environments.{}.databases])",
+                    env.name, env.name
+                ));
+            }
+            _ => {}
+        }
+    }
     Selection::Run
+}
+
+/// Skip reasons that depend on the process environment: an optional secret
+/// or a database DSN that is not set.
+fn unavailable(sc: &ScenarioInfo<'_>, env: &probes::Environment) -> Option<String> {
+    for (name, _) in sc.secrets() {
+        if !env.secrets.contains_key(&name) {
+            return Some(format!(
+                "the optional secret ${{{name}}} is not set for '{}'",
+                env.name
+            ));
+        }
+    }
+    for r in sc.requirements() {
+        if let Requirement::Database(db) = r
+            && let Some(d) = env.databases.get(&db)
+            && d.dsn.is_none()
+        {
+            return Some(format!("database \"{db}\": {} is not set", d.env_var));
+        }
+    }
+    None
 }
 
 fn claim_of(tags: &[String]) -> Option<String> {
@@ -390,6 +438,15 @@ pub async fn run(
         return Err(RunError::Features(problems));
     }
     let environment = env_cfg.resolve(&config.path, &needed, lookup)?;
+    for sc in suite.scenarios() {
+        let key = key_of(sc.feature, sc.scenario);
+        if runnable.contains(&key)
+            && let Some(reason) = unavailable(&sc, &environment)
+        {
+            runnable.remove(&key);
+            skipped.push((key, reason));
+        }
+    }
     let env_status = environment.status.as_str().to_owned();
     let run_id = new_run_id();
     let mut ctx = RunContext::new(environment, &run_id).map_err(|e| RunError::Usage(e.message))?;
@@ -559,6 +616,10 @@ pub async fn run(
         finished_at,
         duration_ms: duration.as_secs_f64() * 1000.0,
         summary: Summary::of(&scenarios),
+        claims: scenarios
+            .iter()
+            .filter_map(|s| ClaimReport::of(s, finished_at))
+            .collect(),
         scenarios,
     })
 }

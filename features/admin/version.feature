@@ -6,7 +6,7 @@ Feature: Admin version
   Background:
     Given the "admin" service
 
-  @gating @implemented
+  @gating @implemented @version @health
   Scenario: Admin runs the expected version
     When I GET "/api/version"
     Then the status is 200

@@ -6,7 +6,7 @@ Feature: Engine health
   Background:
     Given the "engine" service
 
-  @gating @implemented
+  @gating @implemented @health
   Scenario: Engine reports healthy
     When I GET "/health"
     Then the status is 200

@@ -6,7 +6,7 @@ Feature: Engine version
   Background:
     Given the "engine" service
 
-  @gating @implemented
+  @gating @implemented @version
   Scenario: Engine runs the expected version
     When I GET "/version"
     Then the status is 200

@@ -1,7 +1,8 @@
 @guest-lab @local
 Feature: Guest Agent lab
   The guest-facing Lucia lab (lucia-guest-agent) is live on its own domain
-  and on Netlify, and introduces itself as Lucia.
+  and on Netlify ("Netlify → Guest Agent live-development lab"), and
+  introduces itself as Lucia.
 
   @implemented
   Scenario: The guest lab answers on guest.hellolucia.ai and names Lucia
@@ -20,3 +21,11 @@ Feature: Guest Agent lab
     Then the status is 200
     And the header "content-type" contains "text/html"
     And the body contains "Lucia"
+
+  @configured
+  Scenario: The lab is served by Netlify
+    Given the "guest-lab-netlify" service
+    And redirects are followed
+    When I GET "/"
+    Then the status is 200
+    And the header "server" contains "Netlify"

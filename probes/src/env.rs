@@ -59,6 +59,22 @@ impl Secret {
     }
 }
 
+/// A database an environment names, with its DSN when the variable is set.
+#[derive(Clone)]
+pub struct Database {
+    pub env_var: String,
+    pub dsn: Option<String>,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("env_var", &self.env_var)
+            .field("dsn", &self.dsn.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Environment {
     pub name: String,
@@ -74,6 +90,12 @@ pub struct Environment {
     pub request_timeout: Duration,
     pub scenario_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Extra CA certificates (PEM) to trust besides the platform's roots.
+    pub extra_ca_pem: Option<String>,
+    /// Postgres databases by the name features use.
+    pub databases: BTreeMap<String, Database>,
+    /// Render service ids by surface, for restarts.
+    pub render_services: BTreeMap<String, String>,
 }
 
 impl Environment {
@@ -90,6 +112,9 @@ impl Environment {
             request_timeout: Duration::from_secs(10),
             scenario_timeout: Duration::from_secs(60),
             max_body_bytes: 10 * 1024 * 1024,
+            extra_ca_pem: None,
+            databases: BTreeMap::new(),
+            render_services: BTreeMap::new(),
         }
     }
 

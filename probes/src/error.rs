@@ -36,13 +36,15 @@ pub enum ErrorKind {
     Config,
     /// A probe outside HTTP (database, TLS inspection) failed to run.
     Probe,
+    /// The claim cannot be checked yet (a known gap says why).
+    Unchecked,
     /// A bug in the harness itself (a panic in a step).
     Internal,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Assertion,
         Self::Timeout,
         Self::Dns,
@@ -55,6 +57,7 @@ impl ErrorKind {
         Self::Drift,
         Self::Config,
         Self::Probe,
+        Self::Unchecked,
         Self::Internal,
     ];
 
@@ -73,6 +76,7 @@ impl ErrorKind {
             Self::Drift => "drift",
             Self::Config => "config",
             Self::Probe => "probe",
+            Self::Unchecked => "unchecked",
             Self::Internal => "internal",
         }
     }

@@ -108,10 +108,21 @@ impl HttpResponse {
 }
 
 impl HttpClient {
-    pub fn new(max_body_bytes: usize) -> Result<Self, StepError> {
+    /// `extra_ca_pem`: CA certificates to trust besides the platform's roots
+    /// (the sandbox's loopback CA for `local`).
+    pub fn new(max_body_bytes: usize, extra_ca_pem: Option<&str>) -> Result<Self, StepError> {
+        let extra = match extra_ca_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
+                StepError::config(format!("the CA file is not PEM certificates: {e}"))
+            })?,
+            None => Vec::new(),
+        };
         let build = |policy| {
-            reqwest::Client::builder()
-                .redirect(policy)
+            let mut b = reqwest::Client::builder();
+            for c in &extra {
+                b = b.add_root_certificate(c.clone());
+            }
+            b.redirect(policy)
                 .user_agent(concat!("lucia-harness/", env!("CARGO_PKG_VERSION")))
                 .pool_idle_timeout(Duration::from_secs(30))
                 .connect_timeout(Duration::from_secs(10))
@@ -246,6 +257,23 @@ fn classify(e: &reqwest::Error, what: &str) -> StepError {
         (
             ErrorKind::Dns,
             format!("the host name did not resolve ({detail})"),
+        )
+    } else if text.contains("close_notify")
+        || matches!(
+            io_kind,
+            Some(
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        ) && !text.contains("handshake")
+    {
+        // Over TLS a connection cut mid-response is an EOF without close_notify.
+        (
+            ErrorKind::Reset,
+            format!(
+                "the connection was reset or closed before the response was complete ({detail})"
+            ),
         )
     } else if text.contains("certificate")
         || text.contains("tls")

@@ -6,6 +6,7 @@
 //! drive the probes; the binary decides what to print and how to exit.
 
 pub mod baseline;
+pub mod csp;
 pub mod diff;
 pub mod env;
 pub mod error;
@@ -13,11 +14,15 @@ pub mod http;
 pub mod jsonpath;
 pub mod matcher;
 pub mod normalise;
+pub mod postgres;
+pub mod provider_steps;
 pub mod redact;
+pub mod signing;
 pub mod snapshot;
 pub mod steps;
 pub mod suggest;
 pub mod template;
+pub mod tls;
 pub mod world;
 
 pub use baseline::{Baselines, Observed};

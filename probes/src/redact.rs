@@ -29,6 +29,25 @@ impl Redactor {
         for s in env.secrets.values() {
             r.add(&s.value, &format!("${{{}}}", s.name));
         }
+        for (name, db) in &env.databases {
+            if let Some(dsn) = &db.dsn {
+                r.add(dsn, &format!("<dsn of {name}>"));
+                // The password alone, should a message quote it without the rest.
+                if let Ok(u) = url::Url::parse(dsn)
+                    && let Some(p) = u.password()
+                    && p.len() >= 4
+                {
+                    r.add(p, "<redacted>");
+                }
+                for part in dsn.split_whitespace() {
+                    if let Some(p) = part.strip_prefix("password=")
+                        && p.len() >= 4
+                    {
+                        r.add(p, "<redacted>");
+                    }
+                }
+            }
+        }
         r
     }
 

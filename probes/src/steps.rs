@@ -26,6 +26,32 @@ pub enum Block {
     JsonExpectation,
     /// A docstring holding a JSON request body.
     JsonBody,
+    /// A two-column data table (name | value).
+    Table,
+}
+
+/// What a step needs of the environment, known before anything runs, so a
+/// scenario can be skipped with its reason instead of failing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    Nothing,
+    /// Mutates the environment.
+    Mutation,
+    /// Mutates when the HTTP method in this capture group is not GET/HEAD/OPTIONS.
+    MutationIfMethod(usize),
+    /// Restarts the service named in this capture group.
+    Restart(usize),
+    /// Uses the database named in this capture group.
+    Database(usize),
+}
+
+/// One requirement of a written step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    Mutation(String),
+    Restart(String),
+    Database(String),
+    Secret(String),
 }
 
 #[derive(Debug)]
@@ -37,7 +63,100 @@ pub struct StepDef {
     pub block: Block,
     /// Capture group holding a JSON path, validated by `check`.
     pub path_group: Option<usize>,
+    pub needs: Needs,
+    /// Secrets the step uses without naming them (signing keys).
+    pub secrets: &'static [&'static str],
+    /// Capture group naming a service the step uses.
+    pub service_group: Option<usize>,
+    /// Services the step uses without naming them (Render for a restart).
+    pub services: &'static [&'static str],
     pub func: StepFn,
+}
+
+impl StepDef {
+    fn block(mut self, b: Block) -> Self {
+        self.block = b;
+        self
+    }
+    fn path(mut self, group: usize) -> Self {
+        self.path_group = Some(group);
+        self
+    }
+    fn needs(mut self, n: Needs) -> Self {
+        self.needs = n;
+        self
+    }
+    fn secrets(mut self, s: &'static [&'static str]) -> Self {
+        self.secrets = s;
+        self
+    }
+    fn service(mut self, group: usize) -> Self {
+        self.service_group = Some(group);
+        self
+    }
+    fn services(mut self, s: &'static [&'static str]) -> Self {
+        self.services = s;
+        self
+    }
+}
+
+/// The services a written step uses.
+pub fn services(step: &gherkin::Step) -> Vec<String> {
+    let Some(d) = vocabulary()
+        .iter()
+        .find(|d| d.ty == step.ty && d.regex.is_match(&step.value))
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = d.services.iter().map(|s| (*s).to_owned()).collect();
+    if let Some(g) = d.service_group
+        && let Some(m) = d.regex.captures(&step.value).and_then(|c| c.get(g))
+    {
+        out.push(m.as_str().to_owned());
+    }
+    out
+}
+
+/// What a written step requires of the environment it runs in.
+pub fn requirements(step: &gherkin::Step) -> Vec<Requirement> {
+    let Some(d) = vocabulary()
+        .iter()
+        .find(|d| d.ty == step.ty && d.regex.is_match(&step.value))
+    else {
+        return Vec::new();
+    };
+    let caps = d.regex.captures(&step.value);
+    let group = |g: usize| {
+        caps.as_ref()
+            .and_then(|c| c.get(g))
+            .map_or("", |m| m.as_str())
+            .to_owned()
+    };
+    let mut out: Vec<Requirement> = d
+        .secrets
+        .iter()
+        .map(|s| Requirement::Secret((*s).to_owned()))
+        .collect();
+    match d.needs {
+        Needs::Nothing => {}
+        Needs::Mutation => out.push(Requirement::Mutation(format!(
+            "{} {}",
+            keyword(step.ty),
+            step.value
+        ))),
+        Needs::MutationIfMethod(g) => {
+            if !matches!(group(g).as_str(), "GET" | "HEAD" | "OPTIONS") {
+                out.push(Requirement::Mutation(format!(
+                    "{} {}",
+                    keyword(step.ty),
+                    step.value
+                )));
+            }
+        }
+        Needs::Restart(g) => out.push(Requirement::Restart(group(g))),
+        Needs::Database(g) => out.push(Requirement::Database(group(g))),
+    }
+    out
 }
 
 /// Wraps `async fn(&mut World, &Context) -> StepResult` into cucumber's
@@ -58,183 +177,111 @@ macro_rules! step {
     }};
 }
 
-fn def(
-    ty: StepType,
-    template: &'static str,
-    re: &str,
-    block: Block,
-    path_group: Option<usize>,
-    func: StepFn,
-) -> StepDef {
+fn def(ty: StepType, template: &'static str, re: &str, func: StepFn) -> StepDef {
     StepDef {
         ty,
         template,
         regex: Regex::new(re).unwrap_or_else(|e| unreachable!("step regex {re}: {e}")),
-        block,
-        path_group,
+        block: Block::None,
+        path_group: None,
+        needs: Needs::Nothing,
+        secrets: &[],
+        service_group: None,
+        services: &[],
         func,
     }
 }
 
 static VOCABULARY: LazyLock<Vec<StepDef>> = LazyLock::new(|| {
-    use Block::{JsonBody, JsonExpectation, None as NoBlock};
+    use crate::provider_steps as p;
+    use Block::{JsonBody, JsonExpectation, Table};
     use StepType::{Given, Then, When};
-    let mut v = vec![
-        def(
-            Given,
-            r#"the "{service}" service"#,
-            r#"^the "([^"]+)" service$"#,
-            NoBlock,
-            None,
-            step!(given_service),
-        ),
-        def(
-            Given,
-            r#"the header "{name}" is "{value}""#,
-            r#"^the header "([^"]+)" is "(.*)"$"#,
-            NoBlock,
-            None,
-            step!(given_header),
-        ),
-        def(
-            Given,
-            "redirects are followed",
-            r"^redirects are followed$",
-            NoBlock,
-            None,
-            step!(given_follow),
-        ),
+    vec![
+        // Requests
+        def(Given, r#"the "{service}" service"#, r#"^the "([^"]+)" service$"#, step!(given_service)).service(1),
+        def(Given, r#"the header "{name}" is "{value}""#, r#"^the header "([^"]+)" is "(.*)"$"#, step!(given_header)),
+        def(Given, "redirects are followed", r"^redirects are followed$", step!(given_follow)),
+        def(When, r#"I {GET|HEAD|DELETE|OPTIONS} "{path}""#, r#"^I (GET|HEAD|DELETE|OPTIONS) "([^"]*)"$"#, step!(when_request))
+            .needs(Needs::MutationIfMethod(1)),
+        def(When, r#"I {POST|PUT|PATCH} "{path}""#, r#"^I (POST|PUT|PATCH) "([^"]*)"$"#, step!(when_request)).needs(Needs::Mutation),
+        def(When, r#"I {POST|PUT|PATCH|DELETE} "{path}" with JSON:"#, r#"^I (POST|PUT|PATCH|DELETE) "([^"]*)" with JSON:?$"#, step!(when_request_json))
+            .block(JsonBody)
+            .needs(Needs::Mutation),
+        def(When, r#"I remember the JSON at "{path}" as "{name}""#, r#"^I remember the JSON at "([^"]+)" as "([^"]+)"$"#, step!(when_remember)).path(1),
+        // Providers
         def(
             When,
-            r#"I {GET|HEAD|DELETE|OPTIONS} "{path}""#,
-            r#"^I (GET|HEAD|DELETE|OPTIONS) "([^"]*)"$"#,
-            NoBlock,
-            None,
-            step!(when_request),
-        ),
+            r#"Twilio sends a {signed|unsigned|wrongly signed} {SMS|WhatsApp message} to "{path}" with:"#,
+            r#"^Twilio sends an? (signed|unsigned|wrongly signed) (SMS|WhatsApp message) to "([^"]+)" with:?$"#,
+            step!(p::twilio),
+        )
+        .block(Table)
+        .needs(Needs::Mutation)
+        .secrets(&["TWILIO_AUTH_TOKEN"]),
         def(
             When,
-            r#"I {POST|PUT|PATCH} "{path}""#,
-            r#"^I (POST|PUT|PATCH) "([^"]*)"$"#,
-            NoBlock,
-            None,
-            step!(when_request),
-        ),
+            r#"Stripe sends a {signed|unsigned|wrongly signed} "{event type}" event to "{path}" with JSON:"#,
+            r#"^Stripe sends an? (signed|unsigned|wrongly signed) "([^"]+)" event to "([^"]+)" with JSON:?$"#,
+            step!(p::stripe),
+        )
+        .block(JsonBody)
+        .needs(Needs::Mutation)
+        .secrets(&["STRIPE_WEBHOOK_SECRET"]),
         def(
             When,
-            r#"I {POST|PUT|PATCH|DELETE} "{path}" with JSON:"#,
-            r#"^I (POST|PUT|PATCH|DELETE) "([^"]*)" with JSON:?$"#,
-            JsonBody,
-            None,
-            step!(when_request_json),
-        ),
+            r#"Postmark delivers an inbound email to "{path}" {with|without|with wrong} basic auth:"#,
+            r#"^Postmark delivers an inbound email to "([^"]+)" (with|without|with wrong) basic auth:?$"#,
+            step!(p::postmark),
+        )
+        .block(JsonBody)
+        .needs(Needs::Mutation)
+        .secrets(&["POSTMARK_INBOUND_AUTH"]),
+        def(When, r#"the "{service}" service is restarted"#, r#"^the "([^"]+)" service is restarted$"#, step!(p::restart))
+            .needs(Needs::Restart(1))
+            .service(1)
+            .services(&["render"])
+            .secrets(&["RENDER_API_KEY"]),
+        def(Given, r#"the Postgres database "{name}""#, r#"^the Postgres database "([^"]+)"$"#, step!(p::database)).needs(Needs::Database(1)),
+        // Checks
+        def(Then, "the status is {code}", r"^the status is (\d{3})$", step!(then_status)),
+        def(Then, "the status is one of {code}, {code}…", r"^the status is one of (\d{3}(?:\s*(?:,|or)\s*\d{3})*)$", step!(then_status_one_of)),
+        def(Then, r#"the header "{name}" {is|contains|matches} "{value}""#, r#"^the header "([^"]+)" (is|contains|matches) "(.*)"$"#, step!(then_header)),
+        def(Then, r#"the header "{name}" is {present|absent}"#, r#"^the header "([^"]+)" is (present|absent)$"#, step!(then_header_presence)),
+        def(Then, r#"the JSON at "{path}" is {json value}"#, r#"^the JSON at "([^"]+)" is (.+)$"#, step!(then_json_at_is)).path(1),
+        def(Then, r#"the JSON at "{path}" {matches|contains}:"#, r#"^the JSON at "([^"]+)" (matches|contains):?$"#, step!(then_json_at_block))
+            .block(JsonExpectation)
+            .path(1),
+        def(Then, "the JSON {matches|contains}:", r"^the JSON (matches|contains):?$", step!(then_json_block)).block(JsonExpectation),
+        def(Then, r#"the JSON at "{path}" equals the remembered "{name}""#, r#"^the JSON at "([^"]+)" equals the remembered "([^"]+)"$"#, step!(then_equals_remembered))
+            .path(1),
+        def(Then, r#"the body contains "{text}""#, r#"^the body contains "(.*)"$"#, step!(then_body_contains)),
+        def(Then, r#"the body does not contain "{text}""#, r#"^the body does not contain "(.*)"$"#, step!(then_body_lacks)),
+        def(Then, "the response time is under {n} ms", r"^the response time is under (\d+) ?ms$", step!(then_response_time)),
+        def(Then, r#"the response matches the baseline "{area/name}""#, crate::baseline::STEP_PATTERN, step!(crate::baseline::then_matches_baseline)),
         def(
-            When,
-            r#"I remember the JSON at "{path}" as "{name}""#,
-            r#"^I remember the JSON at "([^"]+)" as "([^"]+)"$"#,
-            NoBlock,
-            Some(1),
-            step!(when_remember),
+            Then,
+            r#"the TLS certificate of the "{service}" service is valid for at least {n} days"#,
+            r#"^the TLS certificate of the "([^"]+)" service is valid for at least (\d+) days?$"#,
+            step!(p::tls_valid),
+        )
+        .service(1),
+        def(Then, r#"plain HTTP to the "{service}" service redirects to HTTPS"#, r#"^plain HTTP to the "([^"]+)" service redirects to HTTPS$"#, step!(p::https_redirect)).service(1),
+        def(
+            Then,
+            r#"the Content-Security-Policy does not let the browser connect to "{host}""#,
+            r#"^the Content-Security-Policy does not let the browser connect to "([^"]+)"$"#,
+            step!(p::csp_blocks),
         ),
         def(
             Then,
-            "the status is {code}",
-            r"^the status is (\d{3})$",
-            NoBlock,
-            None,
-            step!(then_status),
+            r#"the JSON embedded in the page as "{#id}" equals the remembered "{name}""#,
+            r#"^the JSON embedded in the page as "([^"]+)" equals the remembered "([^"]+)"$"#,
+            step!(p::embedded_equals),
         ),
-        def(
-            Then,
-            "the status is one of {code}, {code}…",
-            r"^the status is one of (\d{3}(?:\s*(?:,|or)\s*\d{3})*)$",
-            NoBlock,
-            None,
-            step!(then_status_one_of),
-        ),
-        def(
-            Then,
-            r#"the header "{name}" {is|contains|matches} "{value}""#,
-            r#"^the header "([^"]+)" (is|contains|matches) "(.*)"$"#,
-            NoBlock,
-            None,
-            step!(then_header),
-        ),
-        def(
-            Then,
-            r#"the header "{name}" is {present|absent}"#,
-            r#"^the header "([^"]+)" is (present|absent)$"#,
-            NoBlock,
-            None,
-            step!(then_header_presence),
-        ),
-        def(
-            Then,
-            r#"the JSON at "{path}" is {json value}"#,
-            r#"^the JSON at "([^"]+)" is (.+)$"#,
-            NoBlock,
-            Some(1),
-            step!(then_json_at_is),
-        ),
-        def(
-            Then,
-            r#"the JSON at "{path}" {matches|contains}:"#,
-            r#"^the JSON at "([^"]+)" (matches|contains):?$"#,
-            JsonExpectation,
-            Some(1),
-            step!(then_json_at_block),
-        ),
-        def(
-            Then,
-            "the JSON {matches|contains}:",
-            r"^the JSON (matches|contains):?$",
-            JsonExpectation,
-            None,
-            step!(then_json_block),
-        ),
-        def(
-            Then,
-            r#"the JSON at "{path}" equals the remembered "{name}""#,
-            r#"^the JSON at "([^"]+)" equals the remembered "([^"]+)"$"#,
-            NoBlock,
-            Some(1),
-            step!(then_equals_remembered),
-        ),
-        def(
-            Then,
-            r#"the body contains "{text}""#,
-            r#"^the body contains "(.*)"$"#,
-            NoBlock,
-            None,
-            step!(then_body_contains),
-        ),
-        def(
-            Then,
-            r#"the body does not contain "{text}""#,
-            r#"^the body does not contain "(.*)"$"#,
-            NoBlock,
-            None,
-            step!(then_body_lacks),
-        ),
-        def(
-            Then,
-            "the response time is under {n} ms",
-            r"^the response time is under (\d+) ?ms$",
-            NoBlock,
-            None,
-            step!(then_response_time),
-        ),
-        def(
-            Then,
-            r#"the response matches the baseline "{area/name}""#,
-            crate::baseline::STEP_PATTERN,
-            NoBlock,
-            None,
-            step!(crate::baseline::then_matches_baseline),
-        ),
-    ];
-    v.shrink_to_fit();
-    v
+        def(Then, r#"row level security is enabled on table "{table}""#, r#"^row level security is enabled on table "([^"]+)"$"#, step!(p::rls_enabled)),
+        def(Then, r#"no policy on table "{table}" lets "{role}" read"#, r#"^no policy on table "([^"]+)" lets "([^"]+)" read$"#, step!(p::no_read_policy)),
+        def(Then, r#"the claim cannot be checked yet: "{reason}""#, r#"^the claim cannot be checked yet: "(.+)"$"#, step!(p::unchecked)),
+    ]
 });
 
 /// Every step the harness defines.
@@ -323,6 +370,22 @@ fn validate(d: &StepDef, step: &gherkin::Step) -> Result<(), String> {
     {
         p.as_str().parse::<JsonPath>().map_err(|e| e.to_string())?;
     }
+    if d.block == Block::Table {
+        return match &step.table {
+            Some(t) if t.rows.iter().all(|r| r.len() == 2) => Ok(()),
+            Some(_) => Err(format!(
+                "`{}` takes a table of two columns: | name | value |",
+                d.template
+            )),
+            None => Err(format!(
+                "`{}` needs a table below it: | name | value |",
+                d.template
+            )),
+        };
+    }
+    if d.block != Block::Table && step.table.is_some() {
+        return Err(format!("`{}` takes no table", d.template));
+    }
     match (d.block, step.docstring.as_deref()) {
         (Block::None, Some(_)) => Err(format!("`{}` takes no docstring", d.template)),
         (Block::JsonExpectation | Block::JsonBody, None) => Err(format!(
@@ -381,7 +444,7 @@ pub fn suggest(step: &gherkin::Step) -> Option<String> {
     (best.0 <= limit).then(|| format!("{} {}", keyword(best.1.ty), best.1.template))
 }
 
-fn arg(ctx: &Context, i: usize) -> &str {
+pub(crate) fn arg(ctx: &Context, i: usize) -> &str {
     ctx.matches.get(i).map_or("", |(_, v)| v.as_str())
 }
 
@@ -410,6 +473,12 @@ async fn given_service(w: &mut World, ctx: &Context) -> StepResult {
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
+    }
+    // Headers belong to the service they were set for: switching services
+    // starts afresh, so a secret never follows the scenario to another surface.
+    if w.service.as_deref() != Some(name) {
+        w.headers.clear();
+        w.follow_redirects = false;
     }
     w.service = Some(name.to_owned());
     Ok(())

@@ -48,7 +48,10 @@ fn classify(name: &str) -> Reference {
         Reference::Expected(k.to_owned())
     } else if let Some(k) = name.strip_prefix("remembered.") {
         Reference::Remembered(k.to_owned())
-    } else if matches!(name, "run_id" | "environment" | "uuid" | "now") {
+    } else if matches!(
+        name,
+        "run_id" | "run_number" | "environment" | "uuid" | "now"
+    ) {
         Reference::Builtin(name.to_owned())
     } else {
         Reference::Unknown(name.to_owned())
@@ -121,6 +124,10 @@ impl Interpolator<'_> {
             }),
             Reference::Builtin(b) => Ok(match b.as_str() {
                 "run_id" => self.run_id.to_owned(),
+                // A number unique to the run, for fields that must be numeric
+                // (a probe reservation id): the run id's first 10 hex digits.
+                "run_number" => u64::from_str_radix(self.run_id.get(..10).unwrap_or(self.run_id), 16)
+                    .map_or_else(|_| "9000000001".to_owned(), |n| n.to_string()),
                 "environment" => self.env.name.clone(),
                 "uuid" => uuid::Uuid::new_v4().to_string(),
                 _ => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -133,7 +140,7 @@ impl Interpolator<'_> {
                 ))),
             },
             Reference::Secret(_) | Reference::Unknown(_) => Err(StepError::config(format!(
-                "unknown template value {{{{{name}}}}}: use expected.<key>, run_id, environment, uuid, now or remembered.<name>"
+                "unknown template value {{{{{name}}}}}: use expected.<key>, run_id, run_number, environment, uuid, now or remembered.<name>"
             ))),
         }
     }

@@ -28,7 +28,10 @@ pub struct RunContext {
 
 impl RunContext {
     pub fn new(environment: Environment, run_id: impl Into<String>) -> Result<Self, StepError> {
-        let http = HttpClient::new(environment.max_body_bytes)?;
+        let http = HttpClient::new(
+            environment.max_body_bytes,
+            environment.extra_ca_pem.as_deref(),
+        )?;
         let redactor = Redactor::for_environment(&environment);
         Ok(Self {
             environment,
@@ -52,6 +55,40 @@ pub struct Exchange {
     pub error: Option<ErrorKind>,
 }
 
+/// A request before the environment's rules are applied.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    pub method: reqwest::Method,
+    /// Interpolated path, starting with `/`.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Names of the secrets in path, headers or body.
+    pub secrets: Vec<String>,
+}
+
+impl Outgoing {
+    pub(crate) fn new(method: reqwest::Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            headers: Vec::new(),
+            body: None,
+            secrets: Vec::new(),
+        }
+    }
+
+    pub(crate) fn set_default_header(&mut self, name: &str, value: &str) {
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            self.headers.push((name.to_owned(), value.to_owned()));
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct World {
     ctx: Option<Arc<RunContext>>,
@@ -61,6 +98,7 @@ pub struct World {
     pub(crate) follow_redirects: bool,
     pub(crate) response: Option<HttpResponse>,
     pub(crate) remembered: HashMap<String, Value>,
+    pub(crate) db: Option<crate::postgres::SharedDb>,
     failure: Option<StepError>,
     deadline: Option<Instant>,
     started: Option<Instant>,
@@ -100,6 +138,10 @@ impl World {
     /// Time since the scenario started.
     pub fn elapsed(&self) -> Duration {
         self.started.map(|s| s.elapsed()).unwrap_or_default()
+    }
+
+    pub(crate) fn push_exchange(&mut self, e: Exchange) {
+        self.exchanges.push(e);
     }
 
     pub(crate) fn record_step(&mut self, d: Duration) {
@@ -161,71 +203,95 @@ impl World {
         self.response()?.json()
     }
 
-    /// Sends a request to the selected service, enforcing the environment's
-    /// rules: secrets only to their own surfaces, nothing mutating where
-    /// mutation is not allowed, the request and scenario deadlines.
+    /// The base URL of a service in this environment.
+    pub(crate) fn base_url(&self, service: &str) -> Result<String, StepError> {
+        let ctx = self.ctx()?;
+        let env = &ctx.environment;
+        env.surfaces.get(service).cloned().ok_or_else(|| {
+            StepError::config(format!(
+                "environment '{}' has no \"{service}\" service (it has: {})",
+                env.name,
+                env.surfaces.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+    pub(crate) fn selected_service(&self) -> Result<String, StepError> {
+        self.service.clone().ok_or_else(|| {
+            StepError::config(
+                "no service selected: start the scenario with `Given the \"engine\" service`",
+            )
+        })
+    }
+
+    /// Sends a request to the selected service with the scenario's headers;
+    /// the response becomes the one later steps check.
     pub(crate) async fn send(
         &mut self,
         method: reqwest::Method,
         path: &str,
         body: Option<&str>,
     ) -> Result<(), StepError> {
+        let service = self.selected_service()?;
+        let path = self.interpolate(path)?;
+        let mut out = Outgoing {
+            method,
+            path: path.text,
+            headers: Vec::with_capacity(self.headers.len() + 1),
+            body: None,
+            secrets: path.secrets,
+        };
+        for (name, value) in &self.headers {
+            let v = self.interpolate(value)?;
+            out.secrets.extend(v.secrets);
+            out.headers.push((name.clone(), v.text));
+        }
+        if let Some(b) = body {
+            let b = self.interpolate(b)?;
+            out.secrets.extend(b.secrets);
+            out.set_default_header("content-type", "application/json");
+            out.body = Some(b.text.into_bytes());
+        }
+        let resp = self.dispatch(&service, out).await;
+        self.response = None;
+        self.response = Some(resp?);
+        Ok(())
+    }
+
+    /// Sends one request to `service`, enforcing the environment's rules:
+    /// secrets only to their own surfaces, nothing mutating where mutation is
+    /// not allowed, the request and scenario deadlines. Every exchange is
+    /// recorded (secrets scrubbed) as evidence.
+    pub(crate) async fn dispatch(
+        &mut self,
+        service: &str,
+        out: Outgoing,
+    ) -> Result<HttpResponse, StepError> {
         let ctx = self.ctx()?;
         let env = &ctx.environment;
-        let service = self.service.clone().ok_or_else(|| {
-            StepError::config(
-                "no service selected: start the scenario with `Given the \"engine\" service`",
-            )
-        })?;
-        let base = env.surfaces.get(&service).ok_or_else(|| {
-            StepError::config(format!(
-                "environment '{}' has no \"{service}\" service (it has: {})",
-                env.name,
-                env.surfaces.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+        let base = self.base_url(service)?;
+        let method = out.method;
         let safe = matches!(
             method,
             reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::OPTIONS
         );
         if !safe && !env.mutation_allowed() {
             return Err(StepError::config(format!(
-                "refusing {method} {path}: environment '{}' ({}) does not allow mutating requests",
+                "refusing {method} {}: environment '{}' ({}) does not allow mutating requests",
+                ctx.redactor.scrub(&out.path),
                 env.name,
                 env.status.as_str()
             )));
         }
-        let path = self.interpolate(path)?;
-        if !path.text.starts_with('/') {
+        if !out.path.starts_with('/') {
             return Err(StepError::config(format!(
                 "the path {:?} must start with `/`: it is appended to the \"{service}\" service's base URL",
-                ctx.redactor.scrub(&path.text)
+                ctx.redactor.scrub(&out.path)
             )));
         }
-        let mut secrets = path.secrets;
-        let mut headers = Vec::with_capacity(self.headers.len() + 1);
-        for (name, value) in &self.headers {
-            let v = self.interpolate(value)?;
-            secrets.extend(v.secrets);
-            headers.push((name.clone(), v.text));
-        }
-        let body = match body {
-            Some(b) => {
-                let b = self.interpolate(b)?;
-                secrets.extend(b.secrets);
-                if !headers
-                    .iter()
-                    .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-                {
-                    headers.push(("content-type".to_owned(), "application/json".to_owned()));
-                }
-                Some(b.text.into_bytes())
-            }
-            None => None,
-        };
-        for name in &secrets {
+        for name in &out.secrets {
             if let Some(secret) = env.secrets.get(name)
-                && !secret.allowed_for(&service)
+                && !secret.allowed_for(service)
             {
                 return Err(StepError::config(format!(
                     "refusing to send secret ${{{name}}} to the \"{service}\" service: environments.toml allows it only for {}",
@@ -236,7 +302,7 @@ impl World {
         let now = Instant::now();
         let deadline = self.deadline.unwrap_or(now + env.scenario_timeout);
         let left = deadline.saturating_duration_since(now);
-        let url = format!("{base}{}", path.text);
+        let url = format!("{base}{}", out.path);
         let display_url = ctx.redactor.scrub(&url).into_owned();
         if left.is_zero() {
             return Err(StepError::new(
@@ -251,14 +317,14 @@ impl World {
         let request = HttpRequest {
             method: method.clone(),
             url,
-            headers,
-            body,
+            headers: out.headers,
+            body: out.body,
             follow_redirects: self.follow_redirects,
         };
         let started = Instant::now();
         let result = ctx.http.send(request, timeout).await;
         let mut exchange = Exchange {
-            service: service.clone(),
+            service: service.to_owned(),
             method: method.to_string(),
             url: display_url,
             status: None,
@@ -270,13 +336,11 @@ impl World {
                 exchange.status = Some(resp.status);
                 resp.url = exchange.url.clone();
                 self.exchanges.push(exchange);
-                self.response = Some(resp);
-                Ok(())
+                Ok(resp)
             }
             Err(mut e) => {
                 exchange.error = Some(e.kind);
                 self.exchanges.push(exchange);
-                self.response = None;
                 if e.kind == ErrorKind::Timeout && timeout < env.request_timeout {
                     e.message.push_str(&format!(
                         " (the scenario timeout of {} was reached)",
@@ -286,5 +350,12 @@ impl World {
                 Err(e)
             }
         }
+    }
+
+    /// Time left before the scenario's deadline.
+    pub(crate) fn time_left(&self) -> Duration {
+        self.deadline.map_or(Duration::from_secs(60), |d| {
+            d.saturating_duration_since(Instant::now())
+        })
     }
 }

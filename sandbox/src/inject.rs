@@ -209,9 +209,16 @@ impl FromStr for Fault {
     type Err = SpecError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (route, rest) = s
-            .split_once('=')
-            .ok_or_else(|| SpecError(format!("bad fault {s:?}: {FAULT_HELP}")))?;
+        let (route, rest) = s.split_once('=').ok_or_else(|| {
+            SpecError(format!(
+                "bad fault {s:?}: {FAULT_HELP}; or one of the named faults: {}",
+                Break::ALL
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
         let (kind, times) = match rest.rsplit_once('@') {
             Some((k, n)) => (
                 k,
@@ -368,6 +375,90 @@ impl FieldPath {
                 _ => {}
             }
         }
+    }
+}
+
+/// A claim of the Canon the sandbox can be told to break (`--fault NAME`),
+/// so a test can show the scenario holding that claim catches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Break {
+    /// Twilio, Stripe and Postmark webhooks are accepted without a valid signature or auth.
+    AcceptUnsignedWebhooks,
+    /// Signed Stripe events are acknowledged but never reach the ledger.
+    StripeDropsEvents,
+    /// A restart does not reload the durable ledger: payment truth is lost.
+    LoseTruthOnRestart,
+    /// The Supabase REST surface returns ledger rows to the anon key.
+    LeakLedgerToAnon,
+    /// The ledger diagnostics report memory mode, durability not required.
+    LedgerMemoryMode,
+    /// The TLS certificate expires in three days.
+    ExpiringCertificate,
+    /// Plain HTTP is served instead of redirected to HTTPS.
+    NoHttpsRedirect,
+    /// Admin's Content-Security-Policy lets the browser reach Supabase.
+    CspAllowsSupabase,
+    /// Admin renders its own (stale) payment figures, not Engine's truth.
+    AdminOwnPaymentTruth,
+    /// Admin pages are served to anonymous visitors (no Clerk sign-in).
+    ClerkOpen,
+    /// The `stage` branch of the repositories is not protected.
+    StageUnprotected,
+    /// Responses no longer come through Cloudflare's edge.
+    NoCloudflare,
+    /// The guest lab is no longer served by Netlify.
+    NotNetlify,
+    /// The Sentry project is missing.
+    SentryMissing,
+    /// Property payment policies are persisted (resolves a gap the Canon calls deferred).
+    PaymentPolicyPersisted,
+}
+
+impl Break {
+    pub const ALL: [(Self, &'static str); 15] = [
+        (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
+        (Self::StripeDropsEvents, "stripe-drops-events"),
+        (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
+        (Self::LeakLedgerToAnon, "leak-ledger-to-anon"),
+        (Self::LedgerMemoryMode, "ledger-memory-mode"),
+        (Self::ExpiringCertificate, "expiring-certificate"),
+        (Self::NoHttpsRedirect, "no-https-redirect"),
+        (Self::CspAllowsSupabase, "csp-allows-supabase"),
+        (Self::AdminOwnPaymentTruth, "admin-own-payment-truth"),
+        (Self::ClerkOpen, "clerk-open"),
+        (Self::StageUnprotected, "stage-unprotected"),
+        (Self::NoCloudflare, "no-cloudflare"),
+        (Self::NotNetlify, "not-netlify"),
+        (Self::SentryMissing, "sentry-missing"),
+        (Self::PaymentPolicyPersisted, "payment-policy-persisted"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(b, _)| *b == self)
+            .map_or("?", |(_, n)| n)
+    }
+}
+
+impl FromStr for Break {
+    type Err = SpecError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(b, _)| *b)
+            .ok_or_else(|| {
+                SpecError(format!(
+                    "unknown fault {s:?}: {FAULT_HELP}; or one of the named faults: {}",
+                    Self::ALL
+                        .iter()
+                        .map(|(_, n)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
     }
 }
 

@@ -1,36 +1,54 @@
 //! A faithful local stand-in for Lucia's surfaces (DESIGN.md "Assumed Lucia
-//! surfaces"), one port, a path prefix per surface:
+//! surfaces") and the provider APIs the Canon's claims need, one port, a
+//! path prefix per surface:
 //!
-//! | prefix         | stands for                                   |
-//! |----------------|----------------------------------------------|
-//! | `/engine`      | Engine (api-dev.hellolucia.ai)               |
-//! | `/admin`       | Admin UI (dev.hellolucia.ai)                 |
-//! | `/marketing`   | marketing and waitlist (hellolucia.ai)       |
-//! | `/guest`       | guest lab (guest.hellolucia.ai)              |
-//! | `/netlify`     | guest lab on Netlify (lucia-guest-agent.netlify.app) |
+//! | prefix       | stands for                                                   |
+//! |--------------|--------------------------------------------------------------|
+//! | `/engine`    | Engine (api-dev.hellolucia.ai): health, version, operator focus, ledger, webhooks |
+//! | `/admin`     | Admin UI (dev.hellolucia.ai): version, payment page behind Clerk, CSP |
+//! | `/marketing` | marketing and waitlist (hellolucia.ai)                       |
+//! | `/guest`     | guest lab (guest.hellolucia.ai)                              |
+//! | `/netlify`   | guest lab on Netlify (lucia-guest-agent.netlify.app)         |
+//! | `/render`    | Render's API (service restart)                               |
+//! | `/github`    | GitHub's API (branch protection)                             |
+//! | `/supabase`  | Supabase REST (what the anon key can read)                   |
+//! | `/sentry`    | Sentry's API (the project exists)                            |
 //!
-//! Drift and faults are injected per route by one middleware, so every
-//! handler stays a plain description of the contract. This crate depends on
-//! nothing of the harness: it is what the harness is tested against.
+//! The port speaks HTTPS (a certificate from the committed loopback test CA)
+//! and plain HTTP, which it redirects to HTTPS as Cloudflare's edge does.
+//! Signatures are checked for real; the payment ledger lives in a file, so
+//! a restart through the Render-shaped API really drops memory and reloads.
+//! Drift, faults and broken claims are injected per route by one middleware.
+//! This crate depends on nothing of the harness: it is what the harness is
+//! tested against.
 
+mod admin;
+mod engine;
 pub mod inject;
+pub mod ledger;
+mod providers;
+pub mod signatures;
+mod site;
+pub mod tls;
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tower::Service as _;
 
-pub use inject::{Drift, Fault, FaultKind, Injections, SpecError};
+pub use inject::{Break, Drift, Fault, FaultKind, Injections, SpecError};
 
 pub const ENGINE_VERSION: &str = "engine-v0.1.3.6";
 pub const ADMIN_VERSION: &str = "admin-v0.1.3.6";
@@ -38,60 +56,186 @@ pub const ADMIN_VERSION: &str = "admin-v0.1.3.6";
 pub const DEFAULT_OPERATOR_TOKEN: &str = "sandbox-operator-token";
 /// The default address, as in environments.toml's `local`.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8700";
+/// The Render service id of the sandbox's Engine.
+pub const ENGINE_SERVICE_ID: &str = "srv-sandbox-engine";
 
-/// What the sandbox serves and how it misbehaves.
-#[derive(Clone, Debug)]
-pub struct Config {
+/// The credentials the sandbox's surfaces and providers accept. The
+/// defaults match environments.toml's `local` secrets; each can be replaced
+/// from the same environment variable the harness reads.
+#[derive(Clone)]
+pub struct Credentials {
     pub operator_token: String,
-    pub drifts: Vec<Drift>,
-    pub faults: Vec<Fault>,
+    pub twilio_auth_token: String,
+    pub stripe_webhook_secret: String,
+    /// `user:password` in Postmark's inbound webhook URL.
+    pub postmark_inbound_auth: String,
+    pub clerk_session: String,
+    pub render_api_key: String,
+    pub github_token: String,
+    pub supabase_anon_key: String,
+    pub sentry_token: String,
 }
 
-impl Default for Config {
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials { <redacted> }")
+    }
+}
+
+impl Default for Credentials {
     fn default() -> Self {
         Self {
-            operator_token: DEFAULT_OPERATOR_TOKEN.to_owned(),
-            drifts: Vec::new(),
-            faults: Vec::new(),
+            operator_token: DEFAULT_OPERATOR_TOKEN.into(),
+            twilio_auth_token: "sandbox-twilio-auth-token".into(),
+            stripe_webhook_secret: "whsec_sandbox".into(),
+            postmark_inbound_auth: "postmark:sandbox-postmark-password".into(),
+            clerk_session: "sandbox-clerk-session".into(),
+            render_api_key: "rnd_sandbox".into(),
+            github_token: "ghp_sandbox".into(),
+            supabase_anon_key: "sandbox-anon-key".into(),
+            sentry_token: "sntrys_sandbox".into(),
         }
     }
 }
 
-#[derive(Debug)]
-struct Shared {
-    config: Config,
-    injections: Injections,
-    started: Instant,
-    /// Operator-focus answers served: a value that changes on every request
-    /// and has no recognisable format (baseline noise detection needs one).
-    focus_served: AtomicU64,
+impl Credentials {
+    /// The environment variable each credential is read from (the names the
+    /// harness's `local` environment uses).
+    pub const ENV_VARS: [&'static str; 9] = [
+        "LUCIA_OPERATOR_TOKEN",
+        "TWILIO_AUTH_TOKEN",
+        "STRIPE_WEBHOOK_SECRET",
+        "POSTMARK_INBOUND_AUTH",
+        "CLERK_SESSION_TOKEN",
+        "RENDER_API_KEY",
+        "GITHUB_TOKEN",
+        "SUPABASE_ANON_KEY",
+        "SENTRY_AUTH_TOKEN",
+    ];
+
+    /// Replaces defaults with non-empty values from `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut c = Self::default();
+        for var in Self::ENV_VARS {
+            if let Some(v) = lookup(var).filter(|v| !v.is_empty()) {
+                *c.slot(var) = v;
+            }
+        }
+        c
+    }
+
+    /// The default value for one of [`Self::ENV_VARS`].
+    pub fn default_for(var: &str) -> Option<String> {
+        Self::ENV_VARS
+            .contains(&var)
+            .then(|| Self::default().slot(var).clone())
+    }
+
+    fn slot(&mut self, var: &str) -> &mut String {
+        match var {
+            "TWILIO_AUTH_TOKEN" => &mut self.twilio_auth_token,
+            "STRIPE_WEBHOOK_SECRET" => &mut self.stripe_webhook_secret,
+            "POSTMARK_INBOUND_AUTH" => &mut self.postmark_inbound_auth,
+            "CLERK_SESSION_TOKEN" => &mut self.clerk_session,
+            "RENDER_API_KEY" => &mut self.render_api_key,
+            "GITHUB_TOKEN" => &mut self.github_token,
+            "SUPABASE_ANON_KEY" => &mut self.supabase_anon_key,
+            "SENTRY_AUTH_TOKEN" => &mut self.sentry_token,
+            _ => &mut self.operator_token,
+        }
+    }
 }
 
-type AppState = Arc<Shared>;
+/// What the sandbox serves and how it misbehaves.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub credentials: Credentials,
+    pub drifts: Vec<Drift>,
+    pub faults: Vec<Fault>,
+    pub breaks: BTreeSet<Break>,
+    /// The durable ledger file; a temporary file when `None`.
+    pub ledger_file: Option<PathBuf>,
+}
 
-/// The sandbox as an axum app.
-pub fn app(config: Config) -> Router {
+impl Config {
+    /// Adds a `--fault` spec: a route fault (`ROUTE=KIND`) or a named one.
+    pub fn add_fault(&mut self, spec: &str) -> Result<(), SpecError> {
+        if spec.contains('=') {
+            self.faults.push(spec.parse()?);
+        } else {
+            self.breaks.insert(spec.parse()?);
+        }
+        Ok(())
+    }
+
+    pub fn add_drift(&mut self, spec: &str) -> Result<(), SpecError> {
+        self.drifts.push(spec.parse()?);
+        Ok(())
+    }
+
+    pub fn broken(&self, b: Break) -> bool {
+        self.breaks.contains(&b)
+    }
+}
+
+/// Whether the request came over TLS (set per connection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Http,
+    Https,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) injections: Injections,
+    pub(crate) ledger: ledger::Ledger,
+    /// When Engine (re)started.
+    pub(crate) engine_started: Mutex<Instant>,
+    /// Engine answers 503 until then (a restart in progress).
+    pub(crate) engine_restarting_until: Mutex<Option<Instant>>,
+    /// Counts operator-focus requests: a value that changes on every
+    /// request without a recognisable format (noise for baselines).
+    pub(crate) sequence: std::sync::atomic::AtomicU64,
+}
+
+pub(crate) type AppState = Arc<Shared>;
+
+impl Shared {
+    pub(crate) fn broken(&self, b: Break) -> bool {
+        self.config.broken(b)
+    }
+}
+
+/// The sandbox as an axum app, with its ledger opened.
+pub fn app(config: Config) -> std::io::Result<Router> {
+    Ok(router(state(config)?))
+}
+
+fn state(config: Config) -> std::io::Result<AppState> {
     let injections = Injections {
         drifts: Arc::new(config.drifts.clone()),
         faults: Arc::new(config.faults.clone()),
     };
-    let state = Arc::new(Shared {
+    let ledger = ledger::Ledger::open(config.ledger_file.as_deref())?;
+    Ok(Arc::new(Shared {
         config,
         injections,
-        started: Instant::now(),
-        focus_served: AtomicU64::new(0),
-    });
+        ledger,
+        engine_started: Mutex::new(Instant::now()),
+        engine_restarting_until: Mutex::new(None),
+        sequence: std::sync::atomic::AtomicU64::new(0),
+    }))
+}
+
+fn router(state: AppState) -> Router {
     Router::new()
-        .route("/engine/health", get(engine_health))
-        .route("/engine/version", get(engine_version))
-        .route("/engine/admin/operator-focus", get(operator_focus))
-        .route("/admin/api/version", get(admin_version))
-        .route("/marketing/api/waitlist", post(waitlist))
-        .route("/guest", get(guest_lab))
-        .route("/guest/", get(guest_lab))
-        .route("/netlify/lucia-lab", get(netlify_lab))
-        .route("/netlify/lucia-lab/", get(netlify_lab))
+        .nest("/engine", engine::routes(state.clone()))
+        .nest("/admin", admin::routes())
+        .merge(site::routes())
+        .merge(providers::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .layer(middleware::from_fn_with_state(state.clone(), inject))
         .with_state(state)
 }
@@ -107,6 +251,11 @@ impl Running {
     /// Base URL of the sandbox, e.g. `http://127.0.0.1:8700`.
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The same, over TLS.
+    pub fn https_origin(&self) -> String {
+        format!("https://{}", self.addr)
     }
 
     /// Stops serving now, dropping open connections (hanging requests
@@ -127,17 +276,124 @@ impl Drop for Running {
 pub async fn start(addr: &str, config: Config) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
-    let router = app(config);
+    let prepared = Prepared::new(config)?;
     let task = tokio::spawn(async move {
         // Serving ends only when the task is aborted.
-        let _ = axum::serve(listener, router).await;
+        let _ = prepared.serve(listener).await;
     });
     Ok(Running { addr, task })
 }
 
 /// Serves until the process is stopped (for `lucia-harness sandbox`).
 pub async fn serve(listener: TcpListener, config: Config) -> std::io::Result<()> {
-    axum::serve(listener, app(config)).await
+    Prepared::new(config)?.serve(listener).await
+}
+
+/// The router, its state and the TLS acceptor, ready to accept connections.
+struct Prepared {
+    router: Router,
+    tls: tokio_rustls::TlsAcceptor,
+    // Kept alive for as long as the server runs (the ledger file's owner).
+    _state: AppState,
+}
+
+impl Prepared {
+    fn new(config: Config) -> std::io::Result<Self> {
+        let days = if config.broken(Break::ExpiringCertificate) {
+            3
+        } else {
+            tls::LEAF_DAYS
+        };
+        let tls = tls::acceptor(days)?;
+        let state = state(config)?;
+        Ok(Self {
+            router: router(state.clone()),
+            tls,
+            _state: state,
+        })
+    }
+
+    /// Accepts connections; each speaks TLS or plain HTTP, told apart by its
+    /// first byte (0x16 opens a TLS handshake).
+    async fn serve(self, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let (stream, _) = match listener.accept().await {
+                Ok(c) => c,
+                // Out of file descriptors or a connection reset before accept: keep serving.
+                Err(_) => continue,
+            };
+            let router = self.router.clone();
+            let tls = self.tls.clone();
+            tokio::spawn(async move {
+                let mut first = [0u8; 1];
+                let is_tls = matches!(stream.peek(&mut first).await, Ok(1) if first[0] == 0x16);
+                if is_tls {
+                    if let Ok(s) = tls.accept(stream).await {
+                        serve_connection(s, router, Scheme::Https).await;
+                    }
+                } else {
+                    serve_connection(stream, router, Scheme::Http).await;
+                }
+            });
+        }
+    }
+}
+
+async fn serve_connection<S>(stream: S, router: Router, scheme: Scheme)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(scheme);
+        router.clone().call(req)
+    });
+    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+pub(crate) fn scheme_of(req_ext: &axum::http::Extensions) -> Scheme {
+    req_ext.get::<Scheme>().copied().unwrap_or(Scheme::Http)
+}
+
+/// The edge in front of every surface: plain HTTP is redirected to HTTPS
+/// (Cloudflare's "always use HTTPS"), and responses carry the edge's headers.
+async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let scheme = scheme_of(req.extensions());
+    let path = req.uri().path().to_owned();
+    if scheme == Scheme::Http && !state.broken(Break::NoHttpsRedirect) {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let location = format!("https://{host}{pq}");
+        let mut resp = StatusCode::PERMANENT_REDIRECT.into_response();
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let cloudflare = ["/engine", "/admin", "/marketing", "/guest"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    if cloudflare && !state.broken(Break::NoCloudflare) {
+        h.insert(header::SERVER, HeaderValue::from_static("cloudflare"));
+        let ray = format!("{}-SJC", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        if let Ok(v) = HeaderValue::from_str(&ray) {
+            h.insert("cf-ray", v);
+        }
+    }
+    if path.starts_with("/netlify") && !state.broken(Break::NotNetlify) {
+        h.insert(header::SERVER, HeaderValue::from_static("Netlify"));
+        if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string()) {
+            h.insert("x-nf-request-id", v);
+        }
+    }
+    resp
 }
 
 async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -213,180 +469,32 @@ fn reset_response() -> Response {
     resp
 }
 
-fn now() -> String {
+pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-async fn engine_health(State(s): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "status": "ok",
-        "service": "lucia-booking-engine",
-        "version": ENGINE_VERSION,
-        "time": now(),
-        "request_id": request_id(),
-        "uptime_seconds": s.started.elapsed().as_secs(),
-    }))
-}
-
-async fn engine_version() -> Json<Value> {
-    Json(json!({
-        "service": "lucia-booking-engine",
-        "version": ENGINE_VERSION,
-        "render_service": "lucia-booking-engine",
-        "branch": "dev",
-        "commit": "5f3c2a1d9e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c",
-    }))
-}
-
-/// `None` when the operator token is right, else the refusal to send.
-fn operator_refusal(headers: &HeaderMap, expected: &str) -> Option<Response> {
-    let (status, error) = match headers.get("x-operator-token").map(HeaderValue::to_str) {
-        None => (StatusCode::UNAUTHORIZED, "operator token required"),
-        Some(Ok(t)) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => return None,
-        Some(_) => (StatusCode::FORBIDDEN, "operator token rejected"),
-    };
-    Some(
-        (
-            status,
-            Json(json!({"error": error, "header": "X-Operator-Token"})),
-        )
-            .into_response(),
-    )
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The Eval Labs v0.1.3.6 target: what an operator is focused on, about
-/// 5 KB and 40 fields, with the seed's guest (Harper Quinn, #29110012) in it
-/// so redaction is exercised by every baseline.
-async fn operator_focus(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(refusal) = operator_refusal(&headers, &s.config.operator_token) {
-        return refusal;
-    }
-    let sequence = s.focus_served.fetch_add(1, Ordering::Relaxed) + 1;
-    let providers: Vec<Value> = [
-        ("render", "hosting", "configured"),
-        ("cloudflare", "dns-edge", "configured"),
-        ("github", "source", "configured"),
-        ("openai", "model", "configured"),
-        ("twilio", "sms-whatsapp", "implemented"),
-        ("postmark", "email-inbound", "implemented"),
-        ("resend", "email-outbound", "tested"),
-        ("bunny", "media-cdn", "configured"),
-        ("sentry", "observability", "configured"),
-        ("supabase", "data", "implemented"),
-        ("clerk", "auth", "configured"),
-        ("netlify", "guest-lab", "configured"),
-        ("stripe", "payments", "implemented"),
-    ]
-    .iter()
-    .map(|(name, role, claim)| json!({"name": name, "role": role, "claim": claim, "reachable": true}))
-    .collect();
-    let queues: Vec<Value> = ["sms", "whatsapp", "email", "waitlist", "payments", "eval"]
-        .iter()
-        .enumerate()
-        .map(|(i, q)| json!({"name": q, "depth": i % 3, "oldest_seconds": i * 7, "paused": false}))
-        .collect();
-    Json(json!({
-        "target": "eval-labs",
-        "surface": "engine",
-        "environment": "development",
-        "engine_version": ENGINE_VERSION,
-        "admin_version": ADMIN_VERSION,
-        "baseline": "v0.1.3.6",
-        "generated_at": now(),
-        "request_id": request_id(),
-        "focus_sequence": sequence,
-        "operator": {
-            "focus": "dev-baseline-validation",
-            "mode": "live-intake",
-            "promotion_hold": true,
-            "hold_reason": "Eval Labs has not reviewed the Development baseline",
-        },
-        "focus_reservation": {
-            "reservation_id": 29110012,
-            "guest_name": "Harper Quinn",
-            "guest_email": "harper.quinn@example.com",
-            "guest_phone": "+15005550006",
-            "property": "Lucia Demo Residences",
-            "check_in": "2026-12-04",
-            "nights": 3,
-            "payment_status": "succeeded",
-            "amount_cents": 64200,
-            "currency": "usd",
-        },
-        "ledger": {
-            "mode": "dual",
-            "durable_required": true,
-            "tables": ["stripe_financial_records", "stripe_financial_events"],
-            "project_ref": "jgnxomyzqotnqsmlxlsz",
-        },
-        "intake": {
-            "sms": {"provider": "twilio", "live": true, "target": "development"},
-            "whatsapp": {"provider": "twilio", "live": true, "target": "development"},
-            "email": {"provider": "postmark", "live": true, "target": "development"},
-        },
-        "queues": queues,
-        "providers": providers,
-        "render": {"project": "Lucia AI", "services": ["lucia-admin-dev", "lucia-booking-engine"]},
-        "branches": {"active": "dev", "promotion": "stage", "stage_protected": true},
-        "deferred": ["durable property payment policy persistence"],
-        "not_implemented": ["admin payment writes", "policy persistence", "charge/refund/mark-paid UI"],
-    }))
-    .into_response()
+/// The bearer token of a request, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
-async fn admin_version() -> Json<Value> {
-    Json(json!({
-        "app": "lucia-admin",
-        "version": ADMIN_VERSION,
-        "render_service": "lucia-admin-dev",
-        "engine_api": "https://api-dev.hellolucia.ai",
-    }))
-}
-
-async fn waitlist(body: Option<Json<Value>>) -> Response {
-    let email = body
-        .as_ref()
-        .and_then(|Json(b)| b.get("email"))
-        .and_then(Value::as_str);
-    match email {
-        Some(e) if e.contains('@') && e.len() <= 254 => (
-            StatusCode::OK,
-            Json(json!({
-                "ok": true,
-                "message_id": request_id(),
-                "send_status": "sent",
-                "sender": "welcome@send.hellolucia.ai",
-            })),
-        )
-            .into_response(),
-        _ => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"ok": false, "error": "a valid email is required"})),
-        )
-            .into_response(),
-    }
-}
-
-const LAB_PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Lucia — Guest Agent lab</title></head>
-<body><main><h1>Hi, I'm Lucia.</h1><p>Your AI concierge for stays, bookings and everything in between.</p>
-<p class="build">lucia-guest-agent</p></main></body></html>
-"#;
-
-async fn guest_lab() -> Html<&'static str> {
-    Html(LAB_PAGE)
-}
-
-async fn netlify_lab() -> Html<&'static str> {
-    Html(LAB_PAGE)
+pub(crate) fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"error": message}))).into_response()
 }
 
 async fn not_found(req: Request) -> Response {
@@ -396,3 +504,6 @@ async fn not_found(req: Request) -> Response {
     )
         .into_response()
 }
+
+/// How long a restart keeps Engine unavailable.
+pub(crate) const RESTART_WINDOW: Duration = Duration::from_millis(250);

@@ -322,7 +322,7 @@ async fn noise_is_detected_at_capture_and_never_reported_as_drift() {
     let sb = sandbox(&[], &[]).await;
     let dir = snapshots();
     let o = capture(&sb.origin(), dir.path(), RELEASE).await;
-    assert!(o.stdout.contains("noise: $.focus_sequence"), "{}", o.stdout);
+    assert!(o.stdout.contains("noise: $.sequence"), "{}", o.stdout);
     let manifest =
         std::fs::read_to_string(dir.path().join("v0.1.3.6/BASELINE.toml")).expect("manifest");
     let m: toml::Table = toml::from_str(&manifest).expect("toml");
@@ -336,14 +336,14 @@ async fn noise_is_detected_at_capture_and_never_reported_as_drift() {
     // only the two samples can tell it is noise.
     assert_eq!(
         noise("eval_labs/operator_focus"),
-        vec![toml::Value::from("$.focus_sequence")]
+        vec![toml::Value::from("$.sequence")]
     );
     assert!(
         noise("engine/health").is_empty(),
         "uptime, time and request_id are normalised, not noise"
     );
     let focus = read(dir.path(), "v0.1.3.6/local/eval_labs/operator_focus.snap");
-    assert!(focus.contains("\"focus_sequence\": \"[noise]\""), "{focus}");
+    assert!(focus.contains("\"sequence\": \"[noise]\""), "{focus}");
     let health = read(dir.path(), "v0.1.3.6/local/engine/health.snap");
     for placeholder in [
         "\"time\": \"[timestamp]\"",
@@ -664,13 +664,16 @@ async fn secrets_and_personal_data_never_reach_snapshots_or_reports() {
     // carry the seed's guest (operator focus) plus planted personal data and
     // the secret itself.
     let planted = [
-        "engine/health=add:contact=Call Harper Quinn (harper.q@guest.example) on +44 20 7946 0958",
+        "engine/health=add:contact=Call Rowan Ellery (rowan.e@guest.example) on +44 20 7946 0958",
         "engine/version=add:debug_token=canary-5e0c2b7a-operator-secret",
-        "admin/api/version=add:owner=harper quinn",
+        "admin/api/version=add:owner=ROWAN ellery",
     ];
     let start = |drifts: &[&str]| {
         let mut config = sandbox::Config {
-            operator_token: CANARY.to_owned(),
+            credentials: sandbox::Credentials {
+                operator_token: CANARY.to_owned(),
+                ..sandbox::Credentials::default()
+            },
             ..sandbox::Config::default()
         };
         for d in drifts {
@@ -681,6 +684,13 @@ async fn secrets_and_personal_data_never_reach_snapshots_or_reports() {
     let clean = start(&[]).await.expect("sandbox");
     let leaky = start(&planted).await.expect("sandbox");
     let dir = snapshots();
+    // The planted guest joins the seed's in the rules file (knowledge in files).
+    let rules = read(dir.path(), "normalise.toml").replace(
+        "personal_names = [\"Harper Quinn\"]",
+        "personal_names = [\"Harper Quinn\", \"Rowan Ellery\"]",
+    );
+    assert!(rules.contains("Rowan Ellery"), "{rules}");
+    std::fs::write(dir.path().join("normalise.toml"), rules).expect("rules");
     let reports = tempfile::tempdir().expect("tmp");
     let mut outputs = String::new();
     // Capture from the clean sandbox, and a second version from the leaky one.
@@ -765,32 +775,49 @@ async fn secrets_and_personal_data_never_reach_snapshots_or_reports() {
     let focus = read(dir.path(), "v0.1.3.6/local/eval_labs/operator_focus.snap");
     assert!(focus.contains("\"guest_name\": \"[name]\""), "{focus}");
 
-    let mut everything = outputs;
-    for (rel, bytes) in files(dir.path()).into_iter().chain(files(reports.path())) {
-        // The rules file is an input that names whom to redact, not an output.
+    // Everything written: stdout and stderr, every report, every file under
+    // the snapshots directory but the rules file (an input naming whom to redact).
+    let mut snapshot_files = String::new();
+    for (rel, bytes) in files(dir.path()) {
         if rel != Path::new("normalise.toml") {
-            everything += &format!(
+            snapshot_files += &format!(
                 "\n=== {}\n{}",
                 rel.display(),
                 String::from_utf8_lossy(&bytes)
             );
         }
     }
+    let mut everything = outputs + &snapshot_files;
+    for (rel, bytes) in files(reports.path()) {
+        everything += &format!(
+            "\n=== {}\n{}",
+            rel.display(),
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    // Values that only the sandbox's answers carry.
     let lower = everything.to_lowercase();
     for leak in [
         CANARY,
-        "harper",
-        "quinn",
+        "rowan",
+        "ellery",
         "guest.example",
-        "@example.com",
+        "harper.quinn@example.com",
         "+44 20 7946 0958",
         "7946 0958",
-        "+15005550006",
-        "5005550006",
     ] {
         assert!(
             !lower.contains(&leak.to_lowercase()),
             "{leak} leaked:\n{everything}"
+        );
+    }
+    // The seed's guest is also named in feature files (scenario names reach
+    // reports); in the snapshots, made of answers only, she never appears.
+    let snaps_lower = snapshot_files.to_lowercase();
+    for leak in ["harper", "quinn", "+15005550006", "5005550006"] {
+        assert!(
+            !snaps_lower.contains(leak),
+            "{leak} leaked:\n{snapshot_files}"
         );
     }
 }

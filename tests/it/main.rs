@@ -4,6 +4,8 @@
 mod support;
 
 mod baseline;
+mod canon;
 mod cli;
 mod faults;
+mod reports;
 mod secrets;

@@ -22,10 +22,10 @@ pub fn bin() -> tokio::process::Command {
 pub async fn sandbox(drifts: &[&str], faults: &[&str]) -> sandbox::Running {
     let mut config = sandbox::Config::default();
     for d in drifts {
-        config.drifts.push(d.parse().expect("drift spec"));
+        config.add_drift(d).expect("drift spec");
     }
     for f in faults {
-        config.faults.push(f.parse().expect("fault spec"));
+        config.add_fault(f).expect("fault spec");
     }
     sandbox::start("127.0.0.1:0", config)
         .await
@@ -118,10 +118,19 @@ fn collect(out: Output, elapsed: Duration, dir: tempfile::TempDir) -> Outcome {
     o
 }
 
-/// `run --env local` against a sandbox origin, with extra arguments.
+/// Leaves out the `@baseline` scenarios: they compare with a captured
+/// baseline (and would count each drift twice); tests/it/baseline.rs
+/// captures one and tests them.
+pub const NOT_BASELINE: [&str; 2] = ["--tags", "not @baseline"];
+
+/// `run --env local` against a sandbox origin, with extra arguments (and,
+/// unless they say `--tags`, without the `@baseline` scenarios).
 pub async fn run_local(origin: &str, extra: &[&str]) -> Outcome {
     let mut args = vec!["run", "--env", "local", "--origin", origin];
     args.extend_from_slice(extra);
+    if !extra.contains(&"--tags") {
+        args.extend(NOT_BASELINE);
+    }
     run_cmd(&args, &[]).await
 }
 
@@ -132,4 +141,25 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     }
     std::fs::write(&p, text).expect("write");
     p
+}
+
+/// Every failed scenario failed with `kind`, few failed, and the rest of
+/// the suite ran and passed.
+pub fn only_route_failures(o: &Outcome, spec: &str, kind: &str) {
+    let scenarios = o.report()["scenarios"].as_array().expect("scenarios");
+    let failed: Vec<&Value> = scenarios
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .collect();
+    assert!(
+        (1..=3).contains(&failed.len()),
+        "{spec}: {} failed\n{}",
+        failed.len(),
+        o.stdout
+    );
+    for s in &failed {
+        assert_eq!(s["error"]["kind"], kind, "{spec}: {s}");
+    }
+    let passed = scenarios.iter().filter(|s| s["status"] == "passed").count();
+    assert!(passed >= 35, "{spec}: only {passed} passed\n{}", o.stdout);
 }
