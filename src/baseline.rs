@@ -1008,6 +1008,38 @@ pub fn for_run(
     Ok((Arc::new(Comparer::new(store, rules, version, env)), general))
 }
 
+/// What the store says of a version's baseline, as the promotion gate reads it.
+pub fn evidence(snapshots: &Path, version: &str) -> crate::gate::BaselineEvidence {
+    use crate::gate::{BaselineEvidence, Review};
+    let store = Store::new(snapshots);
+    let mut e = BaselineEvidence {
+        manifest: display_path(&store.manifest_path(version)),
+        captured_from: None,
+        review: Review::NotReviewed,
+        pending: 0,
+        problem: None,
+    };
+    if let Err(m) = store::validate_version(version) {
+        e.problem = Some(m);
+        return e;
+    }
+    let m = match store.load_manifest(version) {
+        Ok(Some(m)) => m,
+        Ok(None) => return e,
+        Err(err) => {
+            e.problem = Some(err.to_string());
+            return e;
+        }
+    };
+    e.captured_from = Some(m.captured_from.clone());
+    e.pending = store.pending(version).len();
+    match store.review_state(&m) {
+        Ok(review) => e.review = review,
+        Err(err) => e.problem = Some(err.to_string()),
+    }
+    e
+}
+
 /// For `demo`: the sandbox's own baseline, captured into a temporary
 /// directory (the real v0.1.3.6 baseline comes from dev, captured by Eval
 /// Labs; a sandbox capture committed under snapshots/ would be pretending).

@@ -93,21 +93,10 @@ pub struct Manifest {
     pub review: Review,
 }
 
-/// Whether a version's review applies to what is stored now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ReviewState {
-    NotReviewed,
-    /// Approved, and the hash matches the files.
-    Approved {
-        reviewer: String,
-        at: String,
-    },
-    /// Reviewed, but the snapshots or noise changed since (or the verdict is not `approved`).
-    Stale {
-        reviewer: String,
-        at: String,
-    },
-}
+/// Whether a version's review applies to what is stored now: the gate's
+/// view of it (approved, stale — the snapshots or noise changed since, or the
+/// verdict is not `approved` — or not reviewed).
+pub type ReviewState = crate::gate::Review;
 
 impl ReviewState {
     pub fn is_approved(&self) -> bool {
@@ -435,6 +424,56 @@ mod tests {
                 ReviewState::Stale { .. }
             ),
             "noise is covered too"
+        );
+    }
+
+    #[test]
+    fn the_gate_reads_captured_pending_and_review() {
+        use crate::gate::Review as GateReview;
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::new(dir.path());
+        let none = crate::baseline::evidence(dir.path(), "v0.1.3.6");
+        assert_eq!(
+            (none.captured_from, none.pending, none.problem),
+            (None, 0, None)
+        );
+        assert!(
+            none.manifest.ends_with("v0.1.3.6/BASELINE.toml"),
+            "{}",
+            none.manifest
+        );
+        let mut m = manifest();
+        let snap = store.snap_path("v0.1.3.6", "dev", "engine/health");
+        write_if_changed(&snap, "---\n---\n{}\n").expect("write");
+        write_if_changed(&Store::pending_path(&snap), "---\n---\n{\"a\": 1}\n").expect("write");
+        m.review = Review {
+            reviewer: Some("Eval Labs".into()),
+            reviewed_at: Some("2026-11-25T00:00:00Z".into()),
+            verdict: Some(VERDICT_APPROVED.into()),
+            note: None,
+            hash: Some(store.content_hash(&m).expect("hash")),
+        };
+        store.save_manifest(&m).expect("save");
+        let e = crate::baseline::evidence(dir.path(), "v0.1.3.6");
+        assert_eq!(e.captured_from.as_deref(), Some("dev"));
+        assert_eq!(e.pending, 1);
+        assert!(
+            matches!(e.review, GateReview::Approved { .. }),
+            "{:?}",
+            e.review
+        );
+        write_if_changed(&snap, "---\n---\n{\"b\": 2}\n").expect("write");
+        let e = crate::baseline::evidence(dir.path(), "v0.1.3.6");
+        assert!(
+            matches!(e.review, GateReview::Stale { .. }),
+            "{:?}",
+            e.review
+        );
+        write_if_changed(&store.manifest_path("v0.1.3.6"), "version = 1\n").expect("write");
+        assert!(
+            crate::baseline::evidence(dir.path(), "v0.1.3.6")
+                .problem
+                .is_some()
         );
     }
 
