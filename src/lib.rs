@@ -1,8 +1,9 @@
 //! lucia-harness: tells the truth about Lucia's live environments.
 //!
 //! The library half of the binary: configuration, feature loading and
-//! checking, runs. `main.rs` parses the command line, prints and exits.
+//! checking, runs, baselines. `main.rs` parses the command line, prints and exits.
 
+pub mod baseline;
 pub mod config;
 pub mod features;
 pub mod gate;

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use lucia_harness::baseline;
 use lucia_harness::config::{Config, parse_duration};
 use lucia_harness::features::Suite;
 use lucia_harness::run::{self, Progress, RunError, RunOptions};
@@ -49,6 +50,9 @@ struct Cli {
     /// The features directory (or one .feature file).
     #[arg(long, global = true, default_value = "features", value_name = "DIR")]
     features: PathBuf,
+    /// The baselines directory (snapshots/<version>/…, normalise.toml).
+    #[arg(long, global = true, default_value = "snapshots", value_name = "DIR")]
+    snapshots: PathBuf,
     /// Never color the output (also: NO_COLOR=1).
     #[arg(long, global = true)]
     no_color: bool,
@@ -155,6 +159,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         ledger: Option<PathBuf>,
     },
+    /// Baselines (Eval Labs): capture, diff, approve, accept, reject, status.
+    ///
+    /// A baseline is the normalised responses of every scenario with a
+    /// `Then the response matches the baseline "area/name"` step, captured from one
+    /// environment for one version into snapshots/<version>/ (insta .snap files and
+    /// BASELINE.toml). `run` compares with the baseline of the environment's
+    /// expected.release.
+    Baseline {
+        #[command(subcommand)]
+        command: baseline::BaselineCommand,
+    },
 }
 
 fn duration(s: &str) -> Result<Duration, String> {
@@ -209,6 +224,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 request_timeout: run.timeout,
                 scenario_timeout: run.scenario_timeout,
                 origin: origin.clone(),
+                ..RunOptions::default()
             };
             execute(&cli, run, opts).await
         }
@@ -228,7 +244,22 @@ async fn dispatch(cli: Cli) -> ExitCode {
             )
             .await
         }
+        Command::Baseline { command } => baseline_command(&cli, command).await,
     }
+}
+
+async fn baseline_command(cli: &Cli, command: &baseline::BaselineCommand) -> ExitCode {
+    let globals = baseline::Globals {
+        config: cli.config.clone(),
+        features: cli.features.clone(),
+        snapshots: cli.snapshots.clone(),
+        color: color_enabled(cli),
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    let out = baseline::execute(command, &globals, &lookup).await;
+    eprint!("{}", out.stderr);
+    emit(&out.stdout);
+    ExitCode::from(out.code)
 }
 
 fn load(cli: &Cli) -> Result<(Config, Suite), ExitCode> {
@@ -360,11 +391,18 @@ fn progress_printer() -> Option<run::ProgressFn> {
     }))
 }
 
-async fn execute(cli: &Cli, args: &RunArgs, opts: RunOptions) -> ExitCode {
+async fn execute(cli: &Cli, args: &RunArgs, mut opts: RunOptions) -> ExitCode {
     let (config, suite) = match load(cli) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    match baseline::for_run(&cli.snapshots, &config, &opts.environment) {
+        Ok((store, privacy)) => {
+            opts.baselines = Some(store);
+            opts.privacy = Some(privacy);
+        }
+        Err(e) => return error(e),
+    }
     let lookup = |name: &str| std::env::var(name).ok();
     let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
         Ok(r) => r,
@@ -467,14 +505,6 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         "sandbox started on {} — running every feature against `local`",
         sb.origin()
     );
-    let opts = RunOptions {
-        environment: "local".to_owned(),
-        tags: args.tags.clone(),
-        concurrency: Some(args.concurrency),
-        request_timeout: args.timeout,
-        scenario_timeout: args.scenario_timeout,
-        origin: Some(sb.origin()),
-    };
     let (config, suite) = match load(cli) {
         Ok(x) => x,
         Err(code) => return code,
@@ -487,6 +517,31 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
                 .then(|| std::env::var(name).ok())
                 .flatten()
         })
+    };
+    // The sandbox's own baseline, captured into a temporary directory: the
+    // real v0.1.3.6 baseline is Eval Labs' capture from dev, never this one.
+    let origin = sb.origin();
+    let (_scratch, captured, store, privacy) =
+        match baseline::sandbox_baseline(&config, &suite, &origin, &cli.snapshots, &lookup).await {
+            Ok(x) => x,
+            Err(e) => return error(e),
+        };
+    eprintln!(
+        "captured the sandbox's own baseline ({} responses, {} not captured) into a temporary directory; \
+the baseline steps below compare with it (the real baseline: `lucia-harness baseline capture --env dev`)",
+        captured.entries.len() - captured.failed(),
+        captured.failed()
+    );
+    let opts = RunOptions {
+        environment: "local".to_owned(),
+        tags: args.tags.clone(),
+        concurrency: Some(args.concurrency),
+        request_timeout: args.timeout,
+        scenario_timeout: args.scenario_timeout,
+        origin: Some(origin),
+        baselines: Some(store),
+        only_baselines: false,
+        privacy: Some(privacy),
     };
     let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
         Ok(r) => r,
@@ -544,6 +599,16 @@ async fn claims(
             request_timeout: args.timeout,
             scenario_timeout: args.scenario_timeout,
             origin,
+            ..RunOptions::default()
+        };
+        let (store, privacy) = match baseline::for_run(&cli.snapshots, &config, &opts.environment) {
+            Ok(x) => x,
+            Err(e) => return error(e),
+        };
+        let opts = RunOptions {
+            baselines: Some(store),
+            privacy: Some(privacy),
+            ..opts
         };
         let lookup = |name: &str| std::env::var(name).ok();
         match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {

@@ -14,10 +14,11 @@ pub struct Style {
     pub list_all: bool,
 }
 
-struct Paint(bool);
+/// ANSI colour, or plain text when `false`.
+pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
+    pub(crate) fn wrap(&self, code: &str, s: &str) -> String {
         if self.0 {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Outcome, repo, run_cmd, run_local, sandbox, write};
+use crate::support::{NOT_BASELINE, Outcome, repo, run_cmd, run_local, sandbox, write};
 
 /// (named fault, scenario that holds the claim it breaks)
 const BROKEN_CLAIMS: &[(&str, &str)] = &[
@@ -242,7 +242,15 @@ async fn the_ledger_access_boundary_is_checked_in_postgres() {
     let sb = sandbox(&[], &[]).await;
     let (good, dsn) = ledger_database(false).await;
     let o = run_cmd(
-        &["run", "--env", "local", "--origin", &sb.origin()],
+        &[
+            "run",
+            "--env",
+            "local",
+            "--origin",
+            &sb.origin(),
+            NOT_BASELINE[0],
+            NOT_BASELINE[1],
+        ],
         &[("LUCIA_CORE_DATABASE_URL", &dsn)],
     )
     .await;
@@ -342,6 +350,8 @@ async fn what_an_environment_forbids_is_skipped_with_the_reason() {
             &sb.origin(),
             "--config",
             cfg.to_str().expect("utf8"),
+            NOT_BASELINE[0],
+            NOT_BASELINE[1],
         ],
         &[],
     )

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod baseline;
 mod canon;
 mod cli;
 mod faults;
