@@ -7,5 +7,6 @@ mod baseline;
 mod canon;
 mod cli;
 mod faults;
+mod gate;
 mod reports;
 mod secrets;
