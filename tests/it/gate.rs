@@ -159,7 +159,13 @@ async fn all_seven_checks_pass_and_the_gate_is_ready() {
 }
 
 /// (what breaks, sandbox drifts, sandbox faults, approve the baseline, the check that must fail)
-type Case = (&'static str, &'static [&'static str], &'static [&'static str], bool, &'static str);
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    bool,
+    &'static str,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_check_fails_by_one_cause_and_is_named() {
