@@ -52,6 +52,9 @@ struct RawDefaults {
     request_timeout: Option<String>,
     scenario_timeout: Option<String>,
     max_body_bytes: Option<usize>,
+    max_requests_per_second: Option<f64>,
+    circuit_threshold: Option<u32>,
+    retry_backoff: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +82,12 @@ struct RawEnv {
     /// Render service ids by surface, for restarts: `engine = "srv-…"`.
     #[serde(default)]
     render_services: BTreeMap<String, String>,
+    /// Requests a second at most (0: no limit, allowed for the sandbox only).
+    max_requests_per_second: Option<f64>,
+    /// Unanswered requests in a row that mark an origin unreachable (0: never).
+    circuit_threshold: Option<u32>,
+    /// First wait before retrying a `@retry(N)` scenario (doubles each retry).
+    retry_backoff: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +167,9 @@ pub struct EnvConfig {
     /// Database name → the environment variable holding its DSN.
     pub databases: BTreeMap<String, String>,
     pub render_services: BTreeMap<String, String>,
+    pub max_requests_per_second: Option<f64>,
+    pub circuit_threshold: u32,
+    pub retry_backoff: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -450,6 +462,45 @@ impl Config {
                     Some(pem)
                 }
             };
+            // A live environment always has a limit: the harness must never
+            // load-test one by accident. Only the sandbox may go unlimited.
+            const MAX_LIVE_RATE: f64 = 100.0;
+            let rate = env
+                .max_requests_per_second
+                .or(raw.defaults.max_requests_per_second);
+            let rate = match (rate, env.status) {
+                (Some(r), _) if !r.is_finite() || r < 0.0 => {
+                    return Err(err(
+                        &table,
+                        Some("max_requests_per_second"),
+                        format!("{r} is not a rate: write requests a second, e.g. 20"),
+                    ));
+                }
+                (Some(0.0), EnvStatus::Sandbox) => None,
+                (None, EnvStatus::Sandbox) => None,
+                (Some(r), EnvStatus::Live | EnvStatus::Future) if r == 0.0 || r > MAX_LIVE_RATE => {
+                    return Err(err(
+                        &table,
+                        Some("max_requests_per_second"),
+                        format!(
+                            "'{name}' is {}: its rate must be between 0 and {MAX_LIVE_RATE} requests a second (0, no limit, is for the sandbox only)",
+                            env.status.as_str()
+                        ),
+                    ));
+                }
+                (Some(r), _) => Some(r),
+                (None, _) => Some(20.0),
+            };
+            let retry_backoff = dur(
+                &table,
+                "retry_backoff",
+                &env.retry_backoff.or(raw.defaults.retry_backoff.clone()),
+                Duration::from_millis(250),
+            )?;
+            let circuit_threshold = env
+                .circuit_threshold
+                .or(raw.defaults.circuit_threshold)
+                .unwrap_or(3);
             let mut expected = raw.expected.clone();
             expected.extend(env.expected);
             environments.insert(
@@ -474,6 +525,9 @@ impl Config {
                     extra_ca_pem,
                     databases,
                     render_services: env.render_services,
+                    max_requests_per_second: rate,
+                    circuit_threshold,
+                    retry_backoff,
                 },
             );
         }
@@ -528,6 +582,9 @@ impl EnvConfig {
         env.scenario_timeout = self.scenario_timeout;
         env.max_body_bytes = self.max_body_bytes;
         env.extra_ca_pem = self.extra_ca_pem.clone();
+        env.max_requests_per_second = self.max_requests_per_second;
+        env.circuit_threshold = self.circuit_threshold;
+        env.retry_backoff = self.retry_backoff;
         env.render_services = self.render_services.clone();
         for (name, var) in &self.databases {
             env.databases.insert(

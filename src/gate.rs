@@ -68,8 +68,11 @@ fn has_tag(s: &ScenarioReport, tag: &str) -> bool {
     s.tags.iter().any(|t| t == tag)
 }
 
+/// The scenario could not look: it failed with a reachability error, or was
+/// skipped because its environment was already found unreachable.
 fn unreachable(s: &ScenarioReport) -> bool {
-    s.status == Status::Failed && s.error.as_ref().is_some_and(|e| e.kind.is_reachability())
+    matches!(s.status, Status::Failed | Status::Skipped)
+        && s.error.as_ref().is_some_and(|e| e.kind.is_reachability())
 }
 
 fn compares_baseline(s: &ScenarioReport) -> bool {
@@ -141,19 +144,25 @@ fn source_down(e: &Evidence<'_>, id: CheckId) -> Option<Check> {
             format!("the {} suite could not run: {why}", e.from),
         )),
         Ok(r) => {
-            let ran: Vec<&ScenarioReport> = r
+            // Down when requests were made and not one got an answer.
+            let tried = r
                 .scenarios
                 .iter()
-                .filter(|s| s.status != Status::Skipped)
-                .collect();
-            (!ran.is_empty() && ran.iter().all(|s| unreachable(s))).then(|| {
+                .any(|s| !s.http.is_empty() || unreachable(s));
+            let answered = r
+                .scenarios
+                .iter()
+                .flat_map(|s| &s.http)
+                .any(|x| x.status.is_some());
+            let first = r.scenarios.iter().find(|s| unreachable(s));
+            (tried && !answered).then(|| {
                 Check::new(
                     id,
                     CheckStatus::Unknown,
                     format!(
                         "{} could not be reached ({}): the evidence could not be gathered; check the environment and the network, then run the gate again",
                         e.from,
-                        first_line(ran[0])
+                        first.map(first_line).unwrap_or_default()
                     ),
                 )
             })
@@ -688,6 +697,7 @@ mod tests {
             duration_ms: 1.0,
             summary: Summary::of(&scenarios),
             claims: Vec::new(),
+            harness: None,
             scenarios,
         }
     }

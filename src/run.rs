@@ -345,6 +345,13 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for Preparsed {
     }
 }
 
+/// The wait before attempt `attempt` (2, 3, …): `base`, doubling, at most 5 s.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    let doublings = attempt.saturating_sub(2).min(16);
+    base.saturating_mul(1 << doublings)
+        .min(Duration::from_secs(5))
+}
+
 /// A unique, short id for a run (it ends up in emails: keep it plain).
 pub fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
@@ -471,6 +478,7 @@ pub async fn run(
     };
 
     let before_ctx = Arc::clone(&ctx);
+    let attempts: Rc<RefCell<HashMap<ScenarioKey, u32>>> = Rc::default();
     let after_evidence = Rc::clone(&evidence);
     let runner = runner::Basic::default()
         .steps(probes::steps::collection())
@@ -495,8 +503,22 @@ pub async fn run(
             .chain(scenario.tags.iter())
             .cloned()
             .collect();
+        // A retry (`@retry(N)`) waits first, doubling each time: a blip gets
+        // time to pass instead of three failures in a row.
+        let attempt = {
+            let mut a = attempts.borrow_mut();
+            let n = a.entry(key_of(feature, scenario)).or_insert(0);
+            *n += 1;
+            *n
+        };
         world.prepare(Arc::clone(&before_ctx), tags);
-        futures::future::ready(()).boxed_local()
+        let wait = (attempt > 1).then(|| backoff(before_ctx.environment.retry_backoff, attempt));
+        async move {
+            if let Some(w) = wait {
+                tokio::time::sleep(w).await;
+            }
+        }
+        .boxed_local()
     })
     .after(
         move |feature, _rule, scenario, _finished, world: Option<&mut World>| {
@@ -579,6 +601,12 @@ pub async fn run(
                     .map_or(0.0, |d| d.as_secs_f64() * 1000.0),
             });
         }
+        // Not attempted because the environment was already unreachable:
+        // skipped, with the reason, not one more failure.
+        let (passed, skip_reason) = match &error {
+            Some(e) if e.kind == ErrorKind::Unreachable => (None, Some(e.message.clone())),
+            _ => (passed, skip_reason),
+        };
         let status = classify(passed, attempts, claim.as_deref());
         scenarios.push(ScenarioReport {
             feature: sc.feature.name.clone(),
@@ -616,6 +644,7 @@ pub async fn run(
         finished_at,
         duration_ms: duration.as_secs_f64() * 1000.0,
         summary: Summary::of(&scenarios),
+        harness: Some(reporters::model::HarnessStats::of_this_process()),
         claims: scenarios
             .iter()
             .filter_map(|s| ClaimReport::of(s, finished_at))

@@ -96,6 +96,12 @@ pub struct Environment {
     pub databases: BTreeMap<String, Database>,
     /// Render service ids by surface, for restarts.
     pub render_services: BTreeMap<String, String>,
+    /// At most this many requests a second to the environment (`None`: no limit, sandbox only).
+    pub max_requests_per_second: Option<f64>,
+    /// Consecutive unanswered requests that mark an origin unreachable (0: never).
+    pub circuit_threshold: u32,
+    /// The first retry of a `@retry(N)` scenario waits this long, doubling each time.
+    pub retry_backoff: Duration,
 }
 
 impl Environment {
@@ -115,6 +121,9 @@ impl Environment {
             extra_ca_pem: None,
             databases: BTreeMap::new(),
             render_services: BTreeMap::new(),
+            max_requests_per_second: Some(20.0),
+            circuit_threshold: 3,
+            retry_backoff: Duration::from_millis(250),
         }
     }
 

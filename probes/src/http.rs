@@ -216,7 +216,8 @@ impl HttpClient {
         }
         // Then the body, within what is left: an answer that never finishes
         // (a slow drip) is a body timeout. Memory stays bounded by `max`.
-        let mut body = Vec::with_capacity(resp.content_length().map_or(0, |l| (l as usize).min(max)));
+        let mut body =
+            Vec::with_capacity(resp.content_length().map_or(0, |l| (l as usize).min(max)));
         loop {
             match tokio::time::timeout_at(deadline, resp.chunk()).await {
                 Ok(Ok(Some(chunk))) => {
@@ -239,7 +240,14 @@ impl HttpClient {
                 }
             }
         }
-        Ok(HttpResponse::new(&method, &url, status, headers, body, start.elapsed()))
+        Ok(HttpResponse::new(
+            &method,
+            &url,
+            status,
+            headers,
+            body,
+            start.elapsed(),
+        ))
     }
 }
 
@@ -313,7 +321,10 @@ fn classify(e: &reqwest::Error, what: &str) -> StepError {
         || text.contains("notvalidforname")
         || text.contains("expired")
     {
-        (ErrorKind::Certificate, format!("the certificate was refused: {detail}"))
+        (
+            ErrorKind::Certificate,
+            format!("the certificate was refused: {detail}"),
+        )
     } else if text.contains("certificate")
         || text.contains("tls")
         || text.contains("handshake")

@@ -10,6 +10,7 @@ pub mod csp;
 pub mod diff;
 pub mod env;
 pub mod error;
+pub mod guard;
 pub mod http;
 pub mod jsonpath;
 pub mod matcher;

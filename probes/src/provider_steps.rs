@@ -270,13 +270,17 @@ pub(crate) async fn tls_valid(w: &mut World, ctx: &Context) -> StepResult {
     let run = w.ctx()?;
     let timeout = run.environment.request_timeout.min(w.time_left());
     let started = Instant::now();
-    let result = crate::tls::inspect(
-        &host,
-        port,
-        run.environment.extra_ca_pem.as_deref(),
-        timeout,
-    )
-    .await;
+    let result = w
+        .guarded(
+            &format!("https://{host}:{port}"),
+            crate::tls::inspect(
+                &host,
+                port,
+                run.environment.extra_ca_pem.as_deref(),
+                timeout,
+            ),
+        )
+        .await;
     record(
         w,
         service,
@@ -312,19 +316,14 @@ pub(crate) async fn https_redirect(w: &mut World, ctx: &Context) -> StepResult {
     let run = w.ctx()?;
     let timeout = run.environment.request_timeout.min(w.time_left());
     let started = Instant::now();
-    let result = run
-        .http
-        .send(
-            HttpRequest {
-                method: reqwest::Method::GET,
-                url: url.clone(),
-                headers: Vec::new(),
-                body: None,
-                follow_redirects: false,
-            },
-            timeout,
-        )
-        .await;
+    let request = HttpRequest {
+        method: reqwest::Method::GET,
+        url: url.clone(),
+        headers: Vec::new(),
+        body: None,
+        follow_redirects: false,
+    };
+    let result = w.guarded(&url, run.http.send(request, timeout)).await;
     record(
         w,
         service,

@@ -564,7 +564,10 @@ fn check_status(w: &World, want: &[u16]) -> StepResult {
     );
     // A 5xx nobody asked for is the service failing, not a different answer.
     if r.status >= 500 && !want.iter().any(|w| *w >= 500) {
-        Err(StepError::new(crate::error::ErrorKind::ServerError, message))
+        Err(StepError::new(
+            crate::error::ErrorKind::ServerError,
+            message,
+        ))
     } else {
         Err(StepError::assertion(message))
     }

@@ -22,6 +22,8 @@ pub struct RunContext {
     pub http: HttpClient,
     pub run_id: String,
     pub redactor: Redactor,
+    pub rate_limit: Option<crate::guard::RateLimit>,
+    pub circuit: crate::guard::Circuit,
     /// Where `the response matches the baseline` steps compare (or capture).
     pub baselines: Option<Arc<dyn Baselines>>,
 }
@@ -34,6 +36,8 @@ impl RunContext {
         )?;
         let redactor = Redactor::for_environment(&environment);
         Ok(Self {
+            rate_limit: crate::guard::RateLimit::per_second(environment.max_requests_per_second),
+            circuit: crate::guard::Circuit::new(environment.circuit_threshold),
             environment,
             http,
             run_id: run_id.into(),
@@ -321,8 +325,14 @@ impl World {
             body: out.body,
             follow_redirects: self.follow_redirects,
         };
+        let origin = crate::guard::origin_of(&request.url);
+        ctx.circuit.check(&env.name, &origin)?;
+        if let Some(limit) = &ctx.rate_limit {
+            limit.wait().await;
+        }
         let started = Instant::now();
         let result = ctx.http.send(request, timeout).await;
+        ctx.circuit.record(&origin, result.as_ref().err());
         let mut exchange = Exchange {
             service: service.to_owned(),
             method: method.to_string(),
@@ -352,10 +362,66 @@ impl World {
         }
     }
 
+    /// Runs a probe of `url` (outside [`Self::dispatch`]: a TLS handshake, a
+    /// plain-HTTP request) under the same guards: the circuit and the rate limit.
+    pub(crate) async fn guarded<T>(
+        &self,
+        url: &str,
+        probe: impl Future<Output = Result<T, StepError>>,
+    ) -> Result<T, StepError> {
+        let ctx = self.ctx()?;
+        let origin = crate::guard::origin_of(url);
+        ctx.circuit.check(&ctx.environment.name, &origin)?;
+        if let Some(limit) = &ctx.rate_limit {
+            limit.wait().await;
+        }
+        let result = probe.await;
+        ctx.circuit.record(&origin, result.as_ref().err());
+        result
+    }
+
     /// Time left before the scenario's deadline.
     pub(crate) fn time_left(&self) -> Duration {
         self.deadline.map_or(Duration::from_secs(60), |d| {
             d.saturating_duration_since(Instant::now())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::EnvStatus;
+
+    /// Even a step that skipped selection cannot mutate production: the
+    /// World refuses before anything is sent.
+    #[tokio::test]
+    async fn production_refuses_a_mutating_request_whatever_the_flags() {
+        let mut env = Environment::new("production", EnvStatus::Future);
+        env.allow_mutation = true; // as if a flag or a bad file said so
+        env.surfaces
+            .insert("engine".into(), "https://127.0.0.1:9/engine".into());
+        let ctx = Arc::new(RunContext::new(env, "r").expect("context"));
+        let mut w = World::default();
+        w.prepare(ctx, Vec::new());
+        w.service = Some("engine".into());
+        for method in [
+            reqwest::Method::POST,
+            reqwest::Method::PUT,
+            reqwest::Method::PATCH,
+            reqwest::Method::DELETE,
+        ] {
+            let e = w
+                .send(method.clone(), "/webhooks/stripe", Some("{}"))
+                .await
+                .expect_err("refused");
+            assert_eq!(e.kind, ErrorKind::Config, "{method}");
+            assert!(
+                e.message.contains("does not allow mutating requests"),
+                "{}",
+                e.message
+            );
+        }
+        assert!(w.exchanges().is_empty(), "nothing was sent");
     }
 }

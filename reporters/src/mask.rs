@@ -26,6 +26,7 @@ pub trait Mask: Clone {
 impl Mask for RunReport {
     fn mask(&mut self) {
         self.run_id = "RUN_ID".to_owned();
+        self.harness = None;
         self.started_at = masked_time();
         self.finished_at = masked_time();
         self.duration_ms = 0.0;

@@ -184,6 +184,32 @@ pub struct RunReport {
     /// The Canon's claims as this run saw them ("no pretending").
     #[serde(default)]
     pub claims: Vec<ClaimReport>,
+    /// The harness's own footprint in this run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness: Option<HarnessStats>,
+}
+
+/// What the harness itself cost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HarnessStats {
+    /// Peak resident memory of the process (VmHWM), where the platform tells it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mb: Option<f64>,
+}
+
+impl HarnessStats {
+    /// Reads the process's own figures (Linux: /proc/self/status).
+    pub fn of_this_process() -> Self {
+        let peak = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                    .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+            });
+        Self { peak_rss_mb: peak }
+    }
 }
 
 /// What a run says of one claim of the Canon.

@@ -154,6 +154,18 @@ pub enum FaultKind {
     Reset,
     /// Answer a complete HTTP response whose JSON is cut in half.
     Truncate,
+    /// Answer a body that is not JSON at all.
+    Malformed,
+    /// Redirect to itself, forever.
+    RedirectLoop,
+    /// Send the body a byte at a time, 100 ms apart.
+    Drip,
+    /// Answer a JSON body of this many bytes, streamed.
+    Big(u64),
+    /// Answer bytes that are not UTF-8.
+    NonUtf8,
+    /// Answer with this content-type instead.
+    ContentType(String),
 }
 
 #[derive(Debug)]
@@ -182,8 +194,21 @@ impl PartialEq for Fault {
     }
 }
 
-const FAULT_HELP: &str = "fault is ROUTE=KIND[@N] with KIND one of status:CODE (or just CODE), latency:DURATION, hang, reset, truncate; \
+const FAULT_HELP: &str = "fault is ROUTE=KIND[@N] with KIND one of status:CODE (or just CODE), latency:DURATION, hang, reset, truncate, \
+malformed, redirect-loop, drip, big:SIZE (e.g. big:50MB), non-utf8, content-type:TYPE; \
 @N limits it to the first N requests (e.g. engine/health=500, engine/health=latency:2s, marketing/api/waitlist=reset@1)";
+
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("MB") {
+        (n, 1024 * 1024)
+    } else if let Some(n) = s.strip_suffix("KB") {
+        (n, 1024)
+    } else {
+        (s.strip_suffix('B').unwrap_or(s), 1)
+    };
+    num.trim().parse::<u64>().ok().map(|n| n * mult)
+}
 
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
@@ -238,11 +263,17 @@ impl FromStr for Fault {
                     .ok_or_else(bad)?,
             ),
             Some(("latency", d)) => FaultKind::Latency(parse_duration(d).ok_or_else(bad)?),
+            Some(("big", size)) => FaultKind::Big(parse_size(size).ok_or_else(bad)?),
+            Some(("content-type", ct)) if !ct.is_empty() => FaultKind::ContentType(ct.to_owned()),
             Some(_) => return Err(bad()),
             None => match kind {
                 "hang" => FaultKind::Hang,
                 "reset" => FaultKind::Reset,
                 "truncate" => FaultKind::Truncate,
+                "malformed" => FaultKind::Malformed,
+                "redirect-loop" => FaultKind::RedirectLoop,
+                "drip" => FaultKind::Drip,
+                "non-utf8" => FaultKind::NonUtf8,
                 code => FaultKind::Status(
                     code.parse()
                         .ok()
@@ -394,6 +425,8 @@ pub enum Break {
     LedgerMemoryMode,
     /// The TLS certificate expires in three days.
     ExpiringCertificate,
+    /// The TLS certificate expired yesterday.
+    ExpiredCertificate,
     /// Plain HTTP is served instead of redirected to HTTPS.
     NoHttpsRedirect,
     /// Admin's Content-Security-Policy lets the browser reach Supabase.
@@ -415,13 +448,14 @@ pub enum Break {
 }
 
 impl Break {
-    pub const ALL: [(Self, &'static str); 15] = [
+    pub const ALL: [(Self, &'static str); 16] = [
         (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
         (Self::StripeDropsEvents, "stripe-drops-events"),
         (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
         (Self::LeakLedgerToAnon, "leak-ledger-to-anon"),
         (Self::LedgerMemoryMode, "ledger-memory-mode"),
         (Self::ExpiringCertificate, "expiring-certificate"),
+        (Self::ExpiredCertificate, "expired-certificate"),
         (Self::NoHttpsRedirect, "no-https-redirect"),
         (Self::CspAllowsSupabase, "csp-allows-supabase"),
         (Self::AdminOwnPaymentTruth, "admin-own-payment-truth"),

@@ -197,6 +197,18 @@ pub(crate) struct Shared {
     /// Counts operator-focus requests: a value that changes on every
     /// request without a recognisable format (noise for baselines).
     pub(crate) sequence: std::sync::atomic::AtomicU64,
+    /// Every request received: what tests read to prove what reached the sandbox.
+    pub(crate) log: Mutex<Vec<Received>>,
+}
+
+/// One request the sandbox received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub at: Instant,
+    pub method: String,
+    pub path: String,
+    /// Names of the request's headers (values are not kept).
+    pub headers: Vec<String>,
 }
 
 pub(crate) type AppState = Arc<Shared>;
@@ -225,6 +237,7 @@ fn state(config: Config) -> std::io::Result<AppState> {
         engine_started: Mutex::new(Instant::now()),
         engine_restarting_until: Mutex::new(None),
         sequence: std::sync::atomic::AtomicU64::new(0),
+        log: Mutex::new(Vec::new()),
     }))
 }
 
@@ -237,6 +250,7 @@ fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), edge))
         .layer(middleware::from_fn_with_state(state.clone(), inject))
+        .layer(middleware::from_fn_with_state(state.clone(), record))
         .with_state(state)
 }
 
@@ -245,6 +259,7 @@ fn router(state: AppState) -> Router {
 pub struct Running {
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    state: AppState,
 }
 
 impl Running {
@@ -256,6 +271,15 @@ impl Running {
     /// The same, over TLS.
     pub fn https_origin(&self) -> String {
         format!("https://{}", self.addr)
+    }
+
+    /// Every request received so far, in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.state
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Stops serving now, dropping open connections (hanging requests
@@ -277,11 +301,12 @@ pub async fn start(addr: &str, config: Config) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let prepared = Prepared::new(config)?;
+    let state = prepared.state.clone();
     let task = tokio::spawn(async move {
         // Serving ends only when the task is aborted.
         let _ = prepared.serve(listener).await;
     });
-    Ok(Running { addr, task })
+    Ok(Running { addr, task, state })
 }
 
 /// Serves until the process is stopped (for `lucia-harness sandbox`).
@@ -293,13 +318,15 @@ pub async fn serve(listener: TcpListener, config: Config) -> std::io::Result<()>
 struct Prepared {
     router: Router,
     tls: tokio_rustls::TlsAcceptor,
-    // Kept alive for as long as the server runs (the ledger file's owner).
-    _state: AppState,
+    // Kept alive for as long as the server runs (the ledger file's owner, the request log).
+    state: AppState,
 }
 
 impl Prepared {
     fn new(config: Config) -> std::io::Result<Self> {
-        let days = if config.broken(Break::ExpiringCertificate) {
+        let days = if config.broken(Break::ExpiredCertificate) {
+            -1
+        } else if config.broken(Break::ExpiringCertificate) {
             3
         } else {
             tls::LEAF_DAYS
@@ -309,7 +336,7 @@ impl Prepared {
         Ok(Self {
             router: router(state.clone()),
             tls,
-            _state: state,
+            state,
         })
     }
 
@@ -358,9 +385,29 @@ pub(crate) fn scheme_of(req_ext: &axum::http::Extensions) -> Scheme {
 
 /// The edge in front of every surface: plain HTTP is redirected to HTTPS
 /// (Cloudflare's "always use HTTPS"), and responses carry the edge's headers.
+/// Records every request, before anything else can answer it.
+async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    state
+        .log
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(Received {
+            at: Instant::now(),
+            method: req.method().to_string(),
+            path: req.uri().path().to_owned(),
+            headers: req
+                .headers()
+                .keys()
+                .map(|k| k.as_str().to_owned())
+                .collect(),
+        });
+    next.run(req).await
+}
+
 async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let scheme = scheme_of(req.extensions());
     let path = req.uri().path().to_owned();
+
     if scheme == Scheme::Http && !state.broken(Break::NoHttpsRedirect) {
         let host = req
             .headers()
@@ -399,6 +446,7 @@ async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Respon
 async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let mut truncate = false;
+    let mut content_type: Option<String> = None;
     for fault in state.injections.faults.iter() {
         if !fault.fires(&path) {
             continue;
@@ -417,6 +465,30 @@ async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Resp
             }
             FaultKind::Reset => return reset_response(),
             FaultKind::Truncate => truncate = true,
+            FaultKind::Malformed => {
+                return (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    "{\"status\": ok, 'version': }",
+                )
+                    .into_response();
+            }
+            FaultKind::RedirectLoop => {
+                let mut r = StatusCode::FOUND.into_response();
+                if let Ok(v) = HeaderValue::from_str(&path) {
+                    r.headers_mut().insert(header::LOCATION, v);
+                }
+                return r;
+            }
+            FaultKind::Drip => return drip_response(),
+            FaultKind::Big(n) => return big_response(*n),
+            FaultKind::NonUtf8 => {
+                return (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    Bytes::from_static(b"{\"status\": \"\xff\xfe\xfd\"}"),
+                )
+                    .into_response();
+            }
+            FaultKind::ContentType(ct) => content_type = Some(ct.clone()),
         }
     }
     let drifts: Vec<&Drift> = state
@@ -425,7 +497,12 @@ async fn inject(State(state): State<AppState>, req: Request, next: Next) -> Resp
         .iter()
         .filter(|d| d.route.matches(&path))
         .collect();
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
+    if let Some(ct) = content_type
+        && let Ok(v) = HeaderValue::from_str(&ct)
+    {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
     if drifts.is_empty() && !truncate {
         return resp;
     }
@@ -466,6 +543,63 @@ fn reset_response() -> Response {
     );
     resp.headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from_static("512"));
+    resp
+}
+
+/// A JSON body sent a byte every 100 ms: an answer that never finishes in time.
+fn drip_response() -> Response {
+    let body = b"{\"status\":\"ok\",\"padding\":\"..............................\"}".to_vec();
+    let len = body.len();
+    let stream = futures::stream::unfold(0usize, move |i| {
+        let body = body.clone();
+        async move {
+            if i >= body.len() {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Some((
+                Ok::<_, std::io::Error>(Bytes::copy_from_slice(&body[i..=i])),
+                i + 1,
+            ))
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&len.to_string()) {
+        resp.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
+    resp
+}
+
+/// A JSON array of `n` bytes, streamed in 64 KB chunks without a
+/// Content-Length, so only reading it shows how big it is.
+fn big_response(n: u64) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let stream = futures::stream::unfold(0u64, move |sent| async move {
+        if sent >= n {
+            return None;
+        }
+        let size = (n - sent).min(CHUNK as u64) as usize;
+        let mut chunk = vec![b' '; size];
+        if sent == 0 {
+            chunk[0] = b'[';
+        }
+        if sent + size as u64 >= n {
+            chunk[size - 1] = b']';
+        }
+        Some((
+            Ok::<_, std::io::Error>(Bytes::from(chunk)),
+            sent + size as u64,
+        ))
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 

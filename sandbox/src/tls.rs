@@ -18,7 +18,8 @@ fn err(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(format!("sandbox TLS: {e}"))
 }
 
-/// A TLS acceptor whose certificate expires in `valid_days` days.
+/// A TLS acceptor whose certificate expires in `valid_days` days (negative:
+/// it expired that many days ago).
 pub fn acceptor(valid_days: i64) -> std::io::Result<TlsAcceptor> {
     let ca_key = KeyPair::from_pem(CA_KEY_PEM).map_err(err)?;
     let issuer = Issuer::from_ca_cert_pem(CA_PEM, ca_key).map_err(err)?;
@@ -32,7 +33,7 @@ pub fn acceptor(valid_days: i64) -> std::io::Result<TlsAcceptor> {
     dn.push(DnType::CommonName, "lucia-harness sandbox");
     params.distinguished_name = dn;
     let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::days(1);
+    params.not_before = now - time::Duration::days(30);
     params.not_after = now + time::Duration::days(valid_days);
     let leaf = params.signed_by(&leaf_key, &issuer).map_err(err)?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));

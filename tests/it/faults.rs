@@ -131,12 +131,17 @@ async fn a_closed_port_is_connect() {
     let mut failed = 0;
     for s in o.report()["scenarios"].as_array().expect("scenarios") {
         if s["status"] == "skipped" {
+            // Not attempted once the circuit opened (or no database configured).
             continue;
         }
         assert_eq!(s["error"]["kind"], "connect", "{s}");
         failed += 1;
     }
-    assert!(failed >= 10, "{failed} scenarios reached the closed port");
+    // At least the three that open the circuit, at most one wave of concurrent scenarios.
+    assert!(
+        (3..=16).contains(&failed),
+        "{failed} scenarios reached the closed port"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
