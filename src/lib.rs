@@ -1,8 +1,12 @@
 //! lucia-harness: tells the truth about Lucia's live environments.
 //!
 //! The library half of the binary: configuration, feature loading and
-//! checking, runs. `main.rs` parses the command line, prints and exits.
+//! checking, runs, durable state, alerting and serving. `main.rs` parses
+//! the command line, prints and exits.
 
+pub mod alert;
 pub mod config;
 pub mod features;
 pub mod run;
+pub mod serve;
+pub mod state;

@@ -13,7 +13,7 @@
 pub mod annotations;
 pub mod cucumber_json;
 mod describe;
-mod escape;
+pub mod escape;
 pub mod html;
 pub mod junit;
 pub mod markdown;
