@@ -117,7 +117,11 @@ pub fn evaluate(
 }
 
 /// The rows to record for `outcome`'s transitions.
-pub fn rows(environment: &str, at: DateTime<Utc>, t: &[(Transition, Option<Uuid>)]) -> Vec<TransitionRow> {
+pub fn rows(
+    environment: &str,
+    at: DateTime<Utc>,
+    t: &[(Transition, Option<Uuid>)],
+) -> Vec<TransitionRow> {
     t.iter()
         .map(|(t, event)| TransitionRow {
             environment: environment.to_owned(),
@@ -153,9 +157,10 @@ pub fn event(t: &Transition, ctx: &Context<'_>) -> Event<'static> {
                 sc.scenario,
                 ctx.environment,
                 t.consecutive_failures,
-                sc.error
-                    .as_ref()
-                    .map_or_else(|| "no error recorded".to_owned(), |e| format!("{}: {}", e.kind.as_str(), e.message))
+                sc.error.as_ref().map_or_else(
+                    || "no error recorded".to_owned(),
+                    |e| format!("{}: {}", e.kind.as_str(), e.message)
+                )
             ),
         ),
         TransitionKind::Recovered => (
@@ -305,7 +310,10 @@ impl Sentry {
     /// reports what it observed about Lucia, not its own crashes (cucumber
     /// turns step panics into failures, which are reported as such).
     pub fn new(dsn: &str) -> Result<Self, DsnError> {
-        let parsed: sentry::types::Dsn = dsn.trim().parse().map_err(|e: sentry::types::ParseDsnError| DsnError(e.to_string()))?;
+        let parsed: sentry::types::Dsn = dsn
+            .trim()
+            .parse()
+            .map_err(|e: sentry::types::ParseDsnError| DsnError(e.to_string()))?;
         let options = sentry::ClientOptions::new()
             .dsn(&parsed.to_string())
             .release(format!("lucia-harness@{}", crate::run::HARNESS_VERSION))
@@ -471,7 +479,10 @@ mod tests {
         // Threshold 1: the first failure.
         assert_eq!(kinds(1, &[F, P]), vec![(0, Failing), (1, Recovered)]);
         // Skips and claim statuses do not break a streak.
-        assert_eq!(kinds(2, &[F, S, G, F, S, P]), vec![(3, Failing), (5, Recovered)]);
+        assert_eq!(
+            kinds(2, &[F, S, G, F, S, P]),
+            vec![(3, Failing), (5, Recovered)]
+        );
         // A flapping scenario alerts again after each recovery, never twice in a row.
         assert_eq!(
             kinds(1, &[F, F, P, F]),
@@ -496,11 +507,18 @@ mod tests {
         );
         assert_eq!(e.tags.get("version").map(String::as_str), Some("v0.1.3.6"));
         assert_eq!(e.tags.get("environment").map(String::as_str), Some("local"));
-        assert_eq!(e.tags.get("feature").map(String::as_str), Some("Engine health"));
+        assert_eq!(
+            e.tags.get("feature").map(String::as_str),
+            Some("Engine health")
+        );
         assert_eq!(e.environment.as_deref(), Some("local"));
         assert_eq!(e.breadcrumbs.len(), 1);
         assert_eq!(e.breadcrumbs[0].data["status_code"], 500);
-        assert!(e.message.as_deref().is_some_and(|m| m.contains("answered 500")));
+        assert!(
+            e.message
+                .as_deref()
+                .is_some_and(|m| m.contains("answered 500"))
+        );
     }
 
     #[test]

@@ -150,7 +150,11 @@ fn schedules(config: &Config, args: &ServeArgs) -> Result<Vec<Schedule>, String>
     Ok(out)
 }
 
-fn promotion(config: &Config, args: &ServeArgs, served: &[Schedule]) -> Result<Option<Promotion>, String> {
+fn promotion(
+    config: &Config,
+    args: &ServeArgs,
+    served: &[Schedule],
+) -> Result<Option<Promotion>, String> {
     let served_has = |n: &str| served.iter().any(|s| s.environment == n);
     let pair = match &args.gate {
         Some(g) => {
@@ -238,9 +242,17 @@ pub async fn serve(config_path: &Path, features: &Path, args: &ServeArgs) -> Exi
         Ok(p) => p,
         Err(e) => return error(e),
     };
-    let addr: SocketAddr = match tokio::net::lookup_host(&args.addr).await.map(|mut a| a.next()) {
+    let addr: SocketAddr = match tokio::net::lookup_host(&args.addr)
+        .await
+        .map(|mut a| a.next())
+    {
         Ok(Some(a)) => a,
-        _ => return error(format!("--addr {}: not an address to listen on (e.g. 127.0.0.1:9464)", args.addr)),
+        _ => {
+            return error(format!(
+                "--addr {}: not an address to listen on (e.g. 127.0.0.1:9464)",
+                args.addr
+            ));
+        }
     };
     if !serve::is_loopback(&addr) {
         if !args.allow_remote {
@@ -272,9 +284,12 @@ Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remo
         Ok(s) => s,
         Err(e) => return error(e),
     };
-    let version = promotion.as_ref().map(|p| p.version.clone()).or_else(|| args.version.clone()).or_else(|| {
-        alert::version_of(&config, &schedules[0].environment)
-    }).unwrap_or_else(|| "unknown".to_owned());
+    let version = promotion
+        .as_ref()
+        .map(|p| p.version.clone())
+        .or_else(|| args.version.clone())
+        .or_else(|| alert::version_of(&config, &schedules[0].environment))
+        .unwrap_or_else(|| "unknown".to_owned());
     let settings = Settings {
         config: Arc::new(config),
         suite: Arc::new(suite),
@@ -327,7 +342,7 @@ Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remo
 
 fn humanize(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 60 && s % 60 == 0 {
+    if s >= 60 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{}s", d.as_secs_f64())
@@ -355,7 +370,11 @@ pub fn history(args: &HistoryArgs) -> ExitCode {
             "no run of {} in {} (environments with runs: {})",
             args.env,
             args.state.display(),
-            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
         ));
     }
     let mut out = String::new();
@@ -374,7 +393,16 @@ pub fn history(args: &HistoryArgs) -> ExitCode {
 fn table(rows: &[RunRow]) -> String {
     let mut out = format!(
         "{:>6}  {:<19}  {:<8}  {:<9}  {:>6}  {:>6}  {:>5}  {:>7}  {:>4}  {:>8}\n",
-        "run", "started (UTC)", "trigger", "result", "passed", "failed", "flaky", "skipped", "gaps", "duration"
+        "run",
+        "started (UTC)",
+        "trigger",
+        "result",
+        "passed",
+        "failed",
+        "flaky",
+        "skipped",
+        "gaps",
+        "duration"
     );
     for r in rows {
         out.push_str(&format!(
@@ -444,7 +472,9 @@ impl OneShot {
             .clone()
             .unwrap_or_else(|| PathBuf::from(state::DEFAULT_PATH));
         let store = Store::open(&path).map_err(|e| e.to_string())?;
-        store.recover_interrupted(Utc::now()).map_err(|e| e.to_string())?;
+        store
+            .recover_interrupted(Utc::now())
+            .map_err(|e| e.to_string())?;
         let run = store
             .begin_run(env, Trigger::Cli, Utc::now())
             .map_err(|e| e.to_string())?;

@@ -309,7 +309,10 @@ impl Store {
             conn,
             path: path.to_owned(),
         };
-        store.conn.busy_timeout(Duration::from_secs(5)).map_err(|e| store.sql(e))?;
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| store.sql(e))?;
         // WAL: readers never block the writer, and a killed writer leaves the
         // last committed transaction intact. NORMAL sync is durable against a
         // process crash (only a power loss may drop the last commit).
@@ -361,7 +364,8 @@ impl Store {
                     })?;
             }
         }
-        tx.commit().map_err(|source| StateError::Sql { path, source })
+        tx.commit()
+            .map_err(|source| StateError::Sql { path, source })
     }
 
     /// The schema version of the open file.
@@ -776,13 +780,21 @@ mod tests {
         let mut s = Store::in_memory().expect("store");
         assert_eq!(s.schema_version().expect("v"), SCHEMA_VERSION);
         let r = report("local", &[("a", Status::Passed), ("b", Status::Failed)]);
-        let id = s.begin_run("local", Trigger::Manual, r.started_at).expect("begin");
-        assert_eq!(s.history("local", 5).expect("h")[0].result, RunResult::Running);
+        let id = s
+            .begin_run("local", Trigger::Manual, r.started_at)
+            .expect("begin");
+        assert_eq!(
+            s.history("local", 5).expect("h")[0].result,
+            RunResult::Running
+        );
         s.finish_run(id, &r).expect("finish");
         assert_eq!(s.latest_report("local").expect("latest"), Some(r.clone()));
         let h = s.history("local", 5).expect("h");
         assert_eq!(h.len(), 1);
-        assert_eq!((h[0].passed, h[0].failed, h[0].result), (1, 1, RunResult::Failed));
+        assert_eq!(
+            (h[0].passed, h[0].failed, h[0].result),
+            (1, 1, RunResult::Failed)
+        );
         assert_eq!(h[0].trigger, Trigger::Manual);
         let passed = s.last_passed("local").expect("lp");
         assert!(passed.contains_key(&ScenarioId::of(&r.scenarios[0])));
@@ -796,7 +808,8 @@ mod tests {
         let path = dir.path().join("nested/harness.db");
         {
             let s = Store::open(&path).expect("open");
-            s.begin_run("local", Trigger::Schedule, Utc::now()).expect("begin");
+            s.begin_run("local", Trigger::Schedule, Utc::now())
+                .expect("begin");
         }
         let s = Store::open(&path).expect("reopen");
         assert_eq!(s.recover_interrupted(Utc::now()).expect("recover"), 1);
@@ -824,7 +837,9 @@ mod tests {
         let mut s = Store::in_memory().expect("store");
         for _ in 0..5 {
             let r = report("local", &[("a", Status::Passed)]);
-            let id = s.begin_run("local", Trigger::Schedule, r.started_at).expect("b");
+            let id = s
+                .begin_run("local", Trigger::Schedule, r.started_at)
+                .expect("b");
             s.finish_run(id, &r).expect("f");
         }
         assert_eq!(s.prune("local", 2).expect("prune"), 3);
@@ -861,8 +876,13 @@ mod tests {
             consecutive_failures: 3,
             event_id: Some("e1".into()),
         };
-        s.save_alerts("local", None, &HashMap::from([(id.clone(), st.clone())]), &[t])
-            .expect("save");
+        s.save_alerts(
+            "local",
+            None,
+            &HashMap::from([(id.clone(), st.clone())]),
+            &[t],
+        )
+        .expect("save");
         assert_eq!(s.alert_states("local").expect("states").get(&id), Some(&st));
         assert_eq!(s.transitions("local").expect("t").len(), 1);
     }

@@ -61,7 +61,9 @@ impl View {
                 Some(EnvView {
                     name: name.to_owned(),
                     description: cfg.map(|c| c.description.clone()).unwrap_or_default(),
-                    status: cfg.map(|c| c.status.as_str().to_owned()).unwrap_or_default(),
+                    status: cfg
+                        .map(|c| c.status.as_str().to_owned())
+                        .unwrap_or_default(),
                     state,
                     last_passed,
                     alerts,
@@ -89,6 +91,7 @@ td.cell{font-weight:600;color:#fff}
 td.passed{background:var(--pass)}td.failed,td.claim_outdated{background:var(--fail)}td.flaky{background:var(--warn)}
 td.known_gap{background:var(--gap)}td.skipped{background:var(--skip)}td.none{color:var(--muted);background:var(--soft);font-weight:400}
 .ledger td{white-space:normal;text-align:left}
+@media (max-width:40rem){.ledger thead{display:none}.ledger tr{display:block;border:1px solid var(--line);border-radius:6px;margin:.4rem 0;padding:.2rem}.ledger td{display:block;border:0;padding:.1rem .4rem}.ledger td:empty{display:none}.ledger td::before{content:attr(data-label) \": \";color:var(--muted);font-size:.85rem}}
 nav a{margin-right:1rem}
 ";
 
@@ -147,30 +150,29 @@ fn badge(status: &str) -> String {
 /// The page.
 pub fn render(v: &View) -> String {
     let mut b = String::with_capacity(32 * 1024);
-    let _ = write!(
+    let _ = writeln!(
         b,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta http-equiv=\"refresh\" content=\"{}\">\n<title>Lucia readiness · lucia-harness</title>\n\
-<style>\n{}{EXTRA_CSS}</style>\n</head>\n<body>\n",
+<style>\n{}{EXTRA_CSS}</style>\n</head>\n<body>",
         v.refresh_seconds,
         reporters::html::CSS
     );
-    let overall = if v.envs.iter().any(|e| {
-        e.state
-            .latest
-            .as_ref()
-            .is_some_and(|r| !r.passed())
-    }) {
+    let overall = if v
+        .envs
+        .iter()
+        .any(|e| e.state.latest.as_ref().is_some_and(|r| !r.passed()))
+    {
         "failed"
     } else if v.envs.iter().all(|e| e.state.latest.is_some()) {
         "passed"
     } else {
         "inconclusive"
     };
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<header class=\"{overall}\"><h1>Lucia readiness</h1><p class=\"meta\">{} · lucia-harness {} · this page refreshes every {} s</p></header>\n",
+        "<header class=\"{overall}\"><h1>Lucia readiness</h1><p class=\"meta\">{} · lucia-harness {} · this page refreshes every {} s</p></header>",
         t(v.now),
         html(crate::run::HARNESS_VERSION),
         v.refresh_seconds
@@ -318,9 +320,9 @@ fn environments(v: &View, b: &mut String) {
 
 fn humantime(d: std::time::Duration) -> String {
     let s = d.as_secs();
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{} s", d.as_secs_f64())
@@ -338,39 +340,41 @@ fn matrix(v: &View, b: &mut String) {
         .filter_map(latest)
         .flat_map(|r| r.scenarios.iter().map(ScenarioReport::area))
         .collect();
-    b.push_str("<section id=\"matrix\"><h2>Environment × area</h2>\n");
+    b.push_str("<section id=\"matrix\"><h2>Area × environment</h2>\n");
     if areas.is_empty() {
         b.push_str("<p class=\"meta\">No run has finished yet.</p></section>\n");
         return;
     }
-    b.push_str("<div class=\"scroll\"><table class=\"matrix\"><thead><tr><th>environment</th>");
-    for a in &areas {
-        let _ = write!(b, "<th>{}</th>", html(a));
+    // Areas down, environments across: a phone holds five environments
+    // side by side, not eight areas.
+    b.push_str("<div class=\"scroll\"><table class=\"matrix\"><thead><tr><th>area</th>");
+    for e in &v.envs {
+        let _ = write!(b, "<th>{}</th>", html(&e.name));
     }
     b.push_str("</tr></thead><tbody>\n");
-    for e in &v.envs {
-        let _ = write!(b, "<tr><th>{}</th>", html(&e.name));
-        for a in &areas {
+    for a in &areas {
+        let _ = write!(b, "<tr><th>{}</th>", html(a));
+        for e in &v.envs {
             let in_area: Vec<&ScenarioReport> = latest(e)
                 .map(|r| r.scenarios.iter().filter(|s| s.area() == *a).collect())
                 .unwrap_or_default();
             let st = cell_status(&in_area);
-            let ran: Vec<&&ScenarioReport> = in_area
+            let ran = in_area
                 .iter()
                 .filter(|s| s.status != Status::Skipped)
-                .collect();
-            let bad = ran.iter().filter(|s| s.status.is_failure()).count();
+                .count();
+            let bad = in_area.iter().filter(|s| s.status.is_failure()).count();
             let text = match st {
                 "none" => "–".to_owned(),
                 "skipped" => "skipped".to_owned(),
-                "failed" => format!("✗ {bad}/{}", ran.len()),
-                _ => format!("✓ {}", ran.len()),
+                "failed" => format!("✗ {bad}/{ran}"),
+                _ => format!("✓ {ran}"),
             };
             let _ = write!(
                 b,
-                "<td class=\"cell {st}\" title=\"{} {}: {st}\">{}</td>",
-                html(&e.name),
+                "<td class=\"cell {st}\" title=\"{} in {}: {st}\">{}</td>",
                 html(a),
+                html(&e.name),
                 html(&text)
             );
         }
@@ -420,13 +424,17 @@ fn failing(v: &View, b: &mut String) {
             if let Some(c) = &sc.claim {
                 let _ = write!(b, " · claim <code>@{}</code>", html(c));
             }
-            if let Some(a) = e.alerts.get(&ScenarioId::of(sc)).filter(|a| a.consecutive_failures > 0) {
+            if let Some(a) = e
+                .alerts
+                .get(&ScenarioId::of(sc))
+                .filter(|a| a.consecutive_failures > 0)
+            {
                 let _ = write!(b, " · failed {} run(s) in a row", a.consecutive_failures);
                 if let Some(since) = a.since {
                     let _ = write!(b, " since {}", when(v.now, since));
                 }
                 if a.alerting {
-                    b.push_str(" · alerted");
+                    b.push_str(" · <strong>alerting</strong>");
                 }
             }
             b.push_str("</p></li>\n");
@@ -456,9 +464,9 @@ fn drift(v: &View, b: &mut String) {
         .iter()
         .filter_map(|e| latest(e).map(|r| (e.name.as_str(), r.summary.drifted)))
         .collect();
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<p>{}</p>\n",
+        "<p>{}</p>",
         drifted
             .iter()
             .map(|(e, n)| format!(
@@ -472,9 +480,9 @@ fn drift(v: &View, b: &mut String) {
     if !rows.is_empty() {
         b.push_str("<div class=\"scroll\"><table><thead><tr><th>environment</th><th>baseline</th><th>kind</th><th>fields</th></tr></thead><tbody>\n");
         for (env, (baseline, kind), n) in rows {
-            let _ = write!(
+            let _ = writeln!(
                 b,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{n}</td></tr>\n",
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{n}</td></tr>",
                 html(&env),
                 html(&baseline),
                 html(&kind)
@@ -501,16 +509,19 @@ fn baseline(v: &View, b: &mut String) {
     } else {
         "missing"
     };
-    let _ = write!(
+    let _ = writeln!(
         b,
-        "<section id=\"baseline\"><h2>Baseline</h2><div class=\"card {st}\"><p class=\"big\"><code>{}</code> <span class=\"badge {st}\">{label}</span></p><p>{}</p></div></section>\n",
+        "<section id=\"baseline\"><h2>Baseline</h2><div class=\"card {st}\"><p class=\"big\"><code>{}</code> <span class=\"badge {st}\">{label}</span></p><p>{}</p></div></section>",
         html(&bl.version),
         html(&bl.describe())
     );
 }
 
 fn claim_rank(c: &str) -> usize {
-    CLAIM_TAGS.iter().position(|t| *t == c).unwrap_or(CLAIM_TAGS.len())
+    CLAIM_TAGS
+        .iter()
+        .position(|t| *t == c)
+        .unwrap_or(CLAIM_TAGS.len())
 }
 
 fn ledger(v: &View, b: &mut String) {
@@ -548,13 +559,13 @@ fn ledger(v: &View, b: &mut String) {
             (None, Some(why)) => format!("{} {}", badge(sc.status.as_str()), html(why)),
             (None, None) => badge(sc.status.as_str()),
         };
-        let last = e
-            .last_passed
-            .get(&ScenarioId::of(sc))
-            .map_or_else(|| "never (in the history kept)".to_owned(), |t| when(v.now, *t));
-        let _ = write!(
+        let last = e.last_passed.get(&ScenarioId::of(sc)).map_or_else(
+            || "never (in the history kept)".to_owned(),
+            |t| when(v.now, *t),
+        );
+        let _ = writeln!(
             b,
-            "<tr><td><code>@{}</code></td><td><strong>{}</strong> › {}</td><td>{}</td><td>{seen}</td><td>{last}</td></tr>\n",
+            "<tr><td data-label=\"claim\"><code>@{}</code></td><td data-label=\"scenario\"><strong>{}</strong> › {}</td><td data-label=\"environment\">{}</td><td data-label=\"seen\">{seen}</td><td data-label=\"last passed\">{last}</td></tr>",
             html(claim),
             html(&sc.feature),
             html(&sc.scenario),
@@ -577,8 +588,8 @@ fn short(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::serve::evidence::BaselineState;
     use crate::serve::LoopState;
+    use crate::serve::evidence::BaselineState;
     use reporters::ErrorReport;
     use reporters::Summary;
 
@@ -648,7 +659,11 @@ mod tests {
             envs: vec![env(
                 "local",
                 vec![
-                    scenario("<script>alert(1)</script>", Status::Failed, Some("got <b>500</b> & \"x\"")),
+                    scenario(
+                        "<script>alert(1)</script>",
+                        Status::Failed,
+                        Some("got <b>500</b> & \"x\""),
+                    ),
                     scenario("fine", Status::Passed, None),
                 ],
             )],
@@ -677,7 +692,10 @@ mod tests {
     fn relative_times_read_naturally() {
         let now = Utc::now();
         assert_eq!(relative(now, now - chrono::Duration::seconds(5)), "5 s ago");
-        assert_eq!(relative(now, now + chrono::Duration::seconds(120)), "in 2 min");
+        assert_eq!(
+            relative(now, now + chrono::Duration::seconds(120)),
+            "in 2 min"
+        );
         assert_eq!(url_component("guest-lab&x"), "guest-lab%26x");
     }
 }

@@ -38,9 +38,16 @@ pub enum BaselineState {
 #[serde(tag = "review", rename_all = "snake_case")]
 pub enum Review {
     NotReviewed,
-    Approved { reviewer: String, at: String },
+    Approved {
+        reviewer: String,
+        at: String,
+    },
     /// Reviewed with another verdict (e.g. rejected).
-    Other { verdict: String, reviewer: String, at: String },
+    Other {
+        verdict: String,
+        reviewer: String,
+        at: String,
+    },
 }
 
 impl BaselineView {
@@ -114,7 +121,9 @@ pub fn baseline(snapshots: &Path, version: &str) -> BaselineView {
                         .to_owned()
                 };
                 let review = t.get("review").and_then(toml::Value::as_table);
-                let review = match review.map(|r| (s(r, "verdict"), s(r, "reviewer"), s(r, "reviewed_at"))) {
+                let review = match review
+                    .map(|r| (s(r, "verdict"), s(r, "reviewer"), s(r, "reviewed_at")))
+                {
                     None => Review::NotReviewed,
                     Some((v, _, _)) if v.is_empty() => Review::NotReviewed,
                     Some((v, reviewer, at)) if v == "approved" => Review::Approved { reviewer, at },
@@ -138,11 +147,11 @@ pub fn baseline(snapshots: &Path, version: &str) -> BaselineView {
     }
 }
 
-static DRIFT_BASELINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"baseline "([^"]+)""#).unwrap_or_else(|e| unreachable!("{e}"))
-});
+static DRIFT_BASELINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"baseline "([^"]+)""#).unwrap_or_else(|e| unreachable!("{e}")));
 static DRIFT_COUNTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d+) breaking, (\d+) additive, (\d+) value").unwrap_or_else(|e| unreachable!("{e}"))
+    Regex::new(r"(\d+) breaking, (\d+) additive, (\d+) value")
+        .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// The drifted fields of a run, by (baseline, kind of change). A drift
@@ -197,13 +206,13 @@ pub fn readiness(
 ) -> Result<Readiness, String> {
     let Some(p) = promotion else {
         return Err(
-            "no readiness evaluated yet: no promotion to watch (serve --gate FROM:TO, e.g. dev:staging)"
+            "no promotion to watch: serve both environments and name them with --gate FROM:TO (e.g. dev:staging)"
                 .to_owned(),
         );
     };
     let _ = (source, target, baseline);
     Err(format!(
-        "no readiness evaluated yet: this build has no promotion gate to judge {} from {} to {}; the evidence it will use is below",
+        "this build has no promotion gate yet to judge {} from {} to {}; the evidence it will weigh is below",
         p.version, p.from, p.to
     ))
 }

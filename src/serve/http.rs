@@ -65,8 +65,10 @@ const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:;
 async fn index(State(h): State<Harness>) -> Response {
     let html = dashboard::render(&dashboard::View::gather(&h));
     let mut r = body(HTML, html.into_bytes());
-    r.headers_mut()
-        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     r.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -82,22 +84,22 @@ async fn not_found() -> Response {
 }
 
 /// The environment a request names; with one environment served, it may be left out.
-fn environment(h: &Harness, p: &Params) -> Result<String, Response> {
+fn environment(h: &Harness, p: &Params) -> Result<String, Box<Response>> {
     let served: Vec<&str> = h.environments().collect();
     match &p.env {
         Some(e) if served.contains(&e.as_str()) => Ok(e.clone()),
-        Some(e) => Err(error(
+        Some(e) => Err(Box::new(error(
             StatusCode::NOT_FOUND,
             format!(
                 "environment {e:?} is not served here (served: {})",
                 served.join(", ")
             ),
-        )),
+        ))),
         None if served.len() == 1 => Ok(served[0].to_owned()),
-        None => Err(error(
+        None => Err(Box::new(error(
             StatusCode::BAD_REQUEST,
             format!("say which environment: ?env= one of {}", served.join(", ")),
-        )),
+        ))),
     }
 }
 
@@ -105,7 +107,10 @@ fn render<T: ?Sized>(r: &dyn reporters::Reporter<T>, value: &T, ct: &'static str
     let mut out = Vec::new();
     match r.write(value, &mut out) {
         Ok(()) => body(ct, out),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render: {e}")),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot render: {e}"),
+        ),
     }
 }
 
@@ -145,7 +150,7 @@ async fn readiness(State(h): State<Harness>, Query(p): Query<Params>) -> Respons
 async fn latest(State(h): State<Harness>, Query(p): Query<Params>) -> Response {
     let env = match environment(&h, &p) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Some(report) = h.env_state(&env).and_then(|s| s.latest) else {
         return error(
@@ -167,7 +172,7 @@ async fn latest(State(h): State<Harness>, Query(p): Query<Params>) -> Response {
 async fn history(State(h): State<Harness>, Query(p): Query<Params>) -> Response {
     let env = match environment(&h, &p) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let limit = p.limit.unwrap_or(20).clamp(1, 1000);
     match h.read_store(|s| s.history(&env, limit)) {
@@ -181,7 +186,11 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn start_run(State(h): State<Harness>, Query(p): Query<Params>, headers: HeaderMap) -> Response {
+async fn start_run(
+    State(h): State<Harness>,
+    Query(p): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
     let Some(token) = h.settings().token.as_deref() else {
         return error(
             StatusCode::FORBIDDEN,
@@ -212,7 +221,7 @@ async fn start_run(State(h): State<Harness>, Query(p): Query<Params>, headers: H
     }
     let env = match environment(&h, &p) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match h.request_run(&env) {
         RequestOutcome::Accepted => (
@@ -237,7 +246,9 @@ async fn start_run(State(h): State<Harness>, Query(p): Query<Params>, headers: H
             StatusCode::CONFLICT,
             format!("a run of {env} was already requested and is about to start"),
         ),
-        RequestOutcome::UnknownEnvironment => error(StatusCode::NOT_FOUND, format!("{env} is not served")),
+        RequestOutcome::UnknownEnvironment => {
+            error(StatusCode::NOT_FOUND, format!("{env} is not served"))
+        }
         RequestOutcome::ShuttingDown => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "serve is shutting down: no new runs",

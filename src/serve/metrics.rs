@@ -154,7 +154,8 @@ impl Metrics {
             opts("lucia_harness_info", "The harness's version (always 1)."),
             &["version"],
         )?;
-        info.with_label_values(&[crate::run::HARNESS_VERSION]).set(1);
+        info.with_label_values(&[crate::run::HARNESS_VERSION])
+            .set(1);
 
         registry.register(Box::new(probe_success.clone()))?;
         registry.register(Box::new(probe_duration.clone()))?;
@@ -298,9 +299,11 @@ impl Metrics {
         if let Some(old) = w.promotion.take()
             && labels.as_ref() != Some(&old)
         {
-            let _ = self
-                .promotion_ready
-                .remove_label_values(&[old[0].as_str(), old[1].as_str(), old[2].as_str()]);
+            let _ = self.promotion_ready.remove_label_values(&[
+                old[0].as_str(),
+                old[1].as_str(),
+                old[2].as_str(),
+            ]);
         }
         if let (Some(r), Some(l)) = (r, labels) {
             self.promotion_ready

@@ -283,7 +283,11 @@ impl Harness {
     }
 
     /// Runs `f` on the state database, remembering whether writing works.
-    fn with_store<T>(&self, what: &str, f: impl FnOnce(&mut Store) -> Result<T, StateError>) -> Option<T> {
+    fn with_store<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Store) -> Result<T, StateError>,
+    ) -> Option<T> {
         let r = f(&mut lock(&self.0.store));
         match r {
             Ok(v) => {
@@ -299,7 +303,10 @@ impl Harness {
     }
 
     /// Reads the state database (no effect on health).
-    fn read_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, StateError>) -> Result<T, StateError> {
+    fn read_store<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StateError>,
+    ) -> Result<T, StateError> {
         f(&lock(&self.0.store))
     }
 

@@ -53,12 +53,17 @@ fn unit_random() -> f64 {
 }
 
 /// When the first run is due: one interval after the last run recorded
-/// (the schedule resumes across restarts), never before `first_run` (plus
-/// up to a tenth of the interval of jitter) from now.
+/// (the schedule resumes across restarts), never before `first_run` plus a
+/// little jitter (a tenth of the interval, at most 10 s: environments do
+/// not all start at once, and an operator does not wait long for the
+/// first run).
 fn first_due(h: &Harness, env: &str, interval: Duration) -> Instant {
     let now = Instant::now();
     let wall = Utc::now();
-    let spread = interval.mul_f64(0.1 * unit_random());
+    let spread = interval
+        .mul_f64(0.1)
+        .min(Duration::from_secs(10))
+        .mul_f64(unit_random());
     let earliest = now + h.0.settings.first_run + spread;
     let since_last = h
         .env_state(env)
@@ -124,7 +129,7 @@ async fn env_loop(h: Harness, env: String) {
 
 /// How a run thread ended.
 enum Ended {
-    Finished(Result<reporters::RunReport, RunError>),
+    Finished(Box<Result<reporters::RunReport, RunError>>),
     /// Dropped at shutdown, after the grace period.
     Abandoned,
     /// The thread died without an answer (a panic outside the steps).
@@ -173,72 +178,76 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
 
     let ended = match spawn_run(h, env) {
         Ok(rx) => rx.await.unwrap_or(Ended::Crashed),
-        Err(e) => Ended::Finished(Err(RunError::Usage(format!(
+        Err(e) => Ended::Finished(Box::new(Err(RunError::Usage(format!(
             "cannot start a thread for the run: {e}"
-        )))),
+        ))))),
     };
     let finished_at = Utc::now();
     let took = clock.elapsed();
     let (result, error) = match ended {
-        Ended::Finished(Ok(report)) => {
-            let result = RunResult::of(&report);
-            let version = alert::version_of(&s.config, env);
-            let transitions = id.and_then(|id| {
-                h.with_store("record a finished run", |st| {
-                    alert::after_run(
-                        st,
-                        id,
-                        &report,
-                        s.alert_threshold,
-                        s.sentry.as_ref(),
-                        version.as_deref(),
-                    )
-                })
-            });
-            h.with_store("prune old runs", |st| st.prune(env, s.retain));
-            h.0.metrics.record(&report);
-            let sm = &report.summary;
-            tracing::info!(
-                environment = %env,
-                trigger = trigger.as_str(),
-                run = id,
-                run_id = %report.run_id,
-                result = result.as_str(),
-                passed = sm.passed,
-                failed = sm.failed,
-                flaky = sm.flaky,
-                skipped = sm.skipped,
-                known_gaps = sm.known_gaps,
-                claim_violations = sm.claim_violations,
-                drifted = sm.drifted,
-                alerts = transitions.as_ref().map_or(0, Vec::len),
-                duration_ms = report.duration_ms.round(),
-                "run finished"
-            );
-            for (t, event) in transitions.iter().flatten() {
-                tracing::warn!(
+        Ended::Finished(r) => match *r {
+            Err(e) => (RunResult::Error, Some(e.to_string())),
+            Ok(report) => {
+                let result = RunResult::of(&report);
+                let version = alert::version_of(&s.config, env);
+                let transitions = id.and_then(|id| {
+                    h.with_store("record a finished run", |st| {
+                        alert::after_run(
+                            st,
+                            id,
+                            &report,
+                            s.alert_threshold,
+                            s.sentry.as_ref(),
+                            version.as_deref(),
+                        )
+                    })
+                });
+                h.with_store("prune old runs", |st| st.prune(env, s.retain));
+                h.0.metrics.record(&report);
+                let sm = &report.summary;
+                tracing::info!(
                     environment = %env,
-                    feature = %t.scenario.feature,
-                    scenario = %t.scenario.scenario,
-                    transition = t.kind.as_str(),
-                    consecutive_failures = t.consecutive_failures,
-                    sentry_event = event.map(|u| u.simple().to_string()).unwrap_or_default(),
-                    "alert"
+                    trigger = trigger.as_str(),
+                    run = id,
+                    run_id = %report.run_id,
+                    result = result.as_str(),
+                    passed = sm.passed,
+                    failed = sm.failed,
+                    flaky = sm.flaky,
+                    skipped = sm.skipped,
+                    known_gaps = sm.known_gaps,
+                    claim_violations = sm.claim_violations,
+                    drifted = sm.drifted,
+                    alerts = transitions.as_ref().map_or(0, Vec::len),
+                    duration_ms = report.duration_ms.round(),
+                    "run finished"
                 );
+                for (t, event) in transitions.iter().flatten() {
+                    tracing::warn!(
+                        environment = %env,
+                        feature = %t.scenario.feature,
+                        scenario = %t.scenario.scenario,
+                        transition = t.kind.as_str(),
+                        consecutive_failures = t.consecutive_failures,
+                        sentry_event = event.map(|u| u.simple().to_string()).unwrap_or_default(),
+                        "alert"
+                    );
+                }
+                let mut st = lock(&slot.state);
+                st.latest = Some(std::sync::Arc::new(report));
+                drop(st);
+                (result, None)
             }
-            let mut st = lock(&slot.state);
-            st.latest = Some(std::sync::Arc::new(report));
-            drop(st);
-            (result, None)
-        }
-        Ended::Finished(Err(e)) => (RunResult::Error, Some(e.to_string())),
+        },
         Ended::Abandoned => (
             RunResult::Abandoned,
             Some("stopped by a shutdown before it finished".to_owned()),
         ),
         Ended::Crashed => (
             RunResult::Error,
-            Some("the run's thread stopped without a result (a panic outside the steps)".to_owned()),
+            Some(
+                "the run's thread stopped without a result (a panic outside the steps)".to_owned(),
+            ),
         ),
     };
     if let Some(e) = &error {
@@ -304,16 +313,16 @@ fn spawn_run(h: &Harness, env: &str) -> std::io::Result<oneshot::Receiver<Ended>
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    let _ = tx.send(Ended::Finished(Err(RunError::Usage(format!(
+                    let _ = tx.send(Ended::Finished(Box::new(Err(RunError::Usage(format!(
                         "cannot start the run's runtime: {e}"
-                    )))));
+                    ))))));
                     return;
                 }
             };
             let lookup = move |name: &str| secrets(name);
             let ended = rt.block_on(async {
                 tokio::select! {
-                    r = run::run(&config, &suite, &opts, &lookup, None) => Ended::Finished(r),
+                    r = run::run(&config, &suite, &opts, &lookup, None) => Ended::Finished(Box::new(r)),
                     () = abandoned(&mut phase) => Ended::Abandoned,
                 }
             });
@@ -351,7 +360,9 @@ struct HookGuard;
 
 impl HookGuard {
     fn enter() -> Self {
-        let mut n = IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut n = IN_FLIGHT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if *n == 0 && ORIGINAL_HOOK.get().is_none() {
             let _ = ORIGINAL_HOOK.set(std::sync::Arc::new(std::panic::take_hook()));
             install_original();
@@ -363,10 +374,31 @@ impl HookGuard {
 
 impl Drop for HookGuard {
     fn drop(&mut self) {
-        let mut n = IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut n = IN_FLIGHT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *n = n.saturating_sub(1);
         if *n == 0 {
             install_original();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_within_a_tenth() {
+        let i = Duration::from_secs(300);
+        for _ in 0..200 {
+            let j = jittered(i);
+            assert!(
+                j >= Duration::from_secs(270) && j <= Duration::from_secs(330),
+                "{j:?}"
+            );
+            let u = unit_random();
+            assert!((0.0..1.0).contains(&u), "{u}");
         }
     }
 }

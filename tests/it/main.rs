@@ -7,3 +7,8 @@ mod cli;
 mod faults;
 mod reports;
 mod secrets;
+mod serving;
+
+mod alerts;
+mod dashboards;
+mod serve;
