@@ -371,14 +371,19 @@ pub fn send(
 ///
 /// Events are sent before the new states are saved: a process killed in
 /// between sends an alert twice rather than never.
+///
+/// The report's claim ledger is completed from the history first (when
+/// each claim that fails now last passed), so what is stored and served
+/// says it.
 pub fn after_run(
     store: &mut Store,
     run: i64,
-    report: &RunReport,
+    report: &mut RunReport,
     threshold: u32,
     sentry: Option<&Sentry>,
     version: Option<&str>,
 ) -> Result<Vec<(Transition, Option<Uuid>)>, StateError> {
+    store.fill_last_passed(report)?;
     store.finish_run(run, report)?;
     let previous = store.alert_states(&report.environment)?;
     let outcome = evaluate(threshold, &previous, report);
@@ -448,6 +453,7 @@ mod tests {
                     duration_ms: 1.0,
                     summary: Summary::of(std::slice::from_ref(&sc)),
                     scenarios: vec![sc],
+                    claims: vec![],
                 }
             })
             .collect()

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use lucia_harness::baseline;
 use lucia_harness::config::{Config, parse_duration};
 use lucia_harness::features::Suite;
 use lucia_harness::run::{self, Progress, RunError, RunOptions};
@@ -51,6 +52,9 @@ struct Cli {
     /// The features directory (or one .feature file).
     #[arg(long, global = true, default_value = "features", value_name = "DIR")]
     features: PathBuf,
+    /// The baselines directory (snapshots/<version>/…, normalise.toml).
+    #[arg(long, global = true, default_value = "snapshots", value_name = "DIR")]
+    snapshots: PathBuf,
     /// Never color the output (also: NO_COLOR=1).
     #[arg(long, global = true)]
     no_color: bool,
@@ -107,6 +111,30 @@ enum Command {
         #[command(flatten)]
         record: serve_cli::RecordArgs,
     },
+    /// Run the features against an environment and print the Canon's claim ledger.
+    ///
+    /// Every scenario tagged implemented, configured, tested, deferred or future is a claim:
+    /// the ledger shows the Canon's status, what the harness saw, and when it last passed.
+    /// Exits 1 when a claim is violated or outdated. With --from-report, reads a report.json
+    /// instead of running.
+    Claims {
+        /// The environment (as for `run`).
+        #[arg(
+            long,
+            short = 'e',
+            value_name = "NAME",
+            required_unless_present = "from_report"
+        )]
+        env: Option<String>,
+        /// Move every surface to this host and port (as for `run`).
+        #[arg(long, value_name = "URL")]
+        origin: Option<String>,
+        /// Print the ledger of an earlier run's report.json instead of running.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["env", "origin"])]
+        from_report: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Parse the config and every feature, check every step is defined. No network.
     Check,
     /// List the step vocabulary features can use.
@@ -157,6 +185,17 @@ lucia-harness sandbox &  lucia-harness serve --env local --origin http://127.0.0
         /// a temporary file by default.
         #[arg(long, value_name = "FILE")]
         ledger: Option<PathBuf>,
+    },
+    /// Baselines (Eval Labs): capture, diff, approve, accept, reject, status.
+    ///
+    /// A baseline is the normalised responses of every scenario with a
+    /// `Then the response matches the baseline "area/name"` step, captured from one
+    /// environment for one version into snapshots/<version>/ (insta .snap files and
+    /// BASELINE.toml). `run` compares with the baseline of the environment's
+    /// expected.release.
+    Baseline {
+        #[command(subcommand)]
+        command: baseline::BaselineCommand,
     },
 }
 
@@ -217,13 +256,44 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 request_timeout: run.timeout,
                 scenario_timeout: run.scenario_timeout,
                 origin: origin.clone(),
+                ..RunOptions::default()
             };
             execute(&cli, run, opts, Some(record)).await
         }
         Command::Serve(args) => serve_cli::serve(&cli.config, &cli.features, args).await,
         Command::History(args) => serve_cli::history(args),
         Command::Demo { run } => demo(&cli, run).await,
+        Command::Claims {
+            env,
+            origin,
+            from_report,
+            run,
+        } => {
+            claims(
+                &cli,
+                env.as_deref(),
+                origin.clone(),
+                from_report.as_deref(),
+                run,
+            )
+            .await
+        }
+        Command::Baseline { command } => baseline_command(&cli, command).await,
     }
+}
+
+async fn baseline_command(cli: &Cli, command: &baseline::BaselineCommand) -> ExitCode {
+    let globals = baseline::Globals {
+        config: cli.config.clone(),
+        features: cli.features.clone(),
+        snapshots: cli.snapshots.clone(),
+        color: color_enabled(cli),
+    };
+    let lookup = |name: &str| std::env::var(name).ok();
+    let out = baseline::execute(command, &globals, &lookup).await;
+    eprint!("{}", out.stderr);
+    emit(&out.stdout);
+    ExitCode::from(out.code)
 }
 
 fn load(cli: &Cli) -> Result<(Config, Suite), ExitCode> {
@@ -358,13 +428,20 @@ fn progress_printer() -> Option<run::ProgressFn> {
 async fn execute(
     cli: &Cli,
     args: &RunArgs,
-    opts: RunOptions,
+    mut opts: RunOptions,
     record: Option<&serve_cli::RecordArgs>,
 ) -> ExitCode {
     let (config, suite) = match load(cli) {
         Ok(x) => x,
         Err(code) => return code,
     };
+    match baseline::for_run(&cli.snapshots, &config, &opts.environment) {
+        Ok((store, privacy)) => {
+            opts.baselines = Some(store);
+            opts.privacy = Some(privacy);
+        }
+        Err(e) => return error(e),
+    }
     let recording = match record.map(|r| serve_cli::OneShot::start(r, &opts.environment)) {
         Some(Err(e)) => return error(e),
         Some(Ok(r)) => r,
@@ -483,14 +560,6 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         "sandbox started on {} — running every feature against `local`",
         sb.origin()
     );
-    let opts = RunOptions {
-        environment: "local".to_owned(),
-        tags: args.tags.clone(),
-        concurrency: Some(args.concurrency),
-        request_timeout: args.timeout,
-        scenario_timeout: args.scenario_timeout,
-        origin: Some(sb.origin()),
-    };
     let (config, suite) = match load(cli) {
         Ok(x) => x,
         Err(code) => return code,
@@ -503,6 +572,31 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
                 .then(|| std::env::var(name).ok())
                 .flatten()
         })
+    };
+    // The sandbox's own baseline, captured into a temporary directory: the
+    // real v0.1.3.6 baseline is Eval Labs' capture from dev, never this one.
+    let origin = sb.origin();
+    let (_scratch, captured, store, privacy) =
+        match baseline::sandbox_baseline(&config, &suite, &origin, &cli.snapshots, &lookup).await {
+            Ok(x) => x,
+            Err(e) => return error(e),
+        };
+    eprintln!(
+        "captured the sandbox's own baseline ({} responses, {} not captured) into a temporary directory; \
+the baseline steps below compare with it (the real baseline: `lucia-harness baseline capture --env dev`)",
+        captured.entries.len() - captured.failed(),
+        captured.failed()
+    );
+    let opts = RunOptions {
+        environment: "local".to_owned(),
+        tags: args.tags.clone(),
+        concurrency: Some(args.concurrency),
+        request_timeout: args.timeout,
+        scenario_timeout: args.scenario_timeout,
+        origin: Some(origin),
+        baselines: Some(store),
+        only_baselines: false,
+        privacy: Some(privacy),
     };
     let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
         Ok(r) => r,
@@ -524,4 +618,83 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         scenario_timeout: None,
     };
     finish(cli, &args, &report)
+}
+
+async fn claims(
+    cli: &Cli,
+    env: Option<&str>,
+    origin: Option<String>,
+    from_report: Option<&Path>,
+    args: &RunArgs,
+) -> ExitCode {
+    let report: RunReport = if let Some(path) = from_report {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return error(format!("cannot read {}: {e}", path.display())),
+        };
+        match serde_json::from_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                return error(format!(
+                    "{}:{}: not a report.json: {e}",
+                    path.display(),
+                    e.line()
+                ));
+            }
+        }
+    } else {
+        let (config, suite) = match load(cli) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+        let opts = RunOptions {
+            environment: env.unwrap_or_default().to_owned(),
+            tags: args.tags.clone(),
+            concurrency: Some(args.concurrency),
+            request_timeout: args.timeout,
+            scenario_timeout: args.scenario_timeout,
+            origin,
+            ..RunOptions::default()
+        };
+        let (store, privacy) = match baseline::for_run(&cli.snapshots, &config, &opts.environment) {
+            Ok(x) => x,
+            Err(e) => return error(e),
+        };
+        let opts = RunOptions {
+            baselines: Some(store),
+            privacy: Some(privacy),
+            ..opts
+        };
+        let lookup = |name: &str| std::env::var(name).ok();
+        match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
+            Ok(r) => r,
+            Err(RunError::Features(problems)) => {
+                for p in &problems {
+                    eprintln!("error: {p}");
+                }
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => return error(e),
+        }
+    };
+    let style = reporters::terminal::Style {
+        color: color_enabled(cli),
+        list_all: true,
+    };
+    let mut buf = Vec::new();
+    let _ = reporters::terminal::write_claims(&report, style, &mut buf);
+    emit(&buf);
+    if from_report.is_none()
+        && let Some(dir) = &args.report_dir
+        && let Err(e) = write_reports(dir, &report)
+    {
+        return error(e);
+    }
+    let broken = report.claims.iter().any(|c| {
+        matches!(
+            c.verdict,
+            reporters::model::ClaimVerdict::Violated | reporters::model::ClaimVerdict::Outdated
+        )
+    });
+    ExitCode::from(if broken { EXIT_FAILED } else { EXIT_OK })
 }

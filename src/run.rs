@@ -14,8 +14,8 @@ use probes::cucumber::tag::Ext as _;
 use probes::cucumber::{self, Cucumber, Event, Writer, cli, event, parser, runner, writer};
 use probes::{ErrorKind, Exchange, RunContext, StepError, World};
 use reporters::model::{
-    ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport, StepStatus,
-    Summary,
+    ClaimReport, ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport,
+    StepStatus, Summary,
 };
 
 use crate::config::{Config, ConfigError, EnvConfig};
@@ -37,6 +37,12 @@ pub struct RunOptions {
     pub scenario_timeout: Option<Duration>,
     /// Move every surface to this origin (a sandbox on another port).
     pub origin: Option<String>,
+    /// Where baseline steps compare or capture; without it they fail (config).
+    pub baselines: Option<Arc<dyn probes::Baselines>>,
+    /// Run only the scenarios that have a baseline step (capture, `baseline diff`).
+    pub only_baselines: bool,
+    /// Personal-data rules every message is scrubbed with (snapshots/normalise.toml).
+    pub privacy: Option<Arc<probes::normalise::Rules>>,
 }
 
 /// Why a run could not start. All of these are exit 2.
@@ -382,6 +388,13 @@ pub async fn run(
     let mut needed: BTreeMap<String, String> = BTreeMap::new();
     let mut problems = Vec::new();
     for sc in suite.scenarios() {
+        if opts.only_baselines
+            && !sc
+                .steps()
+                .any(|s| probes::baseline::step_baseline(&s.value).is_some())
+        {
+            continue;
+        }
         match select(&sc, &env_cfg, &env_names, tag_expr.as_ref()) {
             Selection::Run => {
                 for s in sc.services() {
@@ -436,8 +449,12 @@ pub async fn run(
     }
     let env_status = environment.status.as_str().to_owned();
     let run_id = new_run_id();
-    let ctx =
-        Arc::new(RunContext::new(environment, &run_id).map_err(|e| RunError::Usage(e.message))?);
+    let mut ctx = RunContext::new(environment, &run_id).map_err(|e| RunError::Usage(e.message))?;
+    ctx.baselines = opts.baselines.clone();
+    if let Some(rules) = &opts.privacy {
+        ctx.redactor.set_personal(Arc::clone(rules));
+    }
+    let ctx = Arc::new(ctx);
 
     let started_at = Utc::now();
     let clock = Instant::now();
@@ -599,6 +616,10 @@ pub async fn run(
         finished_at,
         duration_ms: duration.as_secs_f64() * 1000.0,
         summary: Summary::of(&scenarios),
+        claims: scenarios
+            .iter()
+            .filter_map(|s| ClaimReport::of(s, finished_at))
+            .collect(),
         scenarios,
     })
 }

@@ -529,10 +529,11 @@ impl OneShot {
     /// Records the report, alerts on transitions, checks in.
     pub fn finish(mut self, config: &Config, report: &RunReport) -> Result<(), String> {
         let version = alert::version_of(config, &report.environment);
+        let mut report = report.clone();
         let sent = alert::after_run(
             &mut self.store,
             self.run,
-            report,
+            &mut report,
             self.threshold,
             self.sentry.as_ref(),
             version.as_deref(),

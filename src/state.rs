@@ -600,6 +600,24 @@ impl Store {
             .collect())
     }
 
+    /// Completes the claim ledger of `report` with when each claim that did
+    /// not pass in this run last passed in the history kept.
+    pub fn fill_last_passed(&self, report: &mut RunReport) -> Result<(), StateError> {
+        if report.claims.iter().all(|c| c.last_passed.is_some()) {
+            return Ok(());
+        }
+        let known = self.last_passed(&report.environment)?;
+        for c in report.claims.iter_mut().filter(|c| c.last_passed.is_none()) {
+            c.last_passed = known
+                .get(&ScenarioId {
+                    feature: c.feature.clone(),
+                    scenario: c.scenario.clone(),
+                })
+                .copied();
+        }
+        Ok(())
+    }
+
     /// The alert state of every scenario of `environment` seen so far.
     pub fn alert_states(
         &self,
@@ -772,6 +790,7 @@ mod tests {
             duration_ms: 20.0,
             summary: Summary::of(&scenarios),
             scenarios,
+            claims: vec![],
         }
     }
 

@@ -6,7 +6,7 @@ Feature: Admin version
   Background:
     Given the "admin" service
 
-  @gating @implemented
+  @gating @implemented @version @health
   Scenario: Admin runs the expected version
     When I GET "/api/version"
     Then the status is 200
@@ -15,3 +15,9 @@ Feature: Admin version
       """
       {"app": "lucia-admin", "version": "{{expected.admin_version}}"}
       """
+
+  @baseline
+  Scenario: Admin version matches the baseline
+    When I GET "/api/version"
+    Then the status is 200
+    And the response matches the baseline "admin/version"

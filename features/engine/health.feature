@@ -6,7 +6,7 @@ Feature: Engine health
   Background:
     Given the "engine" service
 
-  @gating @implemented
+  @gating @implemented @health
   Scenario: Engine reports healthy
     When I GET "/health"
     Then the status is 200
@@ -23,3 +23,11 @@ Feature: Engine health
       }
       """
     And the response time is under 2000 ms
+
+  # Eval Labs: the whole answer, normalised, against the baseline of
+  # {{expected.release}} (snapshots/<release>/, `lucia-harness baseline`).
+  @baseline
+  Scenario: Engine health matches the baseline
+    When I GET "/health"
+    Then the status is 200
+    And the response matches the baseline "engine/health"

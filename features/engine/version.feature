@@ -6,7 +6,7 @@ Feature: Engine version
   Background:
     Given the "engine" service
 
-  @gating @implemented
+  @gating @implemented @version
   Scenario: Engine runs the expected version
     When I GET "/version"
     Then the status is 200
@@ -21,3 +21,9 @@ Feature: Engine version
         "commit": "#regex [0-9a-f]{7,40}"
       }
       """
+
+  @baseline
+  Scenario: Engine version matches the baseline
+    When I GET "/version"
+    Then the status is 200
+    And the response matches the baseline "engine/version"

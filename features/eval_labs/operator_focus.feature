@@ -30,3 +30,12 @@ Feature: Operator focus, the Eval Labs v0.1.3.6 target
       }
       """
     And the response time is under 3000 ms
+
+  # The Eval Labs v0.1.3.6 target itself. Its answer names the seed's guest:
+  # the baseline holds [name], [email] and [phone] instead (normalise.toml).
+  @baseline
+  Scenario: Operator focus matches the baseline
+    Given the header "X-Operator-Token" is "${LUCIA_OPERATOR_TOKEN}"
+    When I GET "/admin/operator-focus"
+    Then the status is 200
+    And the response matches the baseline "eval_labs/operator_focus"

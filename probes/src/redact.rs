@@ -1,16 +1,20 @@
-//! Scrubbing secrets out of every text the harness produces.
+//! Scrubbing secrets and personal data out of every text the harness produces.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::env::Environment;
+use crate::normalise::Rules;
 
-/// Replaces every known secret value with `${NAME}`. Cheap to clone and
-/// applied to every message before it leaves a run.
+/// Replaces every known secret value with `${NAME}` and, once given rules,
+/// personal data (names, emails, phone numbers) with placeholders. Cheap to
+/// clone and applied to every message before it leaves a run.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
     /// (value, replacement), longest values first so a secret containing
     /// another is replaced whole.
     secrets: Vec<(String, String)>,
+    personal: Option<Arc<Rules>>,
 }
 
 impl Redactor {
@@ -18,8 +22,10 @@ impl Redactor {
         Self::default()
     }
 
+    /// The environment's secrets, and the built-in personal-data patterns.
     pub fn for_environment(env: &Environment) -> Self {
         let mut r = Self::new();
+        r.personal = Some(Arc::new(Rules::builtin()));
         for s in env.secrets.values() {
             r.add(&s.value, &format!("${{{}}}", s.name));
         }
@@ -56,6 +62,12 @@ impl Redactor {
         self.secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
     }
 
+    /// Redact personal data with these rules (the names of the rules file
+    /// included), after secrets.
+    pub fn set_personal(&mut self, rules: Arc<Rules>) {
+        self.personal = Some(rules);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
     }
@@ -66,6 +78,11 @@ impl Redactor {
             if out.contains(value.as_str()) {
                 out = Cow::Owned(out.replace(value.as_str(), replacement));
             }
+        }
+        if let Some(rules) = &self.personal
+            && let Cow::Owned(redacted) = rules.redact_personal(&out)
+        {
+            out = Cow::Owned(redacted);
         }
         out
     }
@@ -83,5 +100,16 @@ mod tests {
         r.add("", "${EMPTY}");
         assert_eq!(r.scrub("x abcdef y abc"), "x ${LONG} y ${SHORT}");
         assert!(matches!(r.scrub("clean"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn scrubs_personal_data_after_secrets() {
+        let mut r = Redactor::for_environment(&Environment::new("t", crate::EnvStatus::Sandbox));
+        r.add("tok@example.com", "${TOKEN}");
+        assert_eq!(
+            r.scrub("tok@example.com, harper.quinn@example.com, +15005550006"),
+            "${TOKEN}, [email], [phone]"
+        );
+        assert!(matches!(r.scrub("status 200"), Cow::Borrowed(_)));
     }
 }

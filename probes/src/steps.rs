@@ -257,6 +257,7 @@ static VOCABULARY: LazyLock<Vec<StepDef>> = LazyLock::new(|| {
         def(Then, r#"the body contains "{text}""#, r#"^the body contains "(.*)"$"#, step!(then_body_contains)),
         def(Then, r#"the body does not contain "{text}""#, r#"^the body does not contain "(.*)"$"#, step!(then_body_lacks)),
         def(Then, "the response time is under {n} ms", r"^the response time is under (\d+) ?ms$", step!(then_response_time)),
+        def(Then, r#"the response matches the baseline "{area/name}""#, crate::baseline::STEP_PATTERN, step!(crate::baseline::then_matches_baseline)),
         def(
             Then,
             r#"the TLS certificate of the "{service}" service is valid for at least {n} days"#,
@@ -403,6 +404,9 @@ fn validate(d: &StepDef, step: &gherkin::Step) -> Result<(), String> {
             Err(e) => Err(format!("the docstring is not valid JSON: {e}")),
         },
         _ => {
+            if let Some(name) = crate::baseline::step_baseline(&step.value) {
+                crate::baseline::validate_name(name)?;
+            }
             if d.template.starts_with("the JSON at \"{path}\" is")
                 && let Some(c) = caps
                 && let Some(v) = c.get(2)
@@ -798,6 +802,11 @@ mod tests {
             ),
             (StepType::Then, "the response time is under 800 ms", None),
             (
+                StepType::Then,
+                r#"the response matches the baseline "engine/health""#,
+                None,
+            ),
+            (
                 StepType::When,
                 r#"I remember the JSON at "$.records" as "before""#,
                 None,
@@ -844,6 +853,11 @@ mod tests {
             (StepType::Then, "the JSON matches:", Some("{not json")),
             (StepType::Then, "the JSON matches:", None),
             (StepType::Then, "the status is 200", Some("{}")),
+            (
+                StepType::Then,
+                r#"the response matches the baseline "../secrets""#,
+                None,
+            ),
         ];
         for (ty, text, doc) in bad {
             assert!(

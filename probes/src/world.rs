@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::baseline::Baselines;
 use crate::env::Environment;
 use crate::error::{ErrorKind, StepError};
 use crate::http::{HttpClient, HttpRequest, HttpResponse, human_duration};
@@ -21,6 +22,8 @@ pub struct RunContext {
     pub http: HttpClient,
     pub run_id: String,
     pub redactor: Redactor,
+    /// Where `the response matches the baseline` steps compare (or capture).
+    pub baselines: Option<Arc<dyn Baselines>>,
 }
 
 impl RunContext {
@@ -35,6 +38,7 @@ impl RunContext {
             http,
             run_id: run_id.into(),
             redactor,
+            baselines: None,
         })
     }
 }

@@ -13,6 +13,7 @@
 pub mod annotations;
 pub mod cucumber_json;
 mod describe;
+pub mod drift;
 pub mod escape;
 pub mod html;
 pub mod junit;

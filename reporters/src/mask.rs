@@ -42,6 +42,12 @@ impl Mask for RunReport {
                 e.message = mask_ports(&e.message);
             }
         }
+        for c in &mut self.claims {
+            c.evidence = mask_ports(&c.evidence);
+            if c.last_passed.is_some() {
+                c.last_passed = Some(masked_time());
+            }
+        }
     }
 }
 

@@ -181,6 +181,109 @@ pub struct RunReport {
     pub duration_ms: f64,
     pub summary: Summary,
     pub scenarios: Vec<ScenarioReport>,
+    /// The Canon's claims as this run saw them ("no pretending").
+    #[serde(default)]
+    pub claims: Vec<ClaimReport>,
+}
+
+/// What a run says of one claim of the Canon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimVerdict {
+    /// An implemented/configured/tested claim that passed.
+    Holds,
+    /// An implemented/configured/tested claim that failed.
+    Violated,
+    /// A deferred/future claim failing, as the Canon says it will.
+    KnownGap,
+    /// A deferred/future claim that passes: the Canon is out of date.
+    Outdated,
+    /// Not checked in this run (skipped, with the reason as evidence).
+    Unverified,
+}
+
+impl ClaimVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Holds => "holds",
+            Self::Violated => "violated",
+            Self::KnownGap => "known_gap",
+            Self::Outdated => "outdated",
+            Self::Unverified => "unverified",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimReport {
+    pub area: String,
+    pub feature: String,
+    pub scenario: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub feature_file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The status the Canon gives: implemented, configured, tested, deferred, future.
+    pub claim: String,
+    pub observed: Status,
+    pub verdict: ClaimVerdict,
+    /// What the harness saw, in one line.
+    pub evidence: String,
+    /// When it last passed, if known (this run, or the serve history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_passed: Option<DateTime<Utc>>,
+}
+
+impl ClaimReport {
+    /// The ledger entry of a scenario carrying a claim tag.
+    pub fn of(s: &ScenarioReport, at: DateTime<Utc>) -> Option<Self> {
+        let claim = s.claim.clone()?;
+        let gap = matches!(claim.as_str(), "deferred" | "future");
+        let verdict = match s.status {
+            Status::Passed | Status::Flaky if !gap => ClaimVerdict::Holds,
+            Status::Failed if !gap => ClaimVerdict::Violated,
+            Status::KnownGap => ClaimVerdict::KnownGap,
+            Status::ClaimOutdated => ClaimVerdict::Outdated,
+            // A deferred/future claim whose scenario "passed" cannot happen
+            // (it is claim_outdated); anything else was not checked.
+            _ => ClaimVerdict::Unverified,
+        };
+        let evidence = short(if let Some(reason) = &s.skip_reason {
+            format!("skipped: {reason}")
+        } else if let Some(e) = &s.error {
+            format!(
+                "[{}] {}",
+                e.kind,
+                e.message.lines().next().unwrap_or_default()
+            )
+        } else if let Some(x) = s.http.last() {
+            let status = x
+                .status
+                .map_or_else(|| "no answer".to_owned(), |c| c.to_string());
+            format!(
+                "{} {} → {status} in {:.0} ms",
+                x.method, x.url, x.duration_ms
+            )
+        } else {
+            format!("{} step(s) passed", s.steps.len())
+        });
+        let passed = matches!(
+            s.status,
+            Status::Passed | Status::Flaky | Status::ClaimOutdated
+        );
+        Some(Self {
+            area: s.area().to_owned(),
+            feature: s.feature.clone(),
+            scenario: s.scenario.clone(),
+            feature_file: s.feature_file.clone(),
+            line: Some(s.line),
+            claim,
+            observed: s.status,
+            verdict,
+            evidence,
+            last_passed: passed.then_some(at),
+        })
+    }
 }
 
 impl RunReport {
@@ -188,4 +291,16 @@ impl RunReport {
     pub fn passed(&self) -> bool {
         !self.scenarios.iter().any(|s| s.status.is_failure())
     }
+}
+
+/// One line of at most 200 characters.
+fn short(text: String) -> String {
+    const MAX: usize = 200;
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() <= MAX && line.len() == text.len() {
+        return text;
+    }
+    let mut s: String = line.chars().take(MAX).collect();
+    s.push('…');
+    s
 }

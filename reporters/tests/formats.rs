@@ -244,6 +244,10 @@ fn fixture() -> RunReport {
         finished_at: at(20, 4, 58),
         duration_ms: 21_034.5,
         summary: Summary::of(&scenarios),
+        claims: scenarios
+            .iter()
+            .filter_map(|s| reporters::model::ClaimReport::of(s, at(20, 4, 58)))
+            .collect(),
         scenarios,
     }
 }

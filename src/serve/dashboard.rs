@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use reporters::escape::html;
+use reporters::model::{ClaimReport, ClaimVerdict};
 use reporters::readiness::Readiness;
 use reporters::{RunReport, ScenarioReport, Status};
 
@@ -524,72 +525,76 @@ fn claim_rank(c: &str) -> usize {
         .unwrap_or(CLAIM_TAGS.len())
 }
 
+/// The colour of a claim's verdict.
+fn verdict_class(v: ClaimVerdict) -> &'static str {
+    match v {
+        ClaimVerdict::Holds => "passed",
+        ClaimVerdict::Violated => "failed",
+        ClaimVerdict::KnownGap => "known_gap",
+        ClaimVerdict::Outdated => "claim_outdated",
+        ClaimVerdict::Unverified => "skipped",
+    }
+}
+
 fn ledger(v: &View, b: &mut String) {
     b.push_str("<section id=\"claims\"><h2>Claim ledger</h2>\n<p class=\"meta\">Every scenario tagged with a claim status of the Canon: implemented, configured and tested must hold; deferred and future are known gaps until they pass.</p>\n");
-    let mut rows: Vec<(&str, &ScenarioReport, &EnvView)> = v
+    let mut rows: Vec<(&ClaimReport, &EnvView)> = v
         .envs
         .iter()
         .filter_map(|e| latest(e).map(|r| (e, r)))
-        .flat_map(|(e, r)| {
-            r.scenarios
-                .iter()
-                .filter_map(move |s| s.claim.as_deref().map(|c| (c, s, e)))
-        })
+        .flat_map(|(e, r)| r.claims.iter().map(move |c| (c, e)))
         .collect();
     rows.sort_by(|a, b| {
-        (claim_rank(a.0), &a.1.feature, &a.1.scenario, &a.2.name).cmp(&(
-            claim_rank(b.0),
-            &b.1.feature,
-            &b.1.scenario,
-            &b.2.name,
-        ))
+        (
+            claim_rank(&a.0.claim),
+            &a.0.feature,
+            &a.0.scenario,
+            &a.1.name,
+        )
+            .cmp(&(
+                claim_rank(&b.0.claim),
+                &b.0.feature,
+                &b.0.scenario,
+                &b.1.name,
+            ))
     });
     if rows.is_empty() {
         b.push_str("<p class=\"meta\">No claim-tagged scenario has run yet.</p></section>\n");
         return;
     }
     b.push_str("<div class=\"scroll\"><table class=\"ledger\"><thead><tr><th>claim</th><th>scenario</th><th>environment</th><th>seen</th><th>last passed</th></tr></thead><tbody>\n");
-    for (claim, sc, e) in rows {
-        let seen = match (&sc.error, &sc.skip_reason) {
-            (Some(err), _) => format!(
-                "{} {}",
-                badge(sc.status.as_str()),
-                html(&short(&err.message, 160))
-            ),
-            (None, Some(why)) => format!("{} {}", badge(sc.status.as_str()), html(why)),
-            (None, None) => badge(sc.status.as_str()),
+    for (c, e) in rows {
+        let id = ScenarioId {
+            feature: c.feature.clone(),
+            scenario: c.scenario.clone(),
         };
-        let last = e.last_passed.get(&ScenarioId::of(sc)).map_or_else(
-            || "never (in the history kept)".to_owned(),
-            |t| when(v.now, *t),
-        );
+        let last = c
+            .last_passed
+            .or_else(|| e.last_passed.get(&id).copied())
+            .map_or_else(
+                || "never (in the history kept)".to_owned(),
+                |t| when(v.now, t),
+            );
         let _ = writeln!(
             b,
-            "<tr><td data-label=\"claim\"><code>@{}</code></td><td data-label=\"scenario\"><strong>{}</strong> › {}</td><td data-label=\"environment\">{}</td><td data-label=\"seen\">{seen}</td><td data-label=\"last passed\">{last}</td></tr>",
-            html(claim),
-            html(&sc.feature),
-            html(&sc.scenario),
-            html(&e.name)
+            "<tr><td data-label=\"claim\"><code>@{}</code></td><td data-label=\"scenario\"><strong>{}</strong> › {}</td><td data-label=\"environment\">{}</td><td data-label=\"seen\"><span class=\"badge {}\">{}</span> {}</td><td data-label=\"last passed\">{last}</td></tr>",
+            html(&c.claim),
+            html(&c.feature),
+            html(&c.scenario),
+            html(&e.name),
+            verdict_class(c.verdict),
+            c.verdict.as_str(),
+            html(&c.evidence)
         );
     }
     b.push_str("</tbody></table></div></section>\n");
 }
 
-/// The first `max` characters, with an ellipsis when cut.
-fn short(s: &str, max: usize) -> String {
-    let line = s.lines().next().unwrap_or("");
-    if line.chars().count() > max || s.lines().nth(1).is_some() {
-        line.chars().take(max).collect::<String>() + "…"
-    } else {
-        line.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::{BaselineEvidence, Review};
     use crate::serve::LoopState;
-    use crate::serve::evidence::BaselineState;
     use reporters::ErrorReport;
     use reporters::Summary;
 
@@ -605,6 +610,7 @@ mod tests {
             duration_ms: 1.0,
             summary: Summary::of(&scenarios),
             scenarios,
+            claims: vec![],
         };
         EnvView {
             name: name.into(),
@@ -670,7 +676,13 @@ mod tests {
             readiness: Err("no readiness evaluated yet".into()),
             baseline: BaselineView {
                 version: "v0.1.3.6".into(),
-                state: BaselineState::Missing,
+                evidence: BaselineEvidence {
+                    manifest: "snapshots/v0.1.3.6/BASELINE.toml".into(),
+                    captured_from: None,
+                    review: Review::NotReviewed,
+                    pending: 0,
+                    problem: None,
+                },
             },
             promotion: None,
             problems: vec![],

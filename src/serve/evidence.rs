@@ -13,137 +13,82 @@ use reporters::RunReport;
 use reporters::readiness::Readiness;
 use serde::Serialize;
 
-/// The baseline of a version (`snapshots/<version>/BASELINE.toml`) and its review.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+use crate::gate::{self, BaselineEvidence, Review};
+
+/// The baseline of a version and its review, as the promotion gate reads it
+/// ([`crate::baseline::evidence`]: the manifest, and whether the review
+/// still matches what is stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaselineView {
     pub version: String,
-    pub state: BaselineState,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum BaselineState {
-    /// No manifest for the version.
-    Missing,
-    /// The manifest cannot be read: say so rather than guess.
-    Unreadable { problem: String },
-    Captured {
-        captured_from: String,
-        captured_at: String,
-        review: Review,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "review", rename_all = "snake_case")]
-pub enum Review {
-    NotReviewed,
-    Approved {
-        reviewer: String,
-        at: String,
-    },
-    /// Reviewed with another verdict (e.g. rejected).
-    Other {
-        verdict: String,
-        reviewer: String,
-        at: String,
-    },
+    pub evidence: BaselineEvidence,
 }
 
 impl BaselineView {
     pub fn exists(&self) -> bool {
-        matches!(self.state, BaselineState::Captured { .. })
+        self.evidence.captured_from.is_some()
     }
 
     pub fn approved(&self) -> bool {
-        matches!(
-            self.state,
-            BaselineState::Captured {
-                review: Review::Approved { .. },
-                ..
-            }
-        )
+        self.exists() && matches!(self.evidence.review, Review::Approved { .. })
     }
 
     /// One line for people.
     pub fn describe(&self) -> String {
-        match &self.state {
-            BaselineState::Missing => format!(
-                "no baseline of {} (capture one with `lucia-harness baseline capture`)",
-                self.version
-            ),
-            BaselineState::Unreadable { problem } => {
-                format!("the baseline of {} cannot be read: {problem}", self.version)
-            }
-            BaselineState::Captured {
-                captured_from,
-                captured_at,
-                review,
-            } => {
-                let review = match review {
-                    Review::NotReviewed => "not reviewed yet".to_owned(),
-                    Review::Approved { reviewer, at } => format!("approved by {reviewer} at {at}"),
-                    Review::Other {
-                        verdict,
-                        reviewer,
-                        at,
-                    } => format!("{verdict} by {reviewer} at {at}"),
-                };
-                format!(
-                    "{} captured from {captured_from} at {captured_at}; {review}",
-                    self.version
-                )
-            }
+        let e = &self.evidence;
+        if let Some(p) = &e.problem {
+            return format!("the baseline of {} cannot be read: {p}", self.version);
         }
+        let Some(from) = &e.captured_from else {
+            return format!(
+                "no baseline of {} ({} does not exist; capture one with `lucia-harness baseline capture`)",
+                self.version, e.manifest
+            );
+        };
+        let review = match &e.review {
+            Review::NotReviewed => "not reviewed yet (`lucia-harness baseline approve`)".to_owned(),
+            Review::Approved { reviewer, at } => format!("approved by {reviewer} at {at}"),
+            Review::Stale { reviewer, at } => format!(
+                "reviewed by {reviewer} at {at}, but it changed since (or was not approved): review it again"
+            ),
+        };
+        let pending = if e.pending > 0 {
+            format!("; {} snapshot(s) waiting for review", e.pending)
+        } else {
+            String::new()
+        };
+        format!("{} captured from {from}; {review}{pending}", self.version)
+    }
+
+    /// For JSON answers.
+    pub fn to_json(&self) -> serde_json::Value {
+        let e = &self.evidence;
+        let review = match &e.review {
+            Review::NotReviewed => serde_json::json!({"state": "not_reviewed"}),
+            Review::Approved { reviewer, at } => {
+                serde_json::json!({"state": "approved", "reviewer": reviewer, "at": at})
+            }
+            Review::Stale { reviewer, at } => {
+                serde_json::json!({"state": "stale", "reviewer": reviewer, "at": at})
+            }
+        };
+        serde_json::json!({
+            "version": self.version,
+            "manifest": e.manifest,
+            "captured_from": e.captured_from,
+            "review": review,
+            "pending": e.pending,
+            "problem": e.problem,
+            "detail": self.describe(),
+        })
     }
 }
 
-/// Reads the manifest of `version` under `snapshots`. Reads only the fields
-/// DESIGN.md fixes (captured_from, captured_at, the review block), so it
-/// keeps working as the manifest grows.
+/// The baseline of `version` under `snapshots`.
 pub fn baseline(snapshots: &Path, version: &str) -> BaselineView {
-    let path = snapshots.join(version).join("BASELINE.toml");
-    let state = match std::fs::read_to_string(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BaselineState::Missing,
-        Err(e) => BaselineState::Unreadable {
-            problem: format!("{}: {e}", path.display()),
-        },
-        Ok(text) => match text.parse::<toml::Table>() {
-            Err(e) => BaselineState::Unreadable {
-                problem: format!("{}: {}", path.display(), e.message()),
-            },
-            Ok(t) => {
-                let s = |table: &toml::Table, k: &str| {
-                    table
-                        .get(k)
-                        .and_then(toml::Value::as_str)
-                        .unwrap_or("")
-                        .to_owned()
-                };
-                let review = t.get("review").and_then(toml::Value::as_table);
-                let review = match review
-                    .map(|r| (s(r, "verdict"), s(r, "reviewer"), s(r, "reviewed_at")))
-                {
-                    None => Review::NotReviewed,
-                    Some((v, _, _)) if v.is_empty() => Review::NotReviewed,
-                    Some((v, reviewer, at)) if v == "approved" => Review::Approved { reviewer, at },
-                    Some((verdict, reviewer, at)) => Review::Other {
-                        verdict,
-                        reviewer,
-                        at,
-                    },
-                };
-                BaselineState::Captured {
-                    captured_from: s(&t, "captured_from"),
-                    captured_at: s(&t, "captured_at"),
-                    review,
-                }
-            }
-        },
-    };
     BaselineView {
         version: version.to_owned(),
-        state,
+        evidence: crate::baseline::evidence(snapshots, version),
     }
 }
 
@@ -193,11 +138,11 @@ pub struct Promotion {
 }
 
 /// The promotion verdict from the latest runs of both environments and the
-/// baseline: the one place readiness is evaluated. `Err` says why there is
-/// no verdict; the dashboard shows it rather than inventing one.
-///
-/// The promotion gate (`lucia_harness::gate`) is not part of this build yet:
-/// when it is, this calls its `evaluate` with the same evidence.
+/// baseline, by the same [`gate::evaluate`] as `lucia-harness gate`: the one
+/// place readiness is evaluated, so the dashboard, `/readiness` and
+/// `lucia_promotion_ready` agree. `Err` says why there is no verdict yet
+/// (nothing to watch, or no finished run to judge from); the dashboard
+/// shows that rather than inventing one.
 pub fn readiness(
     promotion: Option<&Promotion>,
     source: Option<&Arc<RunReport>>,
@@ -210,41 +155,118 @@ pub fn readiness(
                 .to_owned(),
         );
     };
-    let _ = (source, target, baseline);
+    let waiting: Vec<&str> = [(&p.from, source), (&p.to, target)]
+        .iter()
+        .filter(|(_, r)| r.is_none())
+        .map(|(e, _)| e.as_str())
+        .collect();
+    if let (Some(source), Some(target)) = (source, target) {
+        return Ok(gate::evaluate(&gate::Evidence {
+            from: &p.from,
+            to: &p.to,
+            version: &p.version,
+            source: Ok(source),
+            target: Ok(target),
+            baseline: &baseline.evidence,
+            flaky: gate::FlakyPolicy::Warn,
+        }));
+    }
     Err(format!(
-        "this build has no promotion gate yet to judge {} from {} to {}; the evidence it will weigh is below",
-        p.version, p.from, p.to
+        "waiting for a finished run of {} to judge {} from {} to {}",
+        waiting.join(" and "),
+        p.version,
+        p.from,
+        p.to
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reporters::{ErrorReport, ScenarioReport, Status, Summary};
+
+    fn report(env: &str, scenarios: Vec<ScenarioReport>) -> Arc<RunReport> {
+        let now = chrono::Utc::now();
+        Arc::new(RunReport {
+            harness_version: "0".into(),
+            run_id: "r".into(),
+            environment: env.into(),
+            environment_status: "live".into(),
+            started_at: now,
+            finished_at: now,
+            duration_ms: 1.0,
+            summary: Summary::of(&scenarios),
+            scenarios,
+            claims: vec![],
+        })
+    }
+
+    fn drifted(message: &str) -> ScenarioReport {
+        ScenarioReport {
+            feature: "Engine health".into(),
+            feature_file: "features/engine/health.feature".into(),
+            line: 3,
+            scenario: "matches".into(),
+            tags: vec![],
+            status: Status::Failed,
+            duration_ms: 1.0,
+            attempts: 1,
+            claim: None,
+            error: Some(ErrorReport {
+                kind: ErrorKind::Drift,
+                message: message.into(),
+                step: Some("Then the response matches the baseline \"engine/health\"".into()),
+                line: Some(4),
+            }),
+            skip_reason: None,
+            steps: vec![],
+            http: vec![],
+        }
+    }
 
     #[test]
-    fn a_manifest_gives_the_review_state() {
+    fn drift_is_counted_by_baseline_and_kind() {
+        let r = report(
+            "dev",
+            vec![
+                drifted(
+                    "GET /health: the response drifted from baseline \"engine/health\" of v1 (captured from dev, x.snap): 1 breaking, 0 additive, 3 value\n$.status removed",
+                ),
+                drifted("something else entirely"),
+            ],
+        );
+        let d = drift_fields(&r);
+        assert_eq!(d[&("engine/health".to_owned(), "breaking".to_owned())], 1);
+        assert_eq!(d[&("engine/health".to_owned(), "value".to_owned())], 3);
+        assert_eq!(d[&("engine/health".to_owned(), "changed".to_owned())], 1);
+        assert!(!d.contains_key(&("engine/health".to_owned(), "additive".to_owned())));
+    }
+
+    #[test]
+    fn readiness_waits_for_both_runs_then_asks_the_gate() {
         let dir = tempfile::tempdir().expect("tmp");
-        let v = dir.path().join("v1");
-        std::fs::create_dir_all(&v).expect("mkdir");
-        assert_eq!(baseline(dir.path(), "v1").state, BaselineState::Missing);
-        std::fs::write(
-            v.join("BASELINE.toml"),
-            "version = \"v1\"\ncaptured_from = \"dev\"\ncaptured_at = \"2026-01-01T00:00:00Z\"\nharness_version = \"0\"\n",
-        )
-        .expect("write");
-        let b = baseline(dir.path(), "v1");
-        assert!(b.exists() && !b.approved(), "{b:?}");
-        assert!(b.describe().contains("not reviewed"), "{}", b.describe());
-        std::fs::write(
-            v.join("BASELINE.toml"),
-            "captured_from = \"dev\"\ncaptured_at = \"x\"\n[review]\nreviewer = \"eval-labs\"\nreviewed_at = \"y\"\nverdict = \"approved\"\n",
-        )
-        .expect("write");
-        assert!(baseline(dir.path(), "v1").approved());
-        std::fs::write(v.join("BASELINE.toml"), "captured_from = [").expect("write");
-        assert!(matches!(
-            baseline(dir.path(), "v1").state,
-            BaselineState::Unreadable { .. }
-        ));
+        let b = baseline(dir.path(), "v0.1.3.6");
+        assert!(!b.exists() && !b.approved());
+        assert!(
+            b.describe().contains("no baseline of v0.1.3.6"),
+            "{}",
+            b.describe()
+        );
+        assert!(readiness(None, None, None, &b).is_err());
+        let p = Promotion {
+            from: "dev".into(),
+            to: "staging".into(),
+            version: "v0.1.3.6".into(),
+        };
+        let dev = report("dev", vec![]);
+        let why = readiness(Some(&p), Some(&dev), None, &b).expect_err("no staging run");
+        assert!(
+            why.contains("waiting for a finished run of staging"),
+            "{why}"
+        );
+        let staging = report("staging", vec![]);
+        let r = readiness(Some(&p), Some(&dev), Some(&staging), &b).expect("evaluated");
+        assert_eq!((r.from.as_str(), r.to.as_str()), ("dev", "staging"));
+        assert!(!r.ready, "no baseline, no promotion: {r:?}");
     }
 }

@@ -126,8 +126,7 @@ async fn readiness(State(h): State<Harness>, Query(p): Query<Params>) -> Respons
             "verdict": "not_evaluated",
             "detail": why,
             "promotion": h.settings().promotion,
-            "baseline": baseline,
-            "baseline_detail": baseline.describe(),
+            "baseline": baseline.to_json(),
         }))
         .into_response(),
         (Err(why), "md") => body(

@@ -187,7 +187,7 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
     let (result, error) = match ended {
         Ended::Finished(r) => match *r {
             Err(e) => (RunResult::Error, Some(e.to_string())),
-            Ok(report) => {
+            Ok(mut report) => {
                 let result = RunResult::of(&report);
                 let version = alert::version_of(&s.config, env);
                 let transitions = id.and_then(|id| {
@@ -195,7 +195,7 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
                         alert::after_run(
                             st,
                             id,
-                            &report,
+                            &mut report,
                             s.alert_threshold,
                             s.sentry.as_ref(),
                             version.as_deref(),
@@ -290,6 +290,17 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
 /// a current-thread runtime; the answer comes back over the channel.
 fn spawn_run(h: &Harness, env: &str) -> std::io::Result<oneshot::Receiver<Ended>> {
     let s = &h.0.settings;
+    let (tx, rx) = oneshot::channel();
+    // Baseline steps compare against the store, with its privacy rules.
+    let (baselines, privacy) = match crate::baseline::for_run(&s.snapshots, &s.config, env) {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = tx.send(Ended::Finished(Box::new(Err(RunError::Usage(
+                e.to_string(),
+            )))));
+            return Ok(rx);
+        }
+    };
     let opts = RunOptions {
         environment: env.to_owned(),
         tags: s.tags.clone(),
@@ -297,12 +308,14 @@ fn spawn_run(h: &Harness, env: &str) -> std::io::Result<oneshot::Receiver<Ended>
         request_timeout: s.request_timeout,
         scenario_timeout: s.scenario_timeout,
         origin: s.origin.clone(),
+        baselines: Some(baselines),
+        privacy: Some(privacy),
+        ..RunOptions::default()
     };
     let config = std::sync::Arc::clone(&s.config);
     let suite = std::sync::Arc::clone(&s.suite);
     let secrets = std::sync::Arc::clone(&s.secrets);
     let mut phase = h.0.phase.subscribe();
-    let (tx, rx) = oneshot::channel();
     std::thread::Builder::new()
         .name(format!("run-{env}"))
         .spawn(move || {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use lucia_harness::serve::evidence::{BaselineState, Review};
+use lucia_harness::gate::{BaselineEvidence, Review};
 use lucia_harness::serve::{BaselineView, Metrics};
 use probes::ErrorKind;
 use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
@@ -68,6 +68,7 @@ fn full_scrape() -> String {
         duration_ms: 900.0,
         summary: Summary::of(&scenarios),
         scenarios,
+        claims: vec![],
     };
     m.record(&report);
     let checks = CheckId::ALL
@@ -89,13 +90,15 @@ fn full_scrape() -> String {
     )));
     m.baseline(&BaselineView {
         version: "v0.1.3.6".into(),
-        state: BaselineState::Captured {
-            captured_from: "dev".into(),
-            captured_at: "2026-01-01T00:00:00Z".into(),
+        evidence: BaselineEvidence {
+            manifest: "snapshots/v0.1.3.6/BASELINE.toml".into(),
+            captured_from: Some("dev".into()),
             review: Review::Approved {
                 reviewer: "eval-labs".into(),
                 at: "2026-01-02T00:00:00Z".into(),
             },
+            pending: 0,
+            problem: None,
         },
     });
     String::from_utf8(m.encode().expect("encode").1).expect("utf8")

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod baseline;
+mod canon;
 mod cli;
 mod faults;
 mod reports;

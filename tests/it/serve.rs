@@ -18,7 +18,8 @@ use tower::ServiceExt as _;
 use crate::serving::{Serve, http, state_file};
 use crate::support::{plain, repo, sandbox};
 
-/// The engine area of the repository's features: four scenarios, fast.
+/// The engine area of the repository's features: four scenarios (without
+/// the @baseline ones), fast.
 const ENGINE: &str = "features/engine";
 
 fn settings(token: Option<&str>) -> Settings {
@@ -208,6 +209,8 @@ fn serve_args<'a>(origin: &'a str, state: &'a str, extra: &[&'a str]) -> Vec<&'a
     if !extra.contains(&"--schedule") {
         a.extend(["--schedule", "1s"]);
     }
+    // No baseline is captured in the repository: leave the comparisons out.
+    a.extend(crate::support::NOT_BASELINE);
     a.extend_from_slice(extra);
     a
 }
@@ -633,4 +636,140 @@ async fn a_non_loopback_address_is_refused_unless_asked_for() {
             help.stdout
         );
     }
+}
+
+/// `lucia-harness baseline ARGS --snapshots DIR`, which must succeed.
+async fn baseline_cmd(args: &[&str], dir: &Path) {
+    let mut all = vec!["baseline"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--features",
+        ENGINE,
+        "--snapshots",
+        dir.to_str().expect("utf8"),
+    ]);
+    let o = plain(&all, &[]).await;
+    assert_eq!(o.code, 0, "{all:?}:\n{}\n{}", o.stdout, o.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_drift_and_the_reviewed_baseline_reach_the_api_metrics_and_dashboard() {
+    // Eval Labs captures and approves the baseline of v0.1.3.6 from a clean sandbox…
+    let snapshots = tempfile::tempdir().expect("tmp");
+    std::fs::copy(
+        repo().join("snapshots/normalise.toml"),
+        snapshots.path().join("normalise.toml"),
+    )
+    .expect("rules");
+    let clean = sandbox(&[], &[]).await;
+    baseline_cmd(
+        &[
+            "capture",
+            "--env",
+            "local",
+            "--origin",
+            &clean.origin(),
+            "--version",
+            "v0.1.3.6",
+        ],
+        snapshots.path(),
+    )
+    .await;
+    baseline_cmd(
+        &[
+            "approve",
+            "--version",
+            "v0.1.3.6",
+            "--reviewer",
+            "Eval Labs",
+        ],
+        snapshots.path(),
+    )
+    .await;
+    drop(clean);
+
+    // …then Engine's version answer grows a field.
+    let drifted = sandbox(&["engine/version=add:feature_flags=[]"], &[]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let origin = drifted.origin();
+    let s = Serve::start(
+        &[
+            "--features",
+            ENGINE,
+            "--env",
+            "local",
+            "--origin",
+            &origin,
+            "--state",
+            state.to_str().expect("utf8"),
+            "--schedule",
+            "1h",
+            "--gate",
+            "local:local",
+            "--snapshots",
+            snapshots.path().to_str().expect("utf8"),
+        ],
+        &[],
+    )
+    .await;
+    s.runs("local", 1).await;
+
+    let metrics = s.get("/metrics").await.text().await.expect("scrape");
+    let (ok, out) = promtool(&["check", "metrics"], Some(metrics.as_bytes()), dir.path());
+    assert!(ok, "{out}\n{metrics}");
+    // Every metric DESIGN.md names, from a real scrape.
+    for name in [
+        "lucia_probe_success{",
+        "lucia_probe_duration_seconds_bucket{",
+        "lucia_runs_total{",
+        "lucia_last_run_timestamp_seconds{",
+        "lucia_drift_fields{baseline=\"engine/version\",environment=\"local\",kind=\"additive\"} 1",
+        "lucia_promotion_ready{from=\"local\",to=\"local\",version=\"v0.1.3.6\"} 0",
+        "lucia_baseline_reviewed{version=\"v0.1.3.6\"} 1",
+        "lucia_claim_violations{",
+    ] {
+        assert!(metrics.contains(name), "no {name} in\n{metrics}");
+    }
+
+    let r = s.json("/readiness").await;
+    assert_eq!(r["verdict"], "not_ready", "{r}");
+    let no_drift = r["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "no-drift")
+        .expect("the no-drift check");
+    assert_eq!(no_drift["status"], "fail", "{r}");
+    let reviewed = r["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "baseline-reviewed")
+        .expect("the review check");
+    assert_eq!(reviewed["status"], "pass", "{r}");
+    let md = s
+        .get("/readiness?format=md")
+        .await
+        .text()
+        .await
+        .expect("md");
+    assert!(
+        md.contains("NOT READY") && md.contains("`no-drift`"),
+        "{md}"
+    );
+
+    let page = s.get("/").await.text().await.expect("page");
+    let drift = &page[page.find("<section id=\"drift\">").expect("drift")..];
+    assert!(
+        drift.contains("<code>engine/version</code></td><td>additive</td><td>1</td>"),
+        "{drift}"
+    );
+    assert!(
+        page.contains("approved by Eval Labs"),
+        "the review state is shown"
+    );
+    assert!(page.contains("NOT READY"), "the verdict is shown");
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
 }

@@ -118,10 +118,19 @@ fn collect(out: Output, elapsed: Duration, dir: tempfile::TempDir) -> Outcome {
     o
 }
 
-/// `run --env local` against a sandbox origin, with extra arguments.
+/// Leaves out the `@baseline` scenarios: they compare with a captured
+/// baseline (and would count each drift twice); tests/it/baseline.rs
+/// captures one and tests them.
+pub const NOT_BASELINE: [&str; 2] = ["--tags", "not @baseline"];
+
+/// `run --env local` against a sandbox origin, with extra arguments (and,
+/// unless they say `--tags`, without the `@baseline` scenarios).
 pub async fn run_local(origin: &str, extra: &[&str]) -> Outcome {
     let mut args = vec!["run", "--env", "local", "--origin", origin];
     args.extend_from_slice(extra);
+    if !extra.contains(&"--tags") {
+        args.extend(NOT_BASELINE);
+    }
     run_cmd(&args, &[]).await
 }
 

@@ -1,0 +1,832 @@
+//! The promotion gate (DESIGN.md "Readiness"): may this version go from the
+//! source environment to the target? Seven checks, each with what was found
+//! and what to do next. `evaluate` is pure: it reads run reports and the
+//! baseline's state, so `gate` and `serve` reach the same verdict from the
+//! same evidence.
+
+use chrono::Utc;
+use probes::ErrorKind;
+use reporters::model::{RunReport, ScenarioReport, Status};
+use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
+
+use crate::run::HARNESS_VERSION;
+
+/// How a flaky @gating scenario counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlakyPolicy {
+    /// Passes with a warning (the default).
+    #[default]
+    Warn,
+    /// Blocks promotion.
+    Fail,
+}
+
+/// The review state of a baseline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Review {
+    NotReviewed,
+    Approved {
+        reviewer: String,
+        at: String,
+    },
+    /// Reviewed, but what is stored changed since, or the verdict was not approval.
+    Stale {
+        reviewer: String,
+        at: String,
+    },
+}
+
+/// What the snapshots directory says of the version's baseline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaselineEvidence {
+    /// Where the manifest is (or would be), for messages.
+    pub manifest: String,
+    /// `None` when no baseline was captured for the version.
+    pub captured_from: Option<String>,
+    pub review: Review,
+    /// `.snap.new` files waiting for review.
+    pub pending: usize,
+    /// The manifest exists but cannot be read.
+    pub problem: Option<String>,
+}
+
+/// Everything the gate decides from.
+#[derive(Debug)]
+pub struct Evidence<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub version: &'a str,
+    /// The source's run, or why it could not run.
+    pub source: Result<&'a RunReport, String>,
+    /// The target's health run, or why it could not run.
+    pub target: Result<&'a RunReport, String>,
+    pub baseline: &'a BaselineEvidence,
+    pub flaky: FlakyPolicy,
+}
+
+fn has_tag(s: &ScenarioReport, tag: &str) -> bool {
+    s.tags.iter().any(|t| t == tag)
+}
+
+fn unreachable(s: &ScenarioReport) -> bool {
+    s.status == Status::Failed && s.error.as_ref().is_some_and(|e| e.kind.is_reachability())
+}
+
+fn compares_baseline(s: &ScenarioReport) -> bool {
+    s.steps
+        .iter()
+        .any(|st| st.text.contains("matches the baseline"))
+}
+
+fn first_line(s: &ScenarioReport) -> String {
+    s.error
+        .as_ref()
+        .map(|e| {
+            format!(
+                "[{}] {}",
+                e.kind,
+                e.message.lines().next().unwrap_or_default()
+            )
+        })
+        .or_else(|| s.skip_reason.clone())
+        .unwrap_or_default()
+}
+
+fn list(scenarios: &[&ScenarioReport], max: usize) -> String {
+    let mut out: Vec<String> = scenarios
+        .iter()
+        .take(max)
+        .map(|s| {
+            format!(
+                "“{}” ({}:{}) {}",
+                s.scenario,
+                s.feature_file,
+                s.line,
+                first_line(s)
+            )
+        })
+        .collect();
+    if scenarios.len() > max {
+        out.push(format!("… and {} more", scenarios.len() - max));
+    }
+    out.join("; ")
+}
+
+/// The seven checks and the verdict.
+pub fn evaluate(e: &Evidence<'_>) -> Readiness {
+    let checks = vec![
+        source_version(e),
+        source_suite(e),
+        baseline_captured(e),
+        baseline_reviewed(e),
+        no_drift(e),
+        claims(e),
+        target_healthy(e),
+    ];
+    Readiness::new(e.from, e.to, e.version, checks, Utc::now(), HARNESS_VERSION)
+}
+
+fn source_down(e: &Evidence<'_>, id: CheckId) -> Option<Check> {
+    match &e.source {
+        Err(why) => Some(Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!("the {} suite could not run: {why}", e.from),
+        )),
+        Ok(r) => {
+            let ran: Vec<&ScenarioReport> = r
+                .scenarios
+                .iter()
+                .filter(|s| s.status != Status::Skipped)
+                .collect();
+            (!ran.is_empty() && ran.iter().all(|s| unreachable(s))).then(|| {
+                Check::new(
+                    id,
+                    CheckStatus::Unknown,
+                    format!(
+                        "{} could not be reached ({}): the evidence could not be gathered; check the environment and the network, then run the gate again",
+                        e.from,
+                        first_line(ran[0])
+                    ),
+                )
+            })
+        }
+    }
+}
+
+fn source_version(e: &Evidence<'_>) -> Check {
+    let id = CheckId::SourceVersion;
+    if let Some(c) = source_down(e, id) {
+        return c;
+    }
+    let Ok(r) = e.source else {
+        unreachable!("source_down handles Err")
+    };
+    let version: Vec<&ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| has_tag(s, "version"))
+        .collect();
+    if version.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!(
+                "no @version scenario ran in {}: tag the version scenarios @version",
+                e.from
+            ),
+        );
+    }
+    let wrong: Vec<&ScenarioReport> = version
+        .iter()
+        .copied()
+        .filter(|s| s.status == Status::Failed && !unreachable(s))
+        .collect();
+    if !wrong.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "{} does not run {}: {}. Deploy {} to {} first.",
+                e.from,
+                e.version,
+                list(&wrong, 3),
+                e.version,
+                e.from
+            ),
+        );
+    }
+    let down: Vec<&ScenarioReport> = version.iter().copied().filter(|s| unreachable(s)).collect();
+    if !down.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!("the version could not be read: {}", list(&down, 3)),
+        );
+    }
+    let not_run: Vec<&ScenarioReport> = version
+        .iter()
+        .copied()
+        .filter(|s| s.status == Status::Skipped)
+        .collect();
+    if !not_run.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!("version scenarios were skipped: {}", list(&not_run, 3)),
+        );
+    }
+    let names: Vec<&str> = version.iter().map(|s| s.scenario.as_str()).collect();
+    Check::new(
+        id,
+        CheckStatus::Pass,
+        format!("{} runs {}: {}", e.from, e.version, names.join("; ")),
+    )
+}
+
+fn source_suite(e: &Evidence<'_>) -> Check {
+    let id = CheckId::SourceSuite;
+    if let Some(c) = source_down(e, id) {
+        return c;
+    }
+    let Ok(r) = e.source else {
+        unreachable!("source_down handles Err")
+    };
+    let gating: Vec<&ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| has_tag(s, "gating"))
+        .collect();
+    if gating.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!("no @gating scenario ran in {}", e.from),
+        );
+    }
+    let failed: Vec<&ScenarioReport> = gating
+        .iter()
+        .copied()
+        .filter(|s| matches!(s.status, Status::Failed | Status::ClaimOutdated) && !unreachable(s))
+        .collect();
+    if !failed.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "{} of {} @gating scenarios fail in {}: {}. Fix them (or the claim) and run again.",
+                failed.len(),
+                gating.len(),
+                e.from,
+                list(&failed, 5)
+            ),
+        );
+    }
+    let down: Vec<&ScenarioReport> = gating.iter().copied().filter(|s| unreachable(s)).collect();
+    if !down.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!(
+                "{} @gating scenarios could not reach {}: {}",
+                down.len(),
+                e.from,
+                list(&down, 3)
+            ),
+        );
+    }
+    let flaky: Vec<&ScenarioReport> = gating
+        .iter()
+        .copied()
+        .filter(|s| s.status == Status::Flaky)
+        .collect();
+    let passed = gating
+        .iter()
+        .filter(|s| matches!(s.status, Status::Passed | Status::Flaky | Status::KnownGap))
+        .count();
+    let skipped = gating
+        .iter()
+        .filter(|s| s.status == Status::Skipped)
+        .count();
+    let skipped_note = if skipped > 0 {
+        format!(" ({skipped} skipped: see the report)")
+    } else {
+        String::new()
+    };
+    if !flaky.is_empty() {
+        let status = if e.flaky == FlakyPolicy::Fail {
+            CheckStatus::Fail
+        } else {
+            CheckStatus::Warn
+        };
+        return Check::new(
+            id,
+            status,
+            format!(
+                "{passed} @gating scenarios pass{skipped_note}, {} only on a retry: {}",
+                flaky.len(),
+                list(&flaky, 3)
+            ),
+        );
+    }
+    Check::new(
+        id,
+        CheckStatus::Pass,
+        format!(
+            "all {passed} @gating scenarios pass in {}{skipped_note}",
+            e.from
+        ),
+    )
+}
+
+fn baseline_captured(e: &Evidence<'_>) -> Check {
+    let id = CheckId::BaselineCaptured;
+    let b = e.baseline;
+    if let Some(p) = &b.problem {
+        return Check::new(id, CheckStatus::Fail, format!("{}: {p}", b.manifest));
+    }
+    match &b.captured_from {
+        None => Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "no baseline of {} ({} is missing): run `lucia-harness baseline capture --env {} --version {}`",
+                e.version, b.manifest, e.from, e.version
+            ),
+        ),
+        Some(env) if env != e.from => Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "the baseline of {} was captured from {env}, not {}: capture it from {} (`baseline capture --env {} --version {}`)",
+                e.version, e.from, e.from, e.from, e.version
+            ),
+        ),
+        Some(env) => Check::new(
+            id,
+            CheckStatus::Pass,
+            format!("{} captured from {env} ({})", e.version, b.manifest),
+        ),
+    }
+}
+
+fn baseline_reviewed(e: &Evidence<'_>) -> Check {
+    let id = CheckId::BaselineReviewed;
+    let b = e.baseline;
+    if b.captured_from.is_none() || b.problem.is_some() {
+        return Check::new(
+            id,
+            CheckStatus::Fail,
+            format!("there is no baseline of {} to review yet", e.version),
+        );
+    }
+    if b.pending > 0 {
+        return Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "{} snapshot(s) of {} await review (.snap.new): Eval Labs reviews them (`baseline status`, `baseline accept`), then `baseline approve --version {} --reviewer NAME`",
+                b.pending, e.version, e.version
+            ),
+        );
+    }
+    match &b.review {
+        Review::Approved { reviewer, at } => Check::new(
+            id,
+            CheckStatus::Pass,
+            format!("approved by {reviewer} at {at}"),
+        ),
+        Review::Stale { reviewer, at } => Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "reviewed by {reviewer} at {at}, but the baseline changed since (or was not approved): review it again"
+            ),
+        ),
+        Review::NotReviewed => Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "Eval Labs has not reviewed the {} baseline (the seed: do not promote until it is captured and reviewed): `lucia-harness baseline approve --version {} --reviewer NAME`",
+                e.from, e.version
+            ),
+        ),
+    }
+}
+
+fn no_drift(e: &Evidence<'_>) -> Check {
+    let id = CheckId::NoDrift;
+    if let Some(c) = source_down(e, id) {
+        return c;
+    }
+    let Ok(r) = e.source else {
+        unreachable!("source_down handles Err")
+    };
+    let compared: Vec<&ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| compares_baseline(s))
+        .collect();
+    if compared.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!("no scenario compared {} against a baseline", e.from),
+        );
+    }
+    let drifted: Vec<&ScenarioReport> = compared
+        .iter()
+        .copied()
+        .filter(|s| s.error.as_ref().is_some_and(|x| x.kind == ErrorKind::Drift))
+        .collect();
+    if !drifted.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "{} of {} baselines drifted in {}: {}. See `lucia-harness baseline diff --env {} --against {}`.",
+                drifted.len(),
+                compared.len(),
+                e.from,
+                list(&drifted, 3),
+                e.from,
+                e.version
+            ),
+        );
+    }
+    let unknown: Vec<&ScenarioReport> = compared
+        .iter()
+        .copied()
+        .filter(|s| {
+            s.status == Status::Skipped
+                || s.error
+                    .as_ref()
+                    .is_some_and(|x| x.kind.is_reachability() || x.kind == ErrorKind::Config)
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!(
+                "{} comparison(s) could not be made: {}",
+                unknown.len(),
+                list(&unknown, 3)
+            ),
+        );
+    }
+    Check::new(
+        id,
+        CheckStatus::Pass,
+        format!(
+            "{} responses of {} match the reviewed baseline",
+            compared.len(),
+            e.from
+        ),
+    )
+}
+
+fn claims(e: &Evidence<'_>) -> Check {
+    let id = CheckId::Claims;
+    if let Some(c) = source_down(e, id) {
+        return c;
+    }
+    let Ok(r) = e.source else {
+        unreachable!("source_down handles Err")
+    };
+    let violated: Vec<&ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| s.is_claim_violation() && !unreachable(s))
+        .collect();
+    if !violated.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "{} claim(s) of the Canon do not hold in {}: {} (no pretending: fix it, or change the claim's status)",
+                violated.len(),
+                e.from,
+                list(&violated, 5)
+            ),
+        );
+    }
+    let down: Vec<&ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| s.claim.is_some() && unreachable(s))
+        .collect();
+    if !down.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!(
+                "{} claim(s) could not be checked: {}",
+                down.len(),
+                list(&down, 3)
+            ),
+        );
+    }
+    let outdated: Vec<&ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| s.status == Status::ClaimOutdated)
+        .collect();
+    let held = r
+        .scenarios
+        .iter()
+        .filter(|s| s.claim.is_some() && matches!(s.status, Status::Passed | Status::Flaky))
+        .count();
+    let gaps = r
+        .scenarios
+        .iter()
+        .filter(|s| s.status == Status::KnownGap)
+        .count();
+    if !outdated.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Warn,
+            format!(
+                "{held} claims hold, {gaps} known gaps; {} deferred/future claim(s) now pass, so the Canon is out of date: {}",
+                outdated.len(),
+                list(&outdated, 3)
+            ),
+        );
+    }
+    Check::new(
+        id,
+        CheckStatus::Pass,
+        format!(
+            "{held} claims hold in {}, {gaps} known gaps as the Canon says",
+            e.from
+        ),
+    )
+}
+
+fn target_healthy(e: &Evidence<'_>) -> Check {
+    let id = CheckId::TargetHealthy;
+    let r = match &e.target {
+        Err(why) => {
+            return Check::new(
+                id,
+                CheckStatus::Unknown,
+                format!("the {} health check could not run: {why}", e.to),
+            );
+        }
+        Ok(r) => r,
+    };
+    let health: Vec<&ScenarioReport> = r
+        .scenarios
+        .iter()
+        .filter(|s| has_tag(s, "health"))
+        .collect();
+    if health.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!("no @health scenario ran in {}", e.to),
+        );
+    }
+    let failed: Vec<&ScenarioReport> = health
+        .iter()
+        .copied()
+        .filter(|s| s.status == Status::Failed)
+        .collect();
+    if !failed.is_empty() {
+        return Check::new(
+            id,
+            CheckStatus::Fail,
+            format!(
+                "{} does not answer as it should: {}. Promote only to a healthy target.",
+                e.to,
+                list(&failed, 3)
+            ),
+        );
+    }
+    if health.iter().all(|s| s.status == Status::Skipped) {
+        return Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!(
+                "the {} health scenarios were skipped: {}",
+                e.to,
+                list(&health, 2)
+            ),
+        );
+    }
+    Check::new(
+        id,
+        CheckStatus::Pass,
+        format!(
+            "{} answers: {}",
+            e.to,
+            health
+                .iter()
+                .map(|s| s.scenario.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reporters::model::{ErrorReport, StepReport, StepStatus, Summary};
+    use reporters::readiness::Verdict;
+
+    fn scenario(
+        name: &str,
+        tags: &[&str],
+        status: Status,
+        error: Option<ErrorKind>,
+    ) -> ScenarioReport {
+        ScenarioReport {
+            feature: "f".into(),
+            feature_file: "features/engine/x.feature".into(),
+            line: 3,
+            scenario: name.into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            status,
+            duration_ms: 1.0,
+            attempts: if status == Status::Flaky { 2 } else { 1 },
+            claim: tags
+                .iter()
+                .find(|t| ["implemented", "configured", "tested", "deferred", "future"].contains(t))
+                .map(|t| (*t).to_owned()),
+            error: error.map(|kind| ErrorReport {
+                kind,
+                message: format!("{kind} happened"),
+                step: None,
+                line: None,
+            }),
+            skip_reason: None,
+            steps: vec![StepReport {
+                keyword: "Then".into(),
+                text: if tags.contains(&"compares") {
+                    "the response matches the baseline \"engine/health\"".into()
+                } else {
+                    "the status is 200".into()
+                },
+                line: 4,
+                status: StepStatus::Passed,
+                duration_ms: 0.0,
+            }],
+            http: Vec::new(),
+        }
+    }
+
+    fn report(scenarios: Vec<ScenarioReport>) -> RunReport {
+        RunReport {
+            harness_version: "t".into(),
+            run_id: "r".into(),
+            environment: "dev".into(),
+            environment_status: "live".into(),
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            duration_ms: 1.0,
+            summary: Summary::of(&scenarios),
+            claims: Vec::new(),
+            scenarios,
+        }
+    }
+
+    fn good_source() -> Vec<ScenarioReport> {
+        vec![
+            scenario(
+                "version",
+                &["gating", "implemented", "version"],
+                Status::Passed,
+                None,
+            ),
+            scenario(
+                "health",
+                &["gating", "implemented", "health", "compares"],
+                Status::Passed,
+                None,
+            ),
+            scenario(
+                "gap",
+                &["deferred"],
+                Status::KnownGap,
+                Some(ErrorKind::Assertion),
+            ),
+        ]
+    }
+
+    fn baseline() -> BaselineEvidence {
+        BaselineEvidence {
+            manifest: "snapshots/v0.1.3.6/BASELINE.toml".into(),
+            captured_from: Some("dev".into()),
+            review: Review::Approved {
+                reviewer: "eval-labs".into(),
+                at: "2026-11-25T00:00:00Z".into(),
+            },
+            pending: 0,
+            problem: None,
+        }
+    }
+
+    fn verdict(source: &RunReport, target: &RunReport, b: &BaselineEvidence) -> Readiness {
+        evaluate(&Evidence {
+            from: "dev",
+            to: "staging",
+            version: "v0.1.3.6",
+            source: Ok(source),
+            target: Ok(target),
+            baseline: b,
+            flaky: FlakyPolicy::Warn,
+        })
+    }
+
+    fn status(r: &Readiness, id: CheckId) -> CheckStatus {
+        r.checks
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.status)
+            .expect("check")
+    }
+
+    #[test]
+    fn all_evidence_good_is_ready() {
+        let target = report(vec![scenario("health", &["health"], Status::Passed, None)]);
+        let r = verdict(&report(good_source()), &target, &baseline());
+        assert_eq!(r.verdict, Verdict::Ready, "{:#?}", r.checks);
+        assert!(r.checks.iter().all(|c| c.status == CheckStatus::Pass));
+    }
+
+    #[test]
+    fn each_cause_fails_its_own_check() {
+        let target = report(vec![scenario("health", &["health"], Status::Passed, None)]);
+        let mut wrong_version = good_source();
+        wrong_version[0] = scenario(
+            "version",
+            &["gating", "implemented", "version"],
+            Status::Failed,
+            Some(ErrorKind::Assertion),
+        );
+        let r = verdict(&report(wrong_version), &target, &baseline());
+        assert_eq!(
+            (r.verdict, status(&r, CheckId::SourceVersion)),
+            (Verdict::NotReady, CheckStatus::Fail)
+        );
+
+        let mut drift = good_source();
+        drift[1] = scenario(
+            "health",
+            &["gating", "implemented", "health", "compares"],
+            Status::Failed,
+            Some(ErrorKind::Drift),
+        );
+        let r = verdict(&report(drift), &target, &baseline());
+        assert_eq!(status(&r, CheckId::NoDrift), CheckStatus::Fail);
+
+        let mut b = baseline();
+        b.review = Review::NotReviewed;
+        let r = verdict(&report(good_source()), &target, &b);
+        assert_eq!(status(&r, CheckId::BaselineReviewed), CheckStatus::Fail);
+        assert_eq!(status(&r, CheckId::BaselineCaptured), CheckStatus::Pass);
+
+        let mut b = baseline();
+        b.captured_from = None;
+        let r = verdict(&report(good_source()), &target, &b);
+        assert_eq!(status(&r, CheckId::BaselineCaptured), CheckStatus::Fail);
+
+        let down = report(vec![scenario(
+            "health",
+            &["health"],
+            Status::Failed,
+            Some(ErrorKind::Connect),
+        )]);
+        let r = verdict(&report(good_source()), &down, &baseline());
+        assert_eq!(
+            (r.verdict, status(&r, CheckId::TargetHealthy)),
+            (Verdict::NotReady, CheckStatus::Fail)
+        );
+    }
+
+    #[test]
+    fn an_unreachable_source_is_inconclusive() {
+        let target = report(vec![scenario("health", &["health"], Status::Passed, None)]);
+        let down: Vec<ScenarioReport> = good_source()
+            .into_iter()
+            .map(|mut s| {
+                s.status = Status::Failed;
+                s.error = Some(ErrorReport {
+                    kind: ErrorKind::Timeout,
+                    message: "no answer".into(),
+                    step: None,
+                    line: None,
+                });
+                s
+            })
+            .collect();
+        let r = verdict(&report(down), &target, &baseline());
+        assert_eq!(r.verdict, Verdict::Inconclusive, "{:#?}", r.checks);
+        assert_eq!(r.verdict.exit_code(), 3);
+    }
+
+    #[test]
+    fn flaky_gating_warns_by_default_and_can_block() {
+        let target = report(vec![scenario("health", &["health"], Status::Passed, None)]);
+        let mut flaky = good_source();
+        flaky[0].status = Status::Flaky;
+        let source = report(flaky);
+        let r = verdict(&source, &target, &baseline());
+        assert_eq!(
+            (r.verdict, status(&r, CheckId::SourceSuite)),
+            (Verdict::Ready, CheckStatus::Warn)
+        );
+        let b = baseline();
+        let r = evaluate(&Evidence {
+            from: "dev",
+            to: "staging",
+            version: "v0.1.3.6",
+            source: Ok(&source),
+            target: Ok(&target),
+            baseline: &b,
+            flaky: FlakyPolicy::Fail,
+        });
+        assert_eq!(r.verdict, Verdict::NotReady);
+    }
+}

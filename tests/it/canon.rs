@@ -1,0 +1,427 @@
+//! Issue 3: the Canon's claims as features. Every named sandbox fault breaks
+//! one claim and the scenario holding it must report a claim violation;
+//! the Postgres access boundary is checked against a real database; the
+//! environment's rules skip what may not run there, with the reason.
+
+use serde_json::Value;
+
+use crate::support::{NOT_BASELINE, Outcome, repo, run_cmd, run_local, sandbox, write};
+
+/// (named fault, scenario that holds the claim it breaks)
+const BROKEN_CLAIMS: &[(&str, &str)] = &[
+    ("accept-unsigned-webhooks", "A unsigned SMS is refused"),
+    (
+        "stripe-drops-events",
+        "A signed payment_intent.succeeded lands in the payment truth",
+    ),
+    (
+        "lose-truth-on-restart",
+        "payment truth for #29110012 is the same after a restart",
+    ),
+    (
+        "leak-ledger-to-anon",
+        "the anon key reads no stripe_financial_records",
+    ),
+    (
+        "ledger-memory-mode",
+        "ledger runs in dual mode with durability required",
+    ),
+    (
+        "expiring-certificate",
+        "The certificate of engine is valid for at least 14 days",
+    ),
+    (
+        "no-https-redirect",
+        "Plain HTTP to engine redirects to HTTPS",
+    ),
+    (
+        "csp-allows-supabase",
+        "Content-Security-Policy never lets the browser reach Supabase",
+    ),
+    (
+        "admin-own-payment-truth",
+        "The payment page shows exactly Engine's payment truth",
+    ),
+    ("clerk-open", "An anonymous visitor is sent to sign in"),
+    (
+        "stage-unprotected",
+        "The stage branch of lucia-admin is protected",
+    ),
+    (
+        "no-cloudflare",
+        "engine is served through Cloudflare's edge",
+    ),
+    ("not-netlify", "The lab is served by Netlify"),
+    (
+        "sentry-missing",
+        "Engine's Sentry project exists and is active",
+    ),
+];
+
+fn claim_violation(o: &Outcome, what: &str, scenario: &str) {
+    assert_eq!(o.code, 1, "{what}: exit {}\n{}", o.code, o.stdout);
+    let s = o.scenario(scenario);
+    assert_eq!(s["status"], "failed", "{what}: {s}");
+    let claim = s["claim"].as_str().expect("a claim tag");
+    assert!(
+        ["implemented", "configured", "tested"].contains(&claim),
+        "{what}: {claim}"
+    );
+    let ledger = o.report()["claims"].as_array().expect("claims");
+    let entry = ledger
+        .iter()
+        .find(|c| c["scenario"] == s["scenario"])
+        .unwrap_or_else(|| panic!("{what}: not in the claim ledger"));
+    assert_eq!(entry["verdict"], "violated", "{what}: {entry}");
+    assert!(
+        o.report()["summary"]["claim_violations"]
+            .as_u64()
+            .expect("count")
+            >= 1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_broken_claim_is_a_claim_violation() {
+    // A few sandboxes and runs at a time: each run is a separate process.
+    for chunk in BROKEN_CLAIMS.chunks(5) {
+        let mut runs = tokio::task::JoinSet::new();
+        for (fault, scenario) in chunk {
+            runs.spawn(async move {
+                let sb = sandbox(&[], &[fault]).await;
+                (run_local(&sb.origin(), &[]).await, *fault, *scenario)
+            });
+        }
+        while let Some(done) = runs.join_next().await {
+            let (o, fault, scenario) = done.expect("run task");
+            claim_violation(&o, fault, scenario);
+        }
+    }
+    // Admin version drift breaks "Admin runs admin-v0.1.3.6".
+    let sb = sandbox(
+        &["admin/api/version=change:version=\"admin-v0.1.3.5\""],
+        &[],
+    )
+    .await;
+    let o = run_local(&sb.origin(), &[]).await;
+    claim_violation(&o, "admin version drift", "Admin runs the expected version");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_claim_that_passes_is_outdated() {
+    let sb = sandbox(&[], &["payment-policy-persisted"]).await;
+    let o = run_local(&sb.origin(), &[]).await;
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    let s = o.scenario("payment policy is persisted durably");
+    assert_eq!(s["status"], "claim_outdated");
+    assert!(
+        o.stdout.contains("update the claim (no pretending)"),
+        "{}",
+        o.stdout
+    );
+    // Without the fault it is a known gap, and the run passes.
+    let sb = sandbox(&[], &[]).await;
+    let o = run_local(&sb.origin(), &[]).await;
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    assert_eq!(
+        o.scenario("payment policy is persisted durably")["status"],
+        "known_gap"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_are_checked_in_both_directions() {
+    // The harness signs right (accepted) and the sandbox verifies (a wrong key is refused).
+    let sb = sandbox(&[], &[]).await;
+    let o = run_local(&sb.origin(), &["--tags", "@gating"]).await;
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    for name in [
+        "A signed SMS is accepted",
+        "A signed WhatsApp message is accepted",
+        "A wrongly signed SMS is refused",
+        "A wrongly signed WhatsApp message is refused",
+        "A signed payment_intent.succeeded lands",
+        "A wrongly signed event is refused",
+        "Inbound email with the right basic auth is accepted",
+        "Inbound email with wrong basic auth is refused",
+    ] {
+        assert_eq!(o.scenario(name)["status"], "passed", "{name}");
+    }
+    // Replace the sandbox's Twilio token: now the harness's "signed" requests carry a wrong signature.
+    let mut config = sandbox::Config::default();
+    config.credentials.twilio_auth_token = "another-token".into();
+    let sb = sandbox::start("127.0.0.1:0", config)
+        .await
+        .expect("sandbox");
+    let o = run_local(&sb.origin(), &["--tags", "@gating"]).await;
+    assert_eq!(o.scenario("A signed SMS is accepted")["status"], "failed");
+    assert!(
+        o.scenario("A signed SMS is accepted")["error"]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("actual 403")
+    );
+}
+
+/// A fresh database on the machine's PostgreSQL with the ledger schema.
+async fn ledger_database(misconfigured: bool) -> (String, String) {
+    let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432");
+    tokio::spawn(conn);
+    let name = format!(
+        "lucia_ledger_{}",
+        std::process::id() * 10 + u32::from(misconfigured)
+    );
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .expect("drop");
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create");
+    let dsn = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
+    let (db, conn) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    // Roles are cluster-wide: serialise their creation across parallel tests.
+    let schema = std::fs::read_to_string(repo().join("sandbox/sql/ledger.sql")).expect("schema");
+    db.batch_execute(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock(7403); {schema} COMMIT;"
+    ))
+    .await
+    .expect("schema loads");
+    if misconfigured {
+        let bad = std::fs::read_to_string(repo().join("sandbox/sql/ledger-misconfigured.sql"))
+            .expect("variant");
+        db.batch_execute(&bad).await.expect("variant loads");
+    }
+    (name, dsn)
+}
+
+async fn drop_database(name: &str) {
+    let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+}
+
+fn boundary(o: &Outcome) -> Vec<(String, String)> {
+    o.report()["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter(|s| {
+            s["steps"].as_array().is_some_and(|st| {
+                st.iter().any(|x| {
+                    x["text"]
+                        .as_str()
+                        .is_some_and(|t| t.contains("Postgres database"))
+                })
+            })
+        })
+        .map(|s| {
+            (
+                s["scenario"].as_str().expect("name").to_owned(),
+                s["status"].as_str().expect("status").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_access_boundary_is_checked_in_postgres() {
+    let sb = sandbox(&[], &[]).await;
+    let (good, dsn) = ledger_database(false).await;
+    let o = run_cmd(
+        &[
+            "run",
+            "--env",
+            "local",
+            "--origin",
+            &sb.origin(),
+            NOT_BASELINE[0],
+            NOT_BASELINE[1],
+        ],
+        &[("LUCIA_CORE_DATABASE_URL", &dsn)],
+    )
+    .await;
+    drop_database(&good).await;
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    let checks = boundary(&o);
+    assert_eq!(checks.len(), 6, "{checks:?}");
+    assert!(checks.iter().all(|(_, s)| s == "passed"), "{checks:?}");
+    assert!(!o.all_output().contains(&dsn), "the DSN leaked");
+
+    let (bad, dsn) = ledger_database(true).await;
+    let o = run_cmd(
+        &["run", "--env", "local", "--origin", &sb.origin()],
+        &[("LUCIA_CORE_DATABASE_URL", &dsn)],
+    )
+    .await;
+    drop_database(&bad).await;
+    assert_eq!(o.code, 1, "{}", o.stdout);
+    let failed = |name: &str| -> String {
+        let s = o.scenario(name);
+        assert_eq!(s["status"], "failed", "{name}: {s}");
+        s["error"]["message"].as_str().expect("msg").to_owned()
+    };
+    assert!(
+        failed("Row level security is enabled on stripe_financial_events").contains("NOT enabled")
+    );
+    assert!(
+        failed("No policy lets anon read stripe_financial_records")
+            .contains("anon_can_read_records")
+    );
+    assert!(
+        failed("No policy lets anon read stripe_financial_events")
+            .contains("row level security is off")
+    );
+    assert_eq!(
+        o.scenario("Row level security is enabled on stripe_financial_records")["status"],
+        "passed"
+    );
+    assert_eq!(
+        o.scenario("No policy lets authenticated read stripe_financial_records")["status"],
+        "passed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_database_the_boundary_is_skipped_not_passed() {
+    let sb = sandbox(&[], &[]).await;
+    let o = run_local(&sb.origin(), &[]).await;
+    let checks = boundary(&o);
+    assert_eq!(checks.len(), 6);
+    for (name, status) in checks {
+        assert_eq!(status, "skipped", "{name}");
+        assert!(
+            o.scenario(&name)["skip_reason"]
+                .as_str()
+                .expect("reason")
+                .contains("LUCIA_CORE_DATABASE_URL is not set")
+        );
+    }
+}
+
+/// A copy of the repository's config with the `local` block changed.
+fn local_config(dir: &std::path::Path, from: &str, to: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo().join("environments.toml")).expect("config");
+    let start = text.find("[environments.local]").expect("local block");
+    let (head, tail) = text.split_at(start);
+    assert!(tail.contains(from), "{from} not in the local block");
+    let ca = repo().join("sandbox/certs/sandbox-ca.pem");
+    let tail = tail.replacen(from, to, 1).replace(
+        "ca_file = \"sandbox/certs/sandbox-ca.pem\"",
+        &format!("ca_file = {:?}", ca.display().to_string()),
+    );
+    write(dir, "environments.toml", &format!("{head}{tail}"))
+}
+
+fn skip_reason(o: &Outcome, name: &str) -> String {
+    let s: &Value = o.scenario(name);
+    assert_eq!(s["status"], "skipped", "{name}: {s}");
+    s["skip_reason"].as_str().expect("reason").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_an_environment_forbids_is_skipped_with_the_reason() {
+    let sb = sandbox(&[], &[]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = local_config(
+        dir.path(),
+        "mutation = true\nrestarts = true",
+        "mutation = false\nrestarts = false",
+    );
+    let o = run_cmd(
+        &[
+            "run",
+            "--env",
+            "local",
+            "--origin",
+            &sb.origin(),
+            "--config",
+            cfg.to_str().expect("utf8"),
+            NOT_BASELINE[0],
+            NOT_BASELINE[1],
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    assert!(
+        skip_reason(&o, "Joining the waitlist")
+            .contains("@mutating, and environment 'local' (sandbox) does not allow mutation")
+    );
+    // Not tagged @mutating, but it sends a signed webhook: the step says it mutates.
+    assert!(
+        skip_reason(&o, "A signed SMS is accepted").contains("mutates, and environment 'local'")
+    );
+    assert!(skip_reason(&o, "is the same after a restart").contains("does not allow restarts"));
+    // Nothing mutating reached the sandbox: its ledger still holds only the seed.
+    assert_eq!(o.report()["summary"]["failed"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_lists_every_claim_with_status_and_evidence() {
+    let sb = sandbox(&[], &[]).await;
+    let o = run_cmd(&["claims", "--env", "local", "--origin", &sb.origin()], &[]).await;
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let ledger = o.report()["claims"].as_array().expect("claims").clone();
+    let tagged = o.report()["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter(|s| s["claim"].is_string())
+        .count();
+    assert_eq!(
+        ledger.len(),
+        tagged,
+        "every claim-tagged scenario is in the ledger"
+    );
+    assert!(ledger.len() >= 40, "{} claims", ledger.len());
+    for c in &ledger {
+        let line = c["scenario"].as_str().expect("scenario");
+        assert!(o.stdout.contains(line), "{line} missing from\n{}", o.stdout);
+        assert!(!c["evidence"].as_str().expect("evidence").is_empty());
+    }
+    for claim in ["implemented", "configured", "tested", "deferred", "future"] {
+        assert!(
+            ledger.iter().any(|c| c["claim"] == claim),
+            "no {claim} claim"
+        );
+    }
+    assert!(o.stdout.contains("known gaps"), "{}", o.stdout);
+    // The seed's own words are claims here.
+    for seed in [
+        "Harper Quinn",
+        "dual mode",
+        "Row level security",
+        "Admin renders Engine payment truth only",
+    ] {
+        assert!(
+            o.stdout.contains(seed) || o.report().to_string().contains(seed),
+            "{seed}"
+        );
+    }
+    // And from a saved report, without running anything.
+    let saved = o.dir.path().join("report.json");
+    let again = crate::support::plain(
+        &["claims", "--from-report", saved.to_str().expect("utf8")],
+        &[],
+    )
+    .await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.stdout.lines().skip(1).collect::<Vec<_>>(),
+        o.stdout.lines().skip(1).collect::<Vec<_>>()
+    );
+}
