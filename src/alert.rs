@@ -409,52 +409,29 @@ pub fn version_of(config: &crate::config::Config, env: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reporters::Summary;
+    use crate::state::fixtures::{report_of, scenario};
     use reporters::model::{ErrorReport, HttpExchangeReport};
 
     fn run(statuses: &[Status]) -> Vec<RunReport> {
         statuses
             .iter()
             .map(|st| {
-                let sc = ScenarioReport {
-                    feature: "Engine health".into(),
-                    feature_file: "features/engine/health.feature".into(),
-                    line: 3,
-                    scenario: "Engine reports healthy".into(),
-                    tags: vec![],
-                    status: *st,
-                    duration_ms: 1.0,
-                    attempts: 1,
-                    claim: None,
-                    error: (*st == Status::Failed).then(|| ErrorReport {
-                        kind: probes::ErrorKind::Http,
-                        message: "GET /health answered 500".into(),
-                        step: Some("Then the status is 200".into()),
-                        line: Some(6),
-                    }),
-                    skip_reason: None,
-                    steps: vec![],
-                    http: vec![HttpExchangeReport {
-                        service: "engine".into(),
-                        method: "GET".into(),
-                        url: "https://127.0.0.1/engine/health".into(),
-                        status: Some(500),
-                        duration_ms: 3.0,
-                        error: None,
-                    }],
-                };
-                RunReport {
-                    harness_version: "0".into(),
-                    run_id: "r".into(),
-                    environment: "local".into(),
-                    environment_status: "sandbox".into(),
-                    started_at: Utc::now(),
-                    finished_at: Utc::now(),
-                    duration_ms: 1.0,
-                    summary: Summary::of(std::slice::from_ref(&sc)),
-                    scenarios: vec![sc],
-                    claims: vec![],
-                }
+                let error = (*st == Status::Failed).then(|| ErrorReport {
+                    kind: probes::ErrorKind::Http,
+                    message: "GET /health answered 500".into(),
+                    step: Some("Then the status is 200".into()),
+                    line: Some(6),
+                });
+                let mut sc = scenario("Engine health", "Engine reports healthy", *st, error);
+                sc.http = vec![HttpExchangeReport {
+                    service: "engine".into(),
+                    method: "GET".into(),
+                    url: "https://127.0.0.1/engine/health".into(),
+                    status: Some(500),
+                    duration_ms: 3.0,
+                    error: None,
+                }];
+                report_of("local", vec![sc])
             })
             .collect()
     }

@@ -278,6 +278,14 @@ fn small(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(0)
 }
 
+/// Columns 0 and 1 of a row: feature and scenario.
+fn scenario_id(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScenarioId> {
+    Ok(ScenarioId {
+        feature: r.get(0)?,
+        scenario: r.get(1)?,
+    })
+}
+
 impl Store {
     /// Opens (creating it and its directory when missing) and migrates.
     pub fn open(path: &Path) -> Result<Self, StateError> {
@@ -584,13 +592,7 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         let rows = stmt
             .query_map(params![environment], |r| {
-                Ok((
-                    ScenarioId {
-                        feature: r.get(0)?,
-                        scenario: r.get(1)?,
-                    },
-                    r.get::<_, String>(2)?,
-                ))
+                Ok((scenario_id(r)?, r.get::<_, String>(2)?))
             })
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(|e| self.sql(e))?;
@@ -633,10 +635,7 @@ impl Store {
         let rows = stmt
             .query_map(params![environment], |r| {
                 Ok((
-                    ScenarioId {
-                        feature: r.get(0)?,
-                        scenario: r.get(1)?,
-                    },
+                    scenario_id(r)?,
                     AlertState {
                         consecutive_failures: small(r.get(2)?),
                         alerting: r.get::<_, i64>(3)? != 0,
@@ -756,42 +755,66 @@ pub fn is_pass(status: Status) -> bool {
     matches!(status, Status::Passed | Status::Flaky)
 }
 
+/// Reports for unit tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use reporters::Summary;
+pub(crate) mod fixtures {
+    use chrono::Utc;
+    use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
 
-    pub(crate) fn report(env: &str, statuses: &[(&str, Status)]) -> RunReport {
-        let scenarios: Vec<ScenarioReport> = statuses
-            .iter()
-            .map(|(name, status)| ScenarioReport {
-                feature: "Engine health".into(),
-                feature_file: "features/engine/health.feature".into(),
-                line: 3,
-                scenario: (*name).into(),
-                tags: vec!["implemented".into()],
-                status: *status,
-                duration_ms: 12.0,
-                attempts: 1,
-                claim: Some("implemented".into()),
-                error: None,
-                skip_reason: None,
-                steps: vec![],
-                http: vec![],
-            })
-            .collect();
+    /// A scenario of features/engine/health.feature with an `@implemented` claim.
+    pub(crate) fn scenario(
+        feature: &str,
+        name: &str,
+        status: Status,
+        error: Option<ErrorReport>,
+    ) -> ScenarioReport {
+        ScenarioReport {
+            feature: feature.into(),
+            feature_file: "features/engine/health.feature".into(),
+            line: 3,
+            scenario: name.into(),
+            tags: vec!["implemented".into()],
+            status,
+            duration_ms: 12.0,
+            attempts: 1,
+            claim: Some("implemented".into()),
+            error,
+            skip_reason: None,
+            steps: vec![],
+            http: vec![],
+        }
+    }
+
+    /// A finished run of `env` with these scenarios.
+    pub(crate) fn report_of(env: &str, scenarios: Vec<ScenarioReport>) -> RunReport {
+        let now = Utc::now();
         RunReport {
             harness_version: "0".into(),
-            run_id: "abc".into(),
+            run_id: "r".into(),
             environment: env.into(),
             environment_status: "sandbox".into(),
-            started_at: Utc::now(),
-            finished_at: Utc::now(),
-            duration_ms: 20.0,
+            started_at: now,
+            finished_at: now,
+            duration_ms: 1.0,
             summary: Summary::of(&scenarios),
             scenarios,
             claims: vec![],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(env: &str, statuses: &[(&str, Status)]) -> RunReport {
+        fixtures::report_of(
+            env,
+            statuses
+                .iter()
+                .map(|(name, status)| fixtures::scenario("Engine health", name, *status, None))
+                .collect(),
+        )
     }
 
     #[test]

@@ -596,22 +596,10 @@ mod tests {
     use crate::gate::{BaselineEvidence, Review};
     use crate::serve::LoopState;
     use reporters::ErrorReport;
-    use reporters::Summary;
 
     fn env(name: &str, scenarios: Vec<ScenarioReport>) -> EnvView {
         let now = Utc::now();
-        let report = RunReport {
-            harness_version: "0".into(),
-            run_id: "r".into(),
-            environment: name.into(),
-            environment_status: "sandbox".into(),
-            started_at: now,
-            finished_at: now,
-            duration_ms: 1.0,
-            summary: Summary::of(&scenarios),
-            scenarios,
-            claims: vec![],
-        };
+        let report = crate::state::fixtures::report_of(name, scenarios);
         EnvView {
             name: name.into(),
             description: "<desc>".into(),
@@ -635,26 +623,17 @@ mod tests {
     }
 
     fn scenario(name: &str, status: Status, message: Option<&str>) -> ScenarioReport {
-        ScenarioReport {
-            feature: "Engine <health>".into(),
-            feature_file: "features/engine/health.feature".into(),
-            line: 4,
-            scenario: name.into(),
-            tags: vec![],
+        crate::state::fixtures::scenario(
+            "Engine <health>",
+            name,
             status,
-            duration_ms: 1.0,
-            attempts: 1,
-            claim: Some("implemented".into()),
-            error: message.map(|m| ErrorReport {
+            message.map(|m| ErrorReport {
                 kind: probes::ErrorKind::Http,
                 message: m.into(),
                 step: None,
                 line: None,
             }),
-            skip_reason: None,
-            steps: vec![],
-            http: vec![],
-        }
+        )
     }
 
     #[test]

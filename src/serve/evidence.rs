@@ -183,45 +183,25 @@ pub fn readiness(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reporters::{ErrorReport, ScenarioReport, Status, Summary};
+    use crate::state::fixtures::{report_of, scenario};
+    use reporters::{ErrorReport, ScenarioReport, Status};
 
     fn report(env: &str, scenarios: Vec<ScenarioReport>) -> Arc<RunReport> {
-        let now = chrono::Utc::now();
-        Arc::new(RunReport {
-            harness_version: "0".into(),
-            run_id: "r".into(),
-            environment: env.into(),
-            environment_status: "live".into(),
-            started_at: now,
-            finished_at: now,
-            duration_ms: 1.0,
-            summary: Summary::of(&scenarios),
-            scenarios,
-            claims: vec![],
-        })
+        Arc::new(report_of(env, scenarios))
     }
 
     fn drifted(message: &str) -> ScenarioReport {
-        ScenarioReport {
-            feature: "Engine health".into(),
-            feature_file: "features/engine/health.feature".into(),
-            line: 3,
-            scenario: "matches".into(),
-            tags: vec![],
-            status: Status::Failed,
-            duration_ms: 1.0,
-            attempts: 1,
-            claim: None,
-            error: Some(ErrorReport {
+        scenario(
+            "Engine health",
+            "matches",
+            Status::Failed,
+            Some(ErrorReport {
                 kind: ErrorKind::Drift,
                 message: message.into(),
                 step: Some("Then the response matches the baseline \"engine/health\"".into()),
                 line: Some(4),
             }),
-            skip_reason: None,
-            steps: vec![],
-            http: vec![],
-        }
+        )
     }
 
     #[test]

@@ -617,6 +617,23 @@ async fn a_non_loopback_address_is_refused_unless_asked_for() {
     let o = plain(&["serve", "--env", "nowhere"], &[]).await;
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("nowhere"), "{}", o.stderr);
+    let o = plain(
+        &[
+            "serve",
+            "--env",
+            "local",
+            "--state",
+            state.to_str().expect("utf8"),
+        ],
+        &[("SENTRY_DSN", "not-a-dsn")],
+    )
+    .await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("SENTRY_DSN is not a Sentry DSN"),
+        "{}",
+        o.stderr
+    );
     let o = plain(&["serve", "--env", "local=often"], &[]).await;
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("not a duration"), "{}", o.stderr);
