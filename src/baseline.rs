@@ -1001,10 +1001,27 @@ pub fn for_run(
     config: &Config,
     env: &str,
 ) -> Result<(Arc<dyn Baselines>, Arc<Rules>), BaselineError> {
+    comparer(snapshots, release_of(config, env), env)
+}
+
+/// Like [`for_run`], comparing against a given version instead of the
+/// environment's expected release (the gate's `--version`).
+pub fn for_version(
+    snapshots: &Path,
+    version: &str,
+    env: &str,
+) -> Result<(Arc<dyn Baselines>, Arc<Rules>), BaselineError> {
+    comparer(snapshots, Some(version), env)
+}
+
+fn comparer(
+    snapshots: &Path,
+    version: Option<&str>,
+    env: &str,
+) -> Result<(Arc<dyn Baselines>, Arc<Rules>), BaselineError> {
     let store = Store::new(snapshots);
     let rules = store.load_rules()?;
     let general = RuleBook::new(rules.clone()).general();
-    let version = release_of(config, env);
     Ok((Arc::new(Comparer::new(store, rules, version, env)), general))
 }
 

@@ -135,6 +135,40 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// May this version be promoted? The promotion gate of the seed.
+    ///
+    /// Runs every scenario of the source (comparing against the version's baseline), the
+    /// @health scenarios of the target, reads the baseline's review, and evaluates seven checks:
+    /// source-version, source-suite, baseline-captured, baseline-reviewed, no-drift, claims,
+    /// target-healthy. Exit 0 ready, 1 not ready, 3 inconclusive (the evidence could not be
+    /// gathered: CI must not read it as either), 2 bad usage or config. Writes readiness.json,
+    /// readiness.md and readiness.html (and the runs' reports under source/ and target/).
+    Gate {
+        /// The environment the version runs in now.
+        #[arg(long, value_name = "ENV", default_value = "dev")]
+        from: String,
+        /// The environment it would be promoted to.
+        #[arg(long, value_name = "ENV", default_value = "staging")]
+        to: String,
+        /// The version being promoted (default: the source's expected.release, e.g. v0.1.3.6).
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// Write readiness.json, readiness.md, readiness.html here.
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
+        /// Move the source's surfaces to this host and port (a sandbox).
+        #[arg(long, value_name = "URL")]
+        from_origin: Option<String>,
+        /// Move the target's surfaces to this host and port (a sandbox).
+        #[arg(long, value_name = "URL")]
+        to_origin: Option<String>,
+        /// How a @gating scenario that passes only on a retry counts.
+        #[arg(long, value_enum, default_value_t = lucia_harness::gate::FlakyPolicy::Warn)]
+        flaky: lucia_harness::gate::FlakyPolicy,
+        /// Per-request timeout, overriding environments.toml.
+        #[arg(long, value_name = "DURATION", value_parser = duration)]
+        timeout: Option<Duration>,
+    },
     /// Parse the config and every feature, check every step is defined. No network.
     Check,
     /// List the step vocabulary features can use.
@@ -263,6 +297,28 @@ async fn dispatch(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve_cli::serve(&cli.config, &cli.features, args).await,
         Command::History(args) => serve_cli::history(args),
         Command::Demo { run } => demo(&cli, run).await,
+        Command::Gate {
+            from,
+            to,
+            version,
+            report_dir,
+            from_origin,
+            to_origin,
+            flaky,
+            timeout,
+        } => {
+            let opts = lucia_harness::gate::GateOptions {
+                from: from.clone(),
+                to: to.clone(),
+                version: version.clone(),
+                from_origin: from_origin.clone(),
+                to_origin: to_origin.clone(),
+                flaky: *flaky,
+                concurrency: None,
+                request_timeout: *timeout,
+            };
+            gate(&cli, &opts, report_dir.as_deref()).await
+        }
         Command::Claims {
             env,
             origin,
@@ -697,4 +753,92 @@ async fn claims(
         )
     });
     ExitCode::from(if broken { EXIT_FAILED } else { EXIT_OK })
+}
+
+async fn gate(
+    cli: &Cli,
+    opts: &lucia_harness::gate::GateOptions,
+    report_dir: Option<&Path>,
+) -> ExitCode {
+    use reporters::readiness::CheckStatus;
+    let (config, suite) = match load(cli) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    eprintln!(
+        "gate: running {} (source) and {} (target, @health) …",
+        opts.from, opts.to
+    );
+    let lookup = |name: &str| std::env::var(name).ok();
+    let outcome =
+        match lucia_harness::gate::gate(&config, &suite, &cli.snapshots, opts, &lookup).await {
+            Ok(o) => o,
+            Err(RunError::Features(problems)) => {
+                for p in &problems {
+                    eprintln!("error: {p}");
+                }
+                return ExitCode::from(EXIT_USAGE);
+            }
+            Err(e) => return error(e),
+        };
+    let r = &outcome.readiness;
+    let paint = |code: &str, s: &str| {
+        if color_enabled(cli) {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = format!(
+        "Promotion of {} from {} to {}: {}\n\n",
+        r.version,
+        r.from,
+        r.to,
+        paint(
+            match r.verdict {
+                reporters::readiness::Verdict::Ready => "1;32",
+                reporters::readiness::Verdict::NotReady => "1;31",
+                reporters::readiness::Verdict::Inconclusive => "1;33",
+            },
+            r.verdict.label()
+        )
+    );
+    for c in &r.checks {
+        let status = match c.status {
+            CheckStatus::Pass => paint("32", "pass   "),
+            CheckStatus::Fail => paint("31", "FAIL   "),
+            CheckStatus::Warn => paint("33", "warn   "),
+            CheckStatus::Unknown => paint("33", "unknown"),
+        };
+        out.push_str(&format!("  {status} {:<18} {}\n", c.id.as_str(), c.detail));
+    }
+    emit(out.as_bytes());
+    if let Some(dir) = report_dir {
+        if let Err(e) = write_readiness(dir, r) {
+            return error(e);
+        }
+        for (sub, report) in [("source", &outcome.source), ("target", &outcome.target)] {
+            if let Some(report) = report
+                && let Err(e) = write_reports(&dir.join(sub), report)
+            {
+                return error(e);
+            }
+        }
+    }
+    ExitCode::from(r.verdict.exit_code())
+}
+
+fn write_readiness(dir: &Path, readiness: &reporters::readiness::Readiness) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for r in reporters::readiness::all() {
+        let path = dir.join(r.file_name());
+        let mut bytes = Vec::new();
+        r.write(readiness, &mut bytes)
+            .map_err(|e| format!("cannot render {}: {e}", path.display()))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }

@@ -14,20 +14,34 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorKind {
     /// The environment answered, but not what the feature expects.
     Assertion,
-    /// No (complete) answer within the request or scenario timeout.
+    /// No answer within the request or scenario timeout.
     Timeout,
+    /// The answer started but its body did not finish in time (a slow drip).
+    BodyTimeout,
     /// The host name did not resolve.
     Dns,
     /// The TCP connection could not be made (refused, unreachable).
     Connect,
     /// The connection was reset or closed before the response was complete.
     Reset,
-    /// TLS handshake or certificate failure.
+    /// The TLS handshake failed (not a TLS server, protocol error).
     Tls,
-    /// An HTTP-level failure: protocol error, redirect loop, unreadable response.
+    /// The server's certificate was refused (expired, unknown issuer, wrong name).
+    Certificate,
+    /// An HTTP protocol failure (a malformed response).
     Http,
-    /// The body was not the JSON a step needs (malformed, truncated, not UTF-8).
+    /// The service answered 5xx where the feature expected otherwise.
+    ServerError,
+    /// Redirects went round in a loop (or past the limit).
+    RedirectLoop,
+    /// The body was not valid JSON.
     InvalidJson,
+    /// The body was JSON cut short.
+    TruncatedJson,
+    /// The body's content type is not what the step reads (JSON expected, HTML found).
+    ContentType,
+    /// The body is not valid UTF-8 text.
+    Encoding,
     /// The body exceeded the configured size limit.
     BodyTooLarge,
     /// The response differs from the approved baseline.
@@ -38,26 +52,36 @@ pub enum ErrorKind {
     Probe,
     /// The claim cannot be checked yet (a known gap says why).
     Unchecked,
+    /// Not attempted: the environment was already found unreachable in this run.
+    Unreachable,
     /// A bug in the harness itself (a panic in a step).
     Internal,
 }
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 22] = [
         Self::Assertion,
         Self::Timeout,
+        Self::BodyTimeout,
         Self::Dns,
         Self::Connect,
         Self::Reset,
         Self::Tls,
+        Self::Certificate,
         Self::Http,
+        Self::ServerError,
+        Self::RedirectLoop,
         Self::InvalidJson,
+        Self::TruncatedJson,
+        Self::ContentType,
+        Self::Encoding,
         Self::BodyTooLarge,
         Self::Drift,
         Self::Config,
         Self::Probe,
         Self::Unchecked,
+        Self::Unreachable,
         Self::Internal,
     ];
 
@@ -66,29 +90,43 @@ impl ErrorKind {
         match self {
             Self::Assertion => "assertion",
             Self::Timeout => "timeout",
+            Self::BodyTimeout => "body_timeout",
             Self::Dns => "dns",
             Self::Connect => "connect",
             Self::Reset => "reset",
             Self::Tls => "tls",
+            Self::Certificate => "certificate",
             Self::Http => "http",
+            Self::ServerError => "server_error",
+            Self::RedirectLoop => "redirect_loop",
             Self::InvalidJson => "invalid_json",
+            Self::TruncatedJson => "truncated_json",
+            Self::ContentType => "content_type",
+            Self::Encoding => "encoding",
             Self::BodyTooLarge => "body_too_large",
             Self::Drift => "drift",
             Self::Config => "config",
             Self::Probe => "probe",
             Self::Unchecked => "unchecked",
+            Self::Unreachable => "unreachable",
             Self::Internal => "internal",
         }
     }
 
     /// True when the failure says the harness could not look, rather than
-    /// that the environment is wrong. Used by the unreachable-environment
-    /// circuit and by the gate's "inconclusive".
+    /// that the environment is wrong: the gate reads these as "could not
+    /// tell", never as "not ready" nor "ready".
     pub fn is_reachability(self) -> bool {
         matches!(
             self,
-            Self::Timeout | Self::Dns | Self::Connect | Self::Reset | Self::Tls
+            Self::Timeout | Self::Dns | Self::Connect | Self::Reset | Self::Tls | Self::Unreachable
         )
+    }
+
+    /// Failures that count towards opening an origin's circuit: nothing
+    /// came back from it at all.
+    pub fn opens_circuit(self) -> bool {
+        matches!(self, Self::Timeout | Self::Dns | Self::Connect | Self::Tls)
     }
 }
 

@@ -39,7 +39,7 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// From sending the request to the last byte of the body.
     pub elapsed: Duration,
-    json: OnceLock<Result<Value, String>>,
+    json: OnceLock<Result<Value, StepError>>,
 }
 
 impl HttpResponse {
@@ -63,29 +63,52 @@ impl HttpResponse {
     }
 
     /// The body parsed as JSON, parsed once however many steps read it.
+    /// A body announced as something other than JSON, a body that is not
+    /// UTF-8, JSON cut short and malformed JSON are each their own kind.
     pub fn json(&self) -> Result<&Value, StepError> {
         self.json
             .get_or_init(|| {
+                let ct = self.header("content-type").unwrap_or("no content-type");
+                let what = format!("{} {}", self.method, self.url);
+                if self.headers.contains_key("content-type") && !ct.to_ascii_lowercase().contains("json") {
+                    return Err(StepError::new(
+                        ErrorKind::ContentType,
+                        format!("{what}: expected a JSON body, the content-type is {ct:?} ({} bytes): {}", self.body.len(), self.body_preview(120)),
+                    ));
+                }
+                if let Err(e) = std::str::from_utf8(&self.body) {
+                    return Err(StepError::new(
+                        ErrorKind::Encoding,
+                        format!("{what}: the body is not UTF-8 (invalid byte at offset {}; {} bytes, {ct})", e.valid_up_to(), self.body.len()),
+                    ));
+                }
                 serde_json::from_slice(&self.body).map_err(|e| {
-                    let ct = self.header("content-type").unwrap_or("no content-type");
-                    let kind = if std::str::from_utf8(&self.body).is_err() {
-                        "not UTF-8"
-                    } else if e.is_eof() {
-                        "truncated"
-                    } else {
-                        "malformed"
-                    };
-                    format!(
-                        "the body of {} {} is not valid JSON ({kind}: {e}; {} bytes, {ct}): {}",
-                        self.method,
-                        self.url,
-                        self.body.len(),
-                        self.body_preview(160)
+                    let kind = if e.is_eof() { ErrorKind::TruncatedJson } else { ErrorKind::InvalidJson };
+                    let how = if e.is_eof() { "cut short" } else { "malformed" };
+                    StepError::new(
+                        kind,
+                        format!("{what}: the body is not valid JSON ({how}: {e}; {} bytes, {ct}): {}", self.body.len(), self.body_preview(160)),
                     )
                 })
             })
             .as_ref()
-            .map_err(|m| StepError::new(ErrorKind::InvalidJson, m.clone()))
+            .map_err(Clone::clone)
+    }
+
+    /// The body as UTF-8 text, for steps that read text.
+    pub fn text_strict(&self) -> Result<&str, StepError> {
+        std::str::from_utf8(&self.body).map_err(|e| {
+            StepError::new(
+                ErrorKind::Encoding,
+                format!(
+                    "{} {}: the body is not UTF-8 (invalid byte at offset {}; {} bytes)",
+                    self.method,
+                    self.url,
+                    e.valid_up_to(),
+                    self.body.len()
+                ),
+            )
+        })
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -172,42 +195,59 @@ impl HttpClient {
             builder = builder.body(body);
         }
         let start = Instant::now();
+        let deadline = tokio::time::Instant::now() + timeout;
         let max = self.max_body_bytes;
-        let exchange = async {
-            let mut resp = builder.send().await.map_err(|e| classify(&e, &what))?;
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            if let Some(len) = resp.content_length()
-                && len > max as u64
-            {
-                return Err(too_large(&what, max, Some(len)));
+        // Headers first: no answer at all is a timeout.
+        let mut resp = match tokio::time::timeout_at(deadline, builder.send()).await {
+            Ok(r) => r.map_err(|e| classify(&e, &what))?,
+            Err(_) => {
+                return Err(StepError::new(
+                    ErrorKind::Timeout,
+                    format!("{what}: no answer within {}", human_duration(timeout)),
+                ));
             }
-            let mut body = Vec::with_capacity(resp.content_length().map_or(0, |l| l as usize));
-            while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, &what))? {
-                if body.len() + chunk.len() > max {
-                    return Err(too_large(&what, max, None));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(HttpResponse::new(
-                &method,
-                &url,
-                status,
-                headers,
-                body,
-                start.elapsed(),
-            ))
         };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(r) => r,
-            Err(_) => Err(StepError::new(
-                ErrorKind::Timeout,
-                format!(
-                    "{what}: no complete response within {}",
-                    human_duration(timeout)
-                ),
-            )),
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        if let Some(len) = resp.content_length()
+            && len > max as u64
+        {
+            return Err(too_large(&what, max, Some(len)));
         }
+        // Then the body, within what is left: an answer that never finishes
+        // (a slow drip) is a body timeout. Memory stays bounded by `max`.
+        let mut body =
+            Vec::with_capacity(resp.content_length().map_or(0, |l| (l as usize).min(max)));
+        loop {
+            match tokio::time::timeout_at(deadline, resp.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
+                    if body.len() + chunk.len() > max {
+                        return Err(too_large(&what, max, None));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => return Err(classify(&e, &what)),
+                Err(_) => {
+                    return Err(StepError::new(
+                        ErrorKind::BodyTimeout,
+                        format!(
+                            "{what}: answered {status}, but the body was still arriving after {} ({} bytes so far)",
+                            human_duration(timeout),
+                            body.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(HttpResponse::new(
+            &method,
+            &url,
+            status,
+            headers,
+            body,
+            start.elapsed(),
+        ))
     }
 }
 
@@ -275,6 +315,16 @@ fn classify(e: &reqwest::Error, what: &str) -> StepError {
                 "the connection was reset or closed before the response was complete ({detail})"
             ),
         )
+    } else if text.contains("invalid peer certificate")
+        || text.contains("certificate expired")
+        || text.contains("unknownissuer")
+        || text.contains("notvalidforname")
+        || text.contains("expired")
+    {
+        (
+            ErrorKind::Certificate,
+            format!("the certificate was refused: {detail}"),
+        )
     } else if text.contains("certificate")
         || text.contains("tls")
         || text.contains("handshake")
@@ -284,7 +334,7 @@ fn classify(e: &reqwest::Error, what: &str) -> StepError {
         (ErrorKind::Tls, format!("TLS failed: {detail}"))
     } else if e.is_redirect() {
         (
-            ErrorKind::Http,
+            ErrorKind::RedirectLoop,
             format!("too many redirects (a redirect loop?): {detail}"),
         )
     } else if matches!(io_kind, Some(std::io::ErrorKind::ConnectionRefused)) {

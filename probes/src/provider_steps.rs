@@ -393,7 +393,7 @@ pub(crate) async fn embedded_equals(w: &mut World, ctx: &Context) -> StepResult 
         ))
     })?;
     let r = w.response()?;
-    let page = embedded_json(&r.text(), id)
+    let page = embedded_json(r.text_strict()?, id)
         .map_err(|m| StepError::assertion(format!("{} {}: {m}", r.method, r.url)))?;
     if page == remembered {
         return Ok(());

@@ -564,7 +564,10 @@ fn check_status(w: &World, want: &[u16]) -> StepResult {
     );
     // A 5xx nobody asked for is the service failing, not a different answer.
     if r.status >= 500 && !want.iter().any(|w| *w >= 500) {
-        Err(StepError::new(crate::error::ErrorKind::Http, message))
+        Err(StepError::new(
+            crate::error::ErrorKind::ServerError,
+            message,
+        ))
     } else {
         Err(StepError::assertion(message))
     }
@@ -691,7 +694,7 @@ async fn then_equals_remembered(w: &mut World, ctx: &Context) -> StepResult {
 async fn then_body_contains(w: &mut World, ctx: &Context) -> StepResult {
     let want = w.interpolate(arg(ctx, 1))?.text;
     let r = w.response()?;
-    if r.text().contains(&want) {
+    if r.text_strict()?.contains(&want) {
         Ok(())
     } else {
         Err(StepError::assertion(format!(
@@ -706,7 +709,7 @@ async fn then_body_contains(w: &mut World, ctx: &Context) -> StepResult {
 async fn then_body_lacks(w: &mut World, ctx: &Context) -> StepResult {
     let unwanted = w.interpolate(arg(ctx, 1))?.text;
     let r = w.response()?;
-    if r.text().contains(&unwanted) {
+    if r.text_strict()?.contains(&unwanted) {
         Err(StepError::assertion(format!(
             "{} {}: the body contains {unwanted:?}",
             r.method, r.url

@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use crate::support::{NOT_BASELINE, Outcome, repo, run_cmd, run_local, sandbox, write};
+use crate::support::{
+    NOT_BASELINE, Outcome, drop_database, ledger_database, repo, run_cmd, run_local, sandbox, write,
+};
 
 /// (named fault, scenario that holds the claim it breaks)
 const BROKEN_CLAIMS: &[(&str, &str)] = &[
@@ -161,57 +163,6 @@ async fn signatures_are_checked_in_both_directions() {
             .expect("msg")
             .contains("actual 403")
     );
-}
-
-/// A fresh database on the machine's PostgreSQL with the ledger schema.
-async fn ledger_database(misconfigured: bool) -> (String, String) {
-    let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432");
-    tokio::spawn(conn);
-    let name = format!(
-        "lucia_ledger_{}",
-        std::process::id() * 10 + u32::from(misconfigured)
-    );
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .await
-        .expect("drop");
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create");
-    let dsn = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
-    let (db, conn) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    // Roles are cluster-wide: serialise their creation across parallel tests.
-    let schema = std::fs::read_to_string(repo().join("sandbox/sql/ledger.sql")).expect("schema");
-    db.batch_execute(&format!(
-        "BEGIN; SELECT pg_advisory_xact_lock(7403); {schema} COMMIT;"
-    ))
-    .await
-    .expect("schema loads");
-    if misconfigured {
-        let bad = std::fs::read_to_string(repo().join("sandbox/sql/ledger-misconfigured.sql"))
-            .expect("variant");
-        db.batch_execute(&bad).await.expect("variant loads");
-    }
-    (name, dsn)
-}
-
-async fn drop_database(name: &str) {
-    let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .expect("drop");
 }
 
 fn boundary(o: &Outcome) -> Vec<(String, String)> {

@@ -62,7 +62,7 @@ async fn each_fault_kind_gives_its_error_kind() {
         (
             "engine/version=500",
             "Engine runs the expected version",
-            "http",
+            "server_error",
         ),
         (
             "engine/version=reset",
@@ -72,7 +72,7 @@ async fn each_fault_kind_gives_its_error_kind() {
         (
             "engine/version=truncate",
             "Engine runs the expected version",
-            "invalid_json",
+            "truncated_json",
         ),
         (
             "admin/api/version=latency:3s",

@@ -7,6 +7,7 @@ mod baseline;
 mod canon;
 mod cli;
 mod faults;
+mod gate;
 mod reports;
 mod secrets;
 mod serving;

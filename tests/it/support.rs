@@ -163,3 +163,54 @@ pub fn only_route_failures(o: &Outcome, spec: &str, kind: &str) {
     let passed = scenarios.iter().filter(|s| s["status"] == "passed").count();
     assert!(passed >= 35, "{spec}: only {passed} passed\n{}", o.stdout);
 }
+
+/// A fresh database on the machine's PostgreSQL with the ledger schema.
+pub async fn ledger_database(misconfigured: bool) -> (String, String) {
+    let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432");
+    tokio::spawn(conn);
+    let name = format!(
+        "lucia_ledger_{}",
+        std::process::id() * 10 + u32::from(misconfigured)
+    );
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await
+        .expect("drop");
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create");
+    let dsn = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
+    let (db, conn) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    // Roles are cluster-wide: serialise their creation across parallel tests.
+    let schema = std::fs::read_to_string(repo().join("sandbox/sql/ledger.sql")).expect("schema");
+    db.batch_execute(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock(7403); {schema} COMMIT;"
+    ))
+    .await
+    .expect("schema loads");
+    if misconfigured {
+        let bad = std::fs::read_to_string(repo().join("sandbox/sql/ledger-misconfigured.sql"))
+            .expect("variant");
+        db.batch_execute(&bad).await.expect("variant loads");
+    }
+    (name, dsn)
+}
+
+pub async fn drop_database(name: &str) {
+    let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+}
