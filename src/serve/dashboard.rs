@@ -442,7 +442,9 @@ fn failing(v: &View, b: &mut String) {
         }
     }
     b.push_str("</ul>\n");
-    if !any {
+    if v.envs.iter().all(|e| latest(e).is_none()) {
+        b.push_str("<p class=\"meta\">No run has finished yet.</p>\n");
+    } else if !any {
         b.push_str("<p class=\"meta\">No scenario failed in the last runs.</p>\n");
     }
     b.push_str("</section>\n");
@@ -465,6 +467,9 @@ fn drift(v: &View, b: &mut String) {
         .iter()
         .filter_map(|e| latest(e).map(|r| (e.name.as_str(), r.summary.drifted)))
         .collect();
+    if drifted.is_empty() {
+        b.push_str("<p class=\"meta\">No run has finished yet.</p>\n");
+    }
     let _ = writeln!(
         b,
         "<p>{}</p>",
@@ -677,6 +682,35 @@ mod tests {
         assert!(page.contains("No readiness evaluated yet"));
         assert!(page.contains("class=\"cell failed\""), "{page}");
         assert!(page.contains("✗ 1/2"), "{page}");
+    }
+
+    #[test]
+    fn before_any_run_the_page_says_so_rather_than_all_clear() {
+        let mut e = env("local", vec![]);
+        e.state.latest = None;
+        e.state.last_finished = None;
+        let v = View {
+            now: Utc::now(),
+            refresh_seconds: 30,
+            envs: vec![e],
+            readiness: Err("waiting".into()),
+            baseline: BaselineView {
+                version: "v0.1.3.6".into(),
+                evidence: BaselineEvidence {
+                    manifest: "m".into(),
+                    captured_from: None,
+                    review: Review::NotReviewed,
+                    pending: 0,
+                    problem: None,
+                },
+            },
+            promotion: None,
+            problems: vec![],
+        };
+        let page = render(&v);
+        assert!(!page.contains("No scenario failed"), "{page}");
+        assert!(page.contains("No run has finished yet."), "{page}");
+        assert!(page.contains("Last run: none yet"), "{page}");
     }
 
     #[test]
