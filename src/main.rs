@@ -7,6 +7,8 @@
 // The binary is the one place that prints: libraries return values.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod serve_cli;
+
 use std::io::{IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -106,6 +108,8 @@ enum Command {
         origin: Option<String>,
         #[command(flatten)]
         run: RunArgs,
+        #[command(flatten)]
+        record: serve_cli::RecordArgs,
     },
     /// Run the features against an environment and print the Canon's claim ledger.
     ///
@@ -169,6 +173,29 @@ enum Command {
     Check,
     /// List the step vocabulary features can use.
     Steps,
+    /// Run each environment's features on a schedule; serve the readiness dashboard, Prometheus
+    /// metrics and health; alert through Sentry on a change of state.
+    ///
+    /// Every run is kept in the state database (--state), so a restart loses nothing: the dashboard,
+    /// /runs/latest, the metrics and the alert state come back, and the schedule resumes where it was.
+    /// Runs of one environment never overlap; environments run independently.
+    #[command(after_help = "Endpoints:\n  \
+GET  /                        the readiness dashboard (HTML, refreshes itself, readable on a phone)\n  \
+GET  /readiness               the promotion verdict (JSON; ?format=md)\n  \
+GET  /runs/latest?env=NAME    the last run's report (JSON; ?format=md|html)\n  \
+GET  /runs?env=NAME&limit=N   recent runs with their counts\n  \
+POST /runs?env=NAME           start a run now: `Authorization: Bearer $LUCIA_HARNESS_TOKEN`\n                                (disabled, 403, while LUCIA_HARNESS_TOKEN is unset)\n  \
+GET  /metrics                 Prometheus (lucia_probe_success, lucia_runs_total, …)\n  \
+GET  /healthz                 200 while the scheduler and the state database work, else 503\n\n\
+Environment: SENTRY_DSN (alerts and Crons check-ins, lucia-synthetic-<env>), LUCIA_HARNESS_TOKEN (POST /runs),\n\
+the environments' secrets as for `run`, RUST_LOG (log filter, default info). SIGTERM or Ctrl-C stops after\n\
+the runs in progress finish (--grace), recording any it had to abandon.\n\n\
+Examples:\n  \
+lucia-harness serve --env dev --env staging --env marketing=15m\n  \
+lucia-harness sandbox &  lucia-harness serve --env local --origin http://127.0.0.1:8700 --schedule 1m")]
+    Serve(serve_cli::ServeArgs),
+    /// Recent runs of an environment from the state database, with pass/fail/flaky counts.
+    History(serve_cli::HistoryArgs),
     /// Serve the local Lucia stand-in, with optional drift and faults.
     ///
     /// Surfaces: /engine, /admin, /marketing, /guest, /netlify (as environments.toml's `local`).
@@ -250,7 +277,12 @@ async fn dispatch(cli: Cli) -> ExitCode {
             fault,
             ledger,
         } => serve_sandbox(addr, drift, fault, ledger.as_deref()).await,
-        Command::Run { env, origin, run } => {
+        Command::Run {
+            env,
+            origin,
+            run,
+            record,
+        } => {
             let opts = RunOptions {
                 environment: env.clone(),
                 tags: run.tags.clone(),
@@ -260,8 +292,10 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 origin: origin.clone(),
                 ..RunOptions::default()
             };
-            execute(&cli, run, opts).await
+            execute(&cli, run, opts, Some(record)).await
         }
+        Command::Serve(args) => serve_cli::serve(&cli.config, &cli.features, args).await,
+        Command::History(args) => serve_cli::history(args),
         Command::Demo { run } => demo(&cli, run).await,
         Command::Gate {
             from,
@@ -447,7 +481,12 @@ fn progress_printer() -> Option<run::ProgressFn> {
     }))
 }
 
-async fn execute(cli: &Cli, args: &RunArgs, mut opts: RunOptions) -> ExitCode {
+async fn execute(
+    cli: &Cli,
+    args: &RunArgs,
+    mut opts: RunOptions,
+    record: Option<&serve_cli::RecordArgs>,
+) -> ExitCode {
     let (config, suite) = match load(cli) {
         Ok(x) => x,
         Err(code) => return code,
@@ -459,19 +498,35 @@ async fn execute(cli: &Cli, args: &RunArgs, mut opts: RunOptions) -> ExitCode {
         }
         Err(e) => return error(e),
     }
+    let recording = match record.map(|r| serve_cli::OneShot::start(r, &opts.environment)) {
+        Some(Err(e)) => return error(e),
+        Some(Ok(r)) => r,
+        None => None,
+    };
     let lookup = |name: &str| std::env::var(name).ok();
     let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
         Ok(r) => r,
-        Err(RunError::Features(problems)) => {
-            for p in &problems {
-                eprintln!("error: {p}");
+        Err(e) => {
+            if let Some(r) = recording {
+                r.failed(&e.to_string());
             }
-            eprintln!("{} problem(s); nothing was run", problems.len());
-            return ExitCode::from(EXIT_USAGE);
+            if let RunError::Features(problems) = &e {
+                for p in problems {
+                    eprintln!("error: {p}");
+                }
+                eprintln!("{} problem(s); nothing was run", problems.len());
+                return ExitCode::from(EXIT_USAGE);
+            }
+            return error(e);
         }
-        Err(e) => return error(e),
     };
-    finish(cli, args, &report)
+    let code = finish(cli, args, &report);
+    if let Some(r) = recording
+        && let Err(e) = r.finish(&config, &report)
+    {
+        return error(format!("the run finished but was not recorded: {e}"));
+    }
+    code
 }
 
 fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {

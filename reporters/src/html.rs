@@ -15,7 +15,7 @@ use crate::model::{RunReport, ScenarioReport, Status};
 pub struct Html;
 
 /// The stylesheet every page of the harness shares.
-const CSS: &str = "\
+pub const CSS: &str = "\
 :root{--pass:#1a7f37;--fail:#cf222e;--warn:#9a6700;--skip:#6e7781;--gap:#8250df;--bg:#fff;--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--soft:#f6f8fa}
 @media (prefers-color-scheme:dark){:root{--pass:#3fb950;--fail:#f85149;--warn:#d29922;--skip:#8b949e;--gap:#a371f7;--bg:#0d1117;--fg:#e6edf3;--muted:#8b949e;--line:#30363d;--soft:#161b22}}
 *{box-sizing:border-box}

@@ -14,7 +14,7 @@ pub mod annotations;
 pub mod cucumber_json;
 mod describe;
 pub mod drift;
-mod escape;
+pub mod escape;
 pub mod html;
 pub mod junit;
 pub mod markdown;

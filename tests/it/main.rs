@@ -12,3 +12,8 @@ mod gate;
 mod reports;
 mod safety;
 mod secrets;
+mod serving;
+
+mod alerts;
+mod dashboards;
+mod serve;

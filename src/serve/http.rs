@@ -1,0 +1,315 @@
+//! The HTTP API of `serve`.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | the readiness dashboard (HTML, no script) |
+//! | `GET /readiness` | the promotion verdict (JSON; `?format=md`) |
+//! | `GET /runs/latest?env=NAME` | the last run's report (JSON; `?format=md\|html`) |
+//! | `GET /runs?env=NAME&limit=N` | recent runs with their counts |
+//! | `POST /runs?env=NAME` | start a run now (bearer token) |
+//! | `GET /metrics` | Prometheus |
+//! | `GET /healthz` | the scheduler and the state database (503 when not healthy) |
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Harness, RequestOutcome, dashboard};
+
+/// The HTTP API over `state` (the scheduler runs separately: [`super::serve`]).
+pub fn app(state: Harness) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/readiness", get(readiness))
+        .route("/runs/latest", get(latest))
+        .route("/runs", get(history).post(start_run))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+#[derive(Debug, Deserialize)]
+struct Params {
+    env: Option<String>,
+    format: Option<String>,
+    limit: Option<usize>,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": message.into() }))).into_response()
+}
+
+fn body(content_type: &'static str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const MARKDOWN: &str = "text/markdown; charset=utf-8";
+const JSON: &str = "application/json";
+
+/// The page allows no script and nothing from elsewhere: it is text and CSS.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+async fn index(State(h): State<Harness>) -> Response {
+    let html = dashboard::render(&dashboard::View::gather(&h));
+    let mut r = body(HTML, html.into_bytes());
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such page: try / (dashboard), /readiness, /runs/latest?env=NAME, /runs?env=NAME, /metrics, /healthz",
+    )
+}
+
+/// The environment a request names; with one environment served, it may be left out.
+fn environment(h: &Harness, p: &Params) -> Result<String, Box<Response>> {
+    let served: Vec<&str> = h.environments().collect();
+    match &p.env {
+        Some(e) if served.contains(&e.as_str()) => Ok(e.clone()),
+        Some(e) => Err(Box::new(error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "environment {e:?} is not served here (served: {})",
+                served.join(", ")
+            ),
+        ))),
+        None if served.len() == 1 => Ok(served[0].to_owned()),
+        None => Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            format!("say which environment: ?env= one of {}", served.join(", ")),
+        ))),
+    }
+}
+
+fn render<T: ?Sized>(r: &dyn reporters::Reporter<T>, value: &T, ct: &'static str) -> Response {
+    let mut out = Vec::new();
+    match r.write(value, &mut out) {
+        Ok(()) => body(ct, out),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot render: {e}"),
+        ),
+    }
+}
+
+async fn readiness(State(h): State<Harness>, Query(p): Query<Params>) -> Response {
+    let (verdict, baseline) = h.evidence();
+    let format = p.format.as_deref().unwrap_or("json");
+    match (verdict, format) {
+        (Ok(r), "json") => render(&reporters::readiness::Json, &r, JSON),
+        (Ok(r), "md") => render(&reporters::readiness::Markdown, &r, MARKDOWN),
+        (Ok(r), "html") => render(&reporters::readiness::Html, &r, HTML),
+        (Err(why), "json") => Json(json!({
+            "ready": false,
+            "verdict": "not_evaluated",
+            "detail": why,
+            "promotion": h.settings().promotion,
+            "baseline": baseline.to_json(),
+        }))
+        .into_response(),
+        (Err(why), "md") => body(
+            MARKDOWN,
+            format!(
+                "## ❔ No readiness evaluated yet\n\n{}\n\nBaseline: {}\n",
+                reporters::escape::md_inline(&why),
+                reporters::escape::md_inline(&baseline.describe())
+            )
+            .into_bytes(),
+        ),
+        (Err(_), "html") => index(State(h)).await,
+        (_, other) => error(
+            StatusCode::BAD_REQUEST,
+            format!("unknown format {other:?}: json, md or html"),
+        ),
+    }
+}
+
+async fn latest(State(h): State<Harness>, Query(p): Query<Params>) -> Response {
+    let env = match environment(&h, &p) {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    let Some(report) = h.env_state(&env).and_then(|s| s.latest) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no finished run of {env} yet"),
+        );
+    };
+    match p.format.as_deref().unwrap_or("json") {
+        "json" => render(&reporters::Json, &*report, JSON),
+        "md" => render(&reporters::Markdown, &*report, MARKDOWN),
+        "html" => render(&reporters::Html, &*report, HTML),
+        other => error(
+            StatusCode::BAD_REQUEST,
+            format!("unknown format {other:?}: json, md or html"),
+        ),
+    }
+}
+
+async fn history(State(h): State<Harness>, Query(p): Query<Params>) -> Response {
+    let env = match environment(&h, &p) {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    let limit = p.limit.unwrap_or(20).clamp(1, 1000);
+    match h.read_store(|s| s.history(&env, limit)) {
+        Ok(rows) => Json(json!({ "environment": env, "runs": rows })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// Compares in time independent of where the first difference is.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn start_run(
+    State(h): State<Harness>,
+    Query(p): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = h.settings().token.as_deref() else {
+        return error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "POST /runs is disabled: {} is not set where serve runs. Set it to a long random value and send it as `Authorization: Bearer <token>`",
+                super::TOKEN_VAR
+            ),
+        );
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "POST /runs needs `Authorization: Bearer <token>` with the value of {}",
+                super::TOKEN_VAR
+            ),
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"lucia-harness\""),
+        );
+        return r;
+    }
+    let env = match environment(&h, &p) {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    match h.request_run(&env) {
+        RequestOutcome::Accepted => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "environment": env,
+                "status": "accepted",
+                "detail": "the run starts now; its report will be at /runs/latest",
+                "latest": format!("/runs/latest?env={env}"),
+            })),
+        )
+            .into_response(),
+        RequestOutcome::AlreadyRunning(r) => (
+            StatusCode::CONFLICT,
+            Json(json!({
+                "error": format!("a run of {env} is already in progress"),
+                "running": r,
+            })),
+        )
+            .into_response(),
+        RequestOutcome::AlreadyRequested => error(
+            StatusCode::CONFLICT,
+            format!("a run of {env} was already requested and is about to start"),
+        ),
+        RequestOutcome::UnknownEnvironment => {
+            error(StatusCode::NOT_FOUND, format!("{env} is not served"))
+        }
+        RequestOutcome::ShuttingDown => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "serve is shutting down: no new runs",
+        ),
+    }
+}
+
+async fn metrics(State(h): State<Harness>) -> Response {
+    match h.metrics().encode() {
+        Ok((content_type, bytes)) => {
+            let mut r = bytes.into_response();
+            if let Ok(v) = HeaderValue::from_str(&content_type) {
+                r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            r
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("metrics: {e}")),
+    }
+}
+
+async fn healthz(State(h): State<Harness>) -> Response {
+    let health = h.health();
+    let envs: serde_json::Map<String, Value> = health
+        .environments
+        .iter()
+        .map(|(name, e)| {
+            let s = &e.state;
+            (
+                name.clone(),
+                json!({
+                    "scheduler": s.loop_state,
+                    "interval_seconds": s.interval.as_secs_f64(),
+                    "next_run_at": s.next_due,
+                    "running": s.running,
+                    "requested": s.requested,
+                    "overdue": e.overdue,
+                    "runs_this_process": s.runs,
+                    "last_run": {
+                        "result": s.last_result,
+                        "started_at": s.last_started,
+                        "finished_at": s.last_finished,
+                        "error": s.last_error,
+                    },
+                }),
+            )
+        })
+        .collect();
+    let status = if health.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({
+            "status": if health.ok { "ok" } else { "unhealthy" },
+            "phase": health.phase,
+            "problems": health.problems,
+            "version": crate::run::HARNESS_VERSION,
+            "started_at": health.started_at,
+            "environments": envs,
+        })),
+    )
+        .into_response()
+}

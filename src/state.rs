@@ -1,0 +1,931 @@
+//! Durable history in SQLite (`state/harness.db`): runs, scenario results
+//! and alert state, so a restarted `serve` (or the next cron'd
+//! `run --alert`) knows what it knew before.
+//!
+//! One file, WAL journal, schema versioned with `PRAGMA user_version` and
+//! migrated forward on open. Every write that belongs together is one
+//! transaction: a `kill -9` leaves either the whole run or none of it. A run
+//! is recorded as `running` when it starts; one still `running` when the
+//! store is opened again was interrupted and is marked `abandoned`.
+//!
+//! Nothing secret is stored: reports are already scrubbed by the run's
+//! redactor, and run errors name variables, never their values.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reporters::{RunReport, ScenarioReport, Status};
+use rusqlite::{Connection, OptionalExtension as _, params};
+use serde::Serialize;
+
+/// The schema this build writes. Older files are migrated forward; a newer
+/// file is refused (an older harness must not write into it).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Where `serve` and `run --alert` keep state unless told otherwise.
+pub const DEFAULT_PATH: &str = "state/harness.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state database {}: {message}", path.display())]
+    Open { path: PathBuf, message: String },
+    #[error(
+        "state database {} has schema version {found}, newer than this harness understands ({SCHEMA_VERSION}): use a newer lucia-harness or another --state file",
+        path.display()
+    )]
+    TooNew { path: PathBuf, found: i64 },
+    #[error("state database {}: {source}", path.display())]
+    Sql {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("state database {}: a stored report cannot be read: {message}", path.display())]
+    Corrupt { path: PathBuf, message: String },
+}
+
+/// A scenario's identity across runs: its feature's and its own name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ScenarioId {
+    pub feature: String,
+    pub scenario: String,
+}
+
+impl ScenarioId {
+    pub fn of(s: &ScenarioReport) -> Self {
+        Self {
+            feature: s.feature.clone(),
+            scenario: s.scenario.clone(),
+        }
+    }
+}
+
+/// Why a run was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// By `serve`'s scheduler.
+    Schedule,
+    /// By `POST /runs`.
+    Manual,
+    /// By a one-shot `run --state`/`run --alert`.
+    Cli,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::Manual => "manual",
+            Self::Cli => "cli",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "schedule" => Self::Schedule,
+            "manual" => Self::Manual,
+            _ => Self::Cli,
+        }
+    }
+}
+
+/// How a run ended. Bounded: these are the `result` label values of
+/// `lucia_runs_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunResult {
+    /// Still running (or interrupted before the store was reopened).
+    Running,
+    Passed,
+    Failed,
+    /// The run could not start or finish (bad config, missing secret).
+    Error,
+    /// Interrupted: the process stopped (or was killed) during the run.
+    Abandoned,
+}
+
+impl RunResult {
+    pub const ALL_FINISHED: [Self; 4] = [Self::Passed, Self::Failed, Self::Error, Self::Abandoned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "passed" => Self::Passed,
+            "failed" => Self::Failed,
+            "error" => Self::Error,
+            "abandoned" => Self::Abandoned,
+            _ => Self::Running,
+        }
+    }
+
+    pub fn of(report: &RunReport) -> Self {
+        if report.passed() {
+            Self::Passed
+        } else {
+            Self::Failed
+        }
+    }
+}
+
+/// One row of `history`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunRow {
+    /// The store's id of the run.
+    pub id: i64,
+    pub environment: String,
+    pub trigger: Trigger,
+    pub result: RunResult,
+    /// The report's run id (absent until the run finished).
+    pub run_id: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<f64>,
+    pub passed: u32,
+    pub failed: u32,
+    pub flaky: u32,
+    pub skipped: u32,
+    pub known_gaps: u32,
+    pub claim_outdated: u32,
+    pub claim_violations: u32,
+    pub drifted: u32,
+    /// Why the run could not finish (`error`, `abandoned`).
+    pub error: Option<String>,
+}
+
+/// What the alerting remembers about one scenario in one environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AlertState {
+    /// Failed runs in a row (reset by a pass).
+    pub consecutive_failures: u32,
+    /// An error event was sent and no recovery since.
+    pub alerting: bool,
+    /// When the current streak (failing or passing) began.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A change of alert state, as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TransitionRow {
+    pub environment: String,
+    pub feature: String,
+    pub scenario: String,
+    /// `failing` or `recovered`.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub consecutive_failures: u32,
+    /// The Sentry event id, when one was sent.
+    pub event_id: Option<String>,
+}
+
+/// The state database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const MIGRATIONS: [&str; 1] = ["
+CREATE TABLE runs (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    environment      TEXT NOT NULL,
+    trigger          TEXT NOT NULL,
+    result           TEXT NOT NULL,
+    run_id           TEXT,
+    started_at       TEXT NOT NULL,
+    finished_at      TEXT,
+    duration_ms      REAL,
+    passed           INTEGER NOT NULL DEFAULT 0,
+    failed           INTEGER NOT NULL DEFAULT 0,
+    flaky            INTEGER NOT NULL DEFAULT 0,
+    skipped          INTEGER NOT NULL DEFAULT 0,
+    known_gaps       INTEGER NOT NULL DEFAULT 0,
+    claim_outdated   INTEGER NOT NULL DEFAULT 0,
+    claim_violations INTEGER NOT NULL DEFAULT 0,
+    drifted          INTEGER NOT NULL DEFAULT 0,
+    error            TEXT,
+    report           TEXT
+);
+CREATE INDEX runs_by_environment ON runs (environment, id DESC);
+
+CREATE TABLE scenario_results (
+    run           INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    environment   TEXT NOT NULL,
+    area          TEXT NOT NULL,
+    feature       TEXT NOT NULL,
+    scenario      TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    claim         TEXT,
+    error_kind    TEXT,
+    error_message TEXT,
+    duration_ms   REAL NOT NULL,
+    attempts      INTEGER NOT NULL,
+    finished_at   TEXT NOT NULL
+);
+CREATE INDEX scenario_results_by_run ON scenario_results (run);
+CREATE INDEX scenario_results_by_scenario
+    ON scenario_results (environment, feature, scenario, status, finished_at);
+
+CREATE TABLE alert_state (
+    environment          TEXT NOT NULL,
+    feature              TEXT NOT NULL,
+    scenario             TEXT NOT NULL,
+    consecutive_failures INTEGER NOT NULL,
+    alerting             INTEGER NOT NULL,
+    since                TEXT,
+    PRIMARY KEY (environment, feature, scenario)
+);
+
+CREATE TABLE alert_transitions (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    environment          TEXT NOT NULL,
+    feature              TEXT NOT NULL,
+    scenario             TEXT NOT NULL,
+    kind                 TEXT NOT NULL,
+    at                   TEXT NOT NULL,
+    run                  INTEGER,
+    consecutive_failures INTEGER NOT NULL,
+    event_id             TEXT
+);
+"];
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn small(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+/// Columns 0 and 1 of a row: feature and scenario.
+fn scenario_id(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScenarioId> {
+    Ok(ScenarioId {
+        feature: r.get(0)?,
+        scenario: r.get(1)?,
+    })
+}
+
+impl Store {
+    /// Opens (creating it and its directory when missing) and migrates.
+    pub fn open(path: &Path) -> Result<Self, StateError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StateError::Open {
+                path: path.to_owned(),
+                message: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| StateError::Open {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Self::init(conn, path)
+    }
+
+    /// A private in-memory store (tests, and `run --alert` dry runs).
+    pub fn in_memory() -> Result<Self, StateError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| StateError::Open {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Self::init(conn, &path)
+    }
+
+    fn init(conn: Connection, path: &Path) -> Result<Self, StateError> {
+        let mut store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| store.sql(e))?;
+        // WAL: readers never block the writer, and a killed writer leaves the
+        // last committed transaction intact. NORMAL sync is durable against a
+        // process crash (only a power loss may drop the last commit).
+        store
+            .conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| store.sql(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> StateError {
+        StateError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<(), StateError> {
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.sql(e))?;
+        if found > SCHEMA_VERSION {
+            return Err(StateError::TooNew {
+                path: self.path.clone(),
+                found,
+            });
+        }
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|source| StateError::Sql {
+            path: path.clone(),
+            source,
+        })?;
+        for (i, sql) in MIGRATIONS.iter().enumerate() {
+            let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
+            if version > found {
+                tx.execute_batch(sql)
+                    .and_then(|()| tx.pragma_update(None, "user_version", version))
+                    .map_err(|source| StateError::Sql {
+                        path: path.clone(),
+                        source,
+                    })?;
+            }
+        }
+        tx.commit()
+            .map_err(|source| StateError::Sql { path, source })
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64, StateError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// `PRAGMA integrity_check`: `"ok"` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| self.sql(e))?;
+        Ok(rows.join("\n"))
+    }
+
+    /// Marks runs left `running` by a process that stopped as `abandoned`;
+    /// returns how many. Call once, before any run starts.
+    pub fn recover_interrupted(&self, now: DateTime<Utc>) -> Result<usize, StateError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET result = 'abandoned', finished_at = ?1,
+                 error = 'the harness stopped during this run (killed or crashed); it was not finished'
+                 WHERE result = 'running'",
+                params![ts(now)],
+            )
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Records that a run started; returns its id.
+    pub fn begin_run(
+        &self,
+        environment: &str,
+        trigger: Trigger,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (environment, trigger, result, started_at) VALUES (?1, ?2, 'running', ?3)",
+                params![environment, trigger.as_str(), ts(started_at)],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records a finished run and its scenario results, in one transaction.
+    pub fn finish_run(&mut self, id: i64, report: &RunReport) -> Result<(), StateError> {
+        let json = serde_json::to_string(report).map_err(|e| StateError::Corrupt {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        let path = self.path.clone();
+        let sql = |source| StateError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let s = &report.summary;
+        tx.execute(
+            "UPDATE runs SET result = ?2, run_id = ?3, started_at = ?4, finished_at = ?5, duration_ms = ?6,
+             passed = ?7, failed = ?8, flaky = ?9, skipped = ?10, known_gaps = ?11, claim_outdated = ?12,
+             claim_violations = ?13, drifted = ?14, report = ?15, error = NULL WHERE id = ?1",
+            params![
+                id,
+                RunResult::of(report).as_str(),
+                report.run_id,
+                ts(report.started_at),
+                ts(report.finished_at),
+                report.duration_ms,
+                count(s.passed),
+                count(s.failed),
+                count(s.flaky),
+                count(s.skipped),
+                count(s.known_gaps),
+                count(s.claim_outdated),
+                count(s.claim_violations),
+                count(s.drifted),
+                json,
+            ],
+        )
+        .map_err(sql)?;
+        {
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO scenario_results (run, environment, area, feature, scenario, status, claim,
+                     error_kind, error_message, duration_ms, attempts, finished_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(sql)?;
+            let finished = ts(report.finished_at);
+            for sc in &report.scenarios {
+                ins.execute(params![
+                    id,
+                    report.environment,
+                    sc.area(),
+                    sc.feature,
+                    sc.scenario,
+                    sc.status.as_str(),
+                    sc.claim,
+                    sc.error.as_ref().map(|e| e.kind.as_str()),
+                    sc.error.as_ref().map(|e| e.message.as_str()),
+                    sc.duration_ms,
+                    sc.attempts,
+                    finished,
+                ])
+                .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Records that a run could not run (`error`) or was stopped (`abandoned`).
+    pub fn end_run(
+        &self,
+        id: i64,
+        result: RunResult,
+        finished_at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET result = ?2, finished_at = ?3, error = ?4 WHERE id = ?1",
+                params![id, result.as_str(), ts(finished_at), reason],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// The report of the last finished run of `environment`.
+    pub fn latest_report(&self, environment: &str) -> Result<Option<RunReport>, StateError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT report FROM runs WHERE environment = ?1 AND report IS NOT NULL ORDER BY id DESC LIMIT 1",
+                params![environment],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| StateError::Corrupt {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    /// The most recent runs of `environment`, newest first.
+    pub fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, environment, trigger, result, run_id, started_at, finished_at, duration_ms,
+                 passed, failed, flaky, skipped, known_gaps, claim_outdated, claim_violations, drifted, error
+                 FROM runs WHERE environment = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![environment, count(limit)], |r| {
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    environment: r.get(1)?,
+                    trigger: Trigger::parse(&r.get::<_, String>(2)?),
+                    result: RunResult::parse(&r.get::<_, String>(3)?),
+                    run_id: r.get(4)?,
+                    started_at: parse_ts(&r.get::<_, String>(5)?).unwrap_or_default(),
+                    finished_at: r.get::<_, Option<String>>(6)?.as_deref().and_then(parse_ts),
+                    duration_ms: r.get(7)?,
+                    passed: small(r.get(8)?),
+                    failed: small(r.get(9)?),
+                    flaky: small(r.get(10)?),
+                    skipped: small(r.get(11)?),
+                    known_gaps: small(r.get(12)?),
+                    claim_outdated: small(r.get(13)?),
+                    claim_violations: small(r.get(14)?),
+                    drifted: small(r.get(15)?),
+                    error: r.get(16)?,
+                })
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| self.sql(e))?;
+        Ok(rows)
+    }
+
+    /// The environments with at least one recorded run.
+    pub fn environments(&self) -> Result<Vec<String>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT environment FROM runs ORDER BY environment")
+            .map_err(|e| self.sql(e))?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// When each scenario of `environment` last passed (passed, flaky, or
+    /// a deferred claim seen working), from every run kept.
+    pub fn last_passed(
+        &self,
+        environment: &str,
+    ) -> Result<HashMap<ScenarioId, DateTime<Utc>>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT feature, scenario, MAX(finished_at) FROM scenario_results
+                 WHERE environment = ?1 AND status IN ('passed', 'flaky', 'claim_outdated')
+                 GROUP BY feature, scenario",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![environment], |r| {
+                Ok((scenario_id(r)?, r.get::<_, String>(2)?))
+            })
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| self.sql(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, t)| parse_ts(&t).map(|t| (id, t)))
+            .collect())
+    }
+
+    /// Completes the claim ledger of `report` with when each claim that did
+    /// not pass in this run last passed in the history kept.
+    pub fn fill_last_passed(&self, report: &mut RunReport) -> Result<(), StateError> {
+        if report.claims.iter().all(|c| c.last_passed.is_some()) {
+            return Ok(());
+        }
+        let known = self.last_passed(&report.environment)?;
+        for c in report.claims.iter_mut().filter(|c| c.last_passed.is_none()) {
+            c.last_passed = known
+                .get(&ScenarioId {
+                    feature: c.feature.clone(),
+                    scenario: c.scenario.clone(),
+                })
+                .copied();
+        }
+        Ok(())
+    }
+
+    /// The alert state of every scenario of `environment` seen so far.
+    pub fn alert_states(
+        &self,
+        environment: &str,
+    ) -> Result<HashMap<ScenarioId, AlertState>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT feature, scenario, consecutive_failures, alerting, since FROM alert_state
+                 WHERE environment = ?1",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map(params![environment], |r| {
+                Ok((
+                    scenario_id(r)?,
+                    AlertState {
+                        consecutive_failures: small(r.get(2)?),
+                        alerting: r.get::<_, i64>(3)? != 0,
+                        since: r.get::<_, Option<String>>(4)?.as_deref().and_then(parse_ts),
+                    },
+                ))
+            })
+            .and_then(Iterator::collect::<Result<HashMap<_, _>, _>>)
+            .map_err(|e| self.sql(e))?;
+        Ok(rows)
+    }
+
+    /// Saves the new alert states of a run and its transitions, together.
+    pub fn save_alerts(
+        &mut self,
+        environment: &str,
+        run: Option<i64>,
+        states: &HashMap<ScenarioId, AlertState>,
+        transitions: &[TransitionRow],
+    ) -> Result<(), StateError> {
+        let path = self.path.clone();
+        let sql = |source| StateError::Sql {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        {
+            let mut up = tx
+                .prepare(
+                    "INSERT INTO alert_state (environment, feature, scenario, consecutive_failures, alerting, since)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (environment, feature, scenario) DO UPDATE SET
+                     consecutive_failures = excluded.consecutive_failures, alerting = excluded.alerting,
+                     since = excluded.since",
+                )
+                .map_err(sql)?;
+            for (id, st) in states {
+                up.execute(params![
+                    environment,
+                    id.feature,
+                    id.scenario,
+                    st.consecutive_failures,
+                    i64::from(st.alerting),
+                    st.since.map(ts),
+                ])
+                .map_err(sql)?;
+            }
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO alert_transitions (environment, feature, scenario, kind, at, run, consecutive_failures, event_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(sql)?;
+            for t in transitions {
+                ins.execute(params![
+                    t.environment,
+                    t.feature,
+                    t.scenario,
+                    t.kind,
+                    ts(t.at),
+                    run,
+                    t.consecutive_failures,
+                    t.event_id,
+                ])
+                .map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Alert transitions of `environment`, oldest first.
+    pub fn transitions(&self, environment: &str) -> Result<Vec<TransitionRow>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT environment, feature, scenario, kind, at, consecutive_failures, event_id
+                 FROM alert_transitions WHERE environment = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.sql(e))?;
+        stmt.query_map(params![environment], |r| {
+            Ok(TransitionRow {
+                environment: r.get(0)?,
+                feature: r.get(1)?,
+                scenario: r.get(2)?,
+                kind: r.get(3)?,
+                at: parse_ts(&r.get::<_, String>(4)?).unwrap_or_default(),
+                consecutive_failures: small(r.get(5)?),
+                event_id: r.get(6)?,
+            })
+        })
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| self.sql(e))
+    }
+
+    /// Keeps the newest `keep` runs of `environment` (with their scenario
+    /// results); returns how many were deleted. Alert state is never pruned.
+    pub fn prune(&self, environment: &str, keep: usize) -> Result<usize, StateError> {
+        self.conn
+            .execute(
+                "DELETE FROM runs WHERE environment = ?1 AND result != 'running' AND id NOT IN
+                 (SELECT id FROM runs WHERE environment = ?1 ORDER BY id DESC LIMIT ?2)",
+                params![environment, count(keep)],
+            )
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Moves the WAL into the main file (on shutdown: one file to copy).
+    pub fn checkpoint(&self) -> Result<(), StateError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| self.sql(e))
+    }
+}
+
+/// Whether `status` counts as the scenario working, for alerting and "last passed".
+pub fn is_pass(status: Status) -> bool {
+    matches!(status, Status::Passed | Status::Flaky)
+}
+
+/// Reports for unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use chrono::Utc;
+    use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
+
+    /// A scenario of features/engine/health.feature with an `@implemented` claim.
+    pub(crate) fn scenario(
+        feature: &str,
+        name: &str,
+        status: Status,
+        error: Option<ErrorReport>,
+    ) -> ScenarioReport {
+        ScenarioReport {
+            feature: feature.into(),
+            feature_file: "features/engine/health.feature".into(),
+            line: 3,
+            scenario: name.into(),
+            tags: vec!["implemented".into()],
+            status,
+            duration_ms: 12.0,
+            attempts: 1,
+            claim: Some("implemented".into()),
+            error,
+            skip_reason: None,
+            steps: vec![],
+            http: vec![],
+        }
+    }
+
+    /// A finished run of `env` with these scenarios.
+    pub(crate) fn report_of(env: &str, scenarios: Vec<ScenarioReport>) -> RunReport {
+        let now = Utc::now();
+        RunReport {
+            harness_version: "0".into(),
+            run_id: "r".into(),
+            environment: env.into(),
+            environment_status: "sandbox".into(),
+            started_at: now,
+            finished_at: now,
+            duration_ms: 1.0,
+            summary: Summary::of(&scenarios),
+            scenarios,
+            claims: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(env: &str, statuses: &[(&str, Status)]) -> RunReport {
+        fixtures::report_of(
+            env,
+            statuses
+                .iter()
+                .map(|(name, status)| fixtures::scenario("Engine health", name, *status, None))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_run_round_trips_and_history_counts_it() {
+        let mut s = Store::in_memory().expect("store");
+        assert_eq!(s.schema_version().expect("v"), SCHEMA_VERSION);
+        let r = report("local", &[("a", Status::Passed), ("b", Status::Failed)]);
+        let id = s
+            .begin_run("local", Trigger::Manual, r.started_at)
+            .expect("begin");
+        assert_eq!(
+            s.history("local", 5).expect("h")[0].result,
+            RunResult::Running
+        );
+        s.finish_run(id, &r).expect("finish");
+        assert_eq!(s.latest_report("local").expect("latest"), Some(r.clone()));
+        let h = s.history("local", 5).expect("h");
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            (h[0].passed, h[0].failed, h[0].result),
+            (1, 1, RunResult::Failed)
+        );
+        assert_eq!(h[0].trigger, Trigger::Manual);
+        let passed = s.last_passed("local").expect("lp");
+        assert!(passed.contains_key(&ScenarioId::of(&r.scenarios[0])));
+        assert!(!passed.contains_key(&ScenarioId::of(&r.scenarios[1])));
+        assert_eq!(s.latest_report("dev").expect("none"), None);
+    }
+
+    #[test]
+    fn interrupted_runs_are_abandoned_on_reopen() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("nested/harness.db");
+        {
+            let s = Store::open(&path).expect("open");
+            s.begin_run("local", Trigger::Schedule, Utc::now())
+                .expect("begin");
+        }
+        let s = Store::open(&path).expect("reopen");
+        assert_eq!(s.recover_interrupted(Utc::now()).expect("recover"), 1);
+        let h = s.history("local", 1).expect("h");
+        assert_eq!(h[0].result, RunResult::Abandoned);
+        assert!(h[0].error.as_deref().is_some_and(|e| e.contains("stopped")));
+        assert_eq!(s.integrity_check().expect("check"), "ok");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("h.db");
+        {
+            let c = Connection::open(&path).expect("open");
+            c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .expect("bump");
+        }
+        let e = Store::open(&path).expect_err("refused");
+        assert!(e.to_string().contains("newer than this harness"), "{e}");
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_runs() {
+        let mut s = Store::in_memory().expect("store");
+        for _ in 0..5 {
+            let r = report("local", &[("a", Status::Passed)]);
+            let id = s
+                .begin_run("local", Trigger::Schedule, r.started_at)
+                .expect("b");
+            s.finish_run(id, &r).expect("f");
+        }
+        assert_eq!(s.prune("local", 2).expect("prune"), 3);
+        assert_eq!(s.history("local", 10).expect("h").len(), 2);
+        let orphans: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM scenario_results WHERE run NOT IN (SELECT id FROM runs)",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(orphans, 0, "scenario results go with their run");
+    }
+
+    #[test]
+    fn alert_state_round_trips() {
+        let mut s = Store::in_memory().expect("store");
+        let id = ScenarioId {
+            feature: "f".into(),
+            scenario: "s".into(),
+        };
+        let st = AlertState {
+            consecutive_failures: 3,
+            alerting: true,
+            since: parse_ts("2026-01-02T03:04:05.000Z"),
+        };
+        let t = TransitionRow {
+            environment: "local".into(),
+            feature: "f".into(),
+            scenario: "s".into(),
+            kind: "failing".into(),
+            at: Utc::now(),
+            consecutive_failures: 3,
+            event_id: Some("e1".into()),
+        };
+        s.save_alerts(
+            "local",
+            None,
+            &HashMap::from([(id.clone(), st.clone())]),
+            &[t],
+        )
+        .expect("save");
+        assert_eq!(s.alert_states("local").expect("states").get(&id), Some(&st));
+        assert_eq!(s.transitions("local").expect("t").len(), 1);
+    }
+}

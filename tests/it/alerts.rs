@@ -1,0 +1,286 @@
+//! Sentry alerts through the real transport to an envelope receiver on
+//! 127.0.0.1: one error event per transition, one recovery, check-ins in
+//! order, no secret in any payload — from `serve` and from `run --alert`.
+
+use std::collections::BTreeMap;
+
+use sentry::protocol::{Event, Level, MonitorCheckIn, MonitorCheckInStatus};
+
+use crate::serving::{SentryReceiver, Serve, state_file};
+use crate::support::{bin, sandbox, write};
+
+/// A secret planted in the environment: it must never reach Sentry.
+const CANARY: &str = "canary-5e1f-sentry-secret-value";
+
+const HEALTH: &str = "@local\nFeature: Alerts\n\n  @implemented\n  Scenario: Engine answers its health check\n    Given the \"engine\" service\n    When I GET \"/health\"\n    Then the status is 200\n";
+
+/// Fails every run, with the secret in its URL, its header and the
+/// response the server echoes back.
+const LEAKY: &str = "@local\nFeature: Canary\n\n  @implemented\n  Scenario: The operator token is echoed back\n    Given the \"engine\" service\n    And the header \"X-Operator-Token\" is \"${LUCIA_OPERATOR_TOKEN}\"\n    When I GET \"/echo/${LUCIA_OPERATOR_TOKEN}\"\n    Then the status is 200\n";
+
+fn fingerprint(e: &Event<'static>) -> Vec<String> {
+    e.fingerprint.iter().map(|f| f.to_string()).collect()
+}
+
+fn by_scenario(events: &[Event<'static>]) -> BTreeMap<(String, Level), usize> {
+    let mut m = BTreeMap::new();
+    for e in events {
+        let scenario = e.tags.get("scenario").cloned().unwrap_or_default();
+        *m.entry((scenario, e.level)).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Check-ins come in pairs with one id: in_progress, then ok or error,
+/// one run after the other.
+fn assert_pairs(check_ins: &[MonitorCheckIn], runs: usize) {
+    assert!(check_ins.len() >= 2 * runs, "{check_ins:#?}");
+    assert_eq!(check_ins.len() % 2, 0, "{check_ins:#?}");
+    for pair in check_ins.chunks(2) {
+        assert_eq!(pair[0].monitor_slug, "lucia-synthetic-local");
+        assert_eq!(
+            pair[0].status,
+            MonitorCheckInStatus::InProgress,
+            "{pair:#?}"
+        );
+        assert!(
+            matches!(
+                pair[1].status,
+                MonitorCheckInStatus::Ok | MonitorCheckInStatus::Error
+            ),
+            "{pair:#?}"
+        );
+        assert_eq!(pair[0].check_in_id, pair[1].check_in_id, "{pair:#?}");
+        assert_eq!(pair[0].environment.as_deref(), Some("local"));
+        assert!(pair[1].duration.is_some_and(|d| d > 0.0), "{pair:#?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_alerts_once_per_transition_and_never_leaks_a_secret() {
+    let rx = SentryReceiver::start().await;
+    // Health fails the first three requests (three runs), then recovers.
+    let sb = sandbox(&[], &["engine/health=500@3"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    write(dir.path(), "features/health.feature", HEALTH);
+    write(dir.path(), "features/canary.feature", LEAKY);
+    let features = dir.path().join("features");
+    let state = state_file(dir.path());
+    let origin = sb.origin();
+    let s = Serve::start(
+        &[
+            "--features",
+            features.to_str().expect("utf8"),
+            "--env",
+            "local",
+            "--origin",
+            &origin,
+            "--state",
+            state.to_str().expect("utf8"),
+            "--schedule",
+            "1s",
+            "--alert-after",
+            "2",
+        ],
+        &[
+            ("SENTRY_DSN", rx.dsn.as_str()),
+            ("LUCIA_OPERATOR_TOKEN", CANARY),
+        ],
+    )
+    .await;
+    // Fail, fail (alert), fail, pass (recovery), pass, pass: then nothing more.
+    s.runs("local", 6).await;
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+
+    let events = rx.events();
+    let counts = by_scenario(&events);
+    let expected = BTreeMap::from([
+        (
+            ("Engine answers its health check".to_owned(), Level::Error),
+            1,
+        ),
+        (
+            ("Engine answers its health check".to_owned(), Level::Info),
+            1,
+        ),
+        (
+            ("The operator token is echoed back".to_owned(), Level::Error),
+            1,
+        ),
+    ]);
+    assert_eq!(counts, expected, "{events:#?}");
+
+    let failing = events
+        .iter()
+        .find(|e| {
+            e.level == Level::Error && e.tags["scenario"] == "Engine answers its health check"
+        })
+        .expect("the error event");
+    assert_eq!(
+        fingerprint(failing),
+        ["local", "Alerts", "Engine answers its health check"]
+    );
+    assert_eq!(failing.tags["environment"], "local");
+    assert_eq!(failing.tags["feature"], "Alerts");
+    assert_eq!(failing.tags["version"], "v0.1.3.6");
+    assert_eq!(failing.environment.as_deref(), Some("local"));
+    let crumb = failing
+        .breadcrumbs
+        .iter()
+        .find(|b| b.ty == "http")
+        .expect("an HTTP breadcrumb");
+    assert!(
+        crumb.data["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/engine/health")),
+        "{crumb:?}"
+    );
+    assert_eq!(crumb.data["status_code"], 500);
+    assert!(
+        failing
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("2 runs in a row")),
+        "{failing:?}"
+    );
+    let recovered = events
+        .iter()
+        .find(|e| e.level == Level::Info)
+        .expect("the recovery event");
+    assert_eq!(
+        fingerprint(recovered),
+        [
+            "local",
+            "Alerts",
+            "Engine answers its health check",
+            "recovered"
+        ]
+    );
+    // The alert fired after the second failed run: the log says which run.
+    let alert_lines = log.lines().filter(|l| l.contains(" alert ")).count();
+    assert_eq!(alert_lines, 3, "{log}");
+
+    let check_ins = rx.check_ins();
+    assert_pairs(&check_ins, 6);
+    // The canary fails every run: every run checks in as an error.
+    assert!(
+        check_ins
+            .chunks(2)
+            .all(|p| p[1].status == MonitorCheckInStatus::Error)
+    );
+    assert!(
+        check_ins[0]
+            .monitor_config
+            .as_ref()
+            .is_some_and(|c| matches!(
+                c.schedule,
+                sentry::protocol::MonitorSchedule::Interval { .. }
+            )),
+        "{:?}",
+        check_ins[0]
+    );
+
+    // The secret went out (the sandbox echoed it) and never reached Sentry.
+    let raw = rx.raw();
+    assert!(!raw.contains(CANARY), "the secret leaked to Sentry:\n{raw}");
+    assert!(
+        raw.contains("${LUCIA_OPERATOR_TOKEN}"),
+        "where the secret was is marked:\n{raw}"
+    );
+    assert!(
+        rx.all()
+            .iter()
+            .all(|r| r.path == "/api/1/envelope/" && r.auth.contains("sentry_key=public"))
+    );
+    // Nor the state database.
+    let db = std::fs::read(&state).expect("db");
+    assert!(!String::from_utf8_lossy(&db).contains(CANARY));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_alert_uses_the_state_file_to_know_the_previous_state() {
+    let rx = SentryReceiver::start().await;
+    let sb = sandbox(&[], &["engine/health=500@3"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let features = write(dir.path(), "features/health.feature", HEALTH);
+    let state = state_file(dir.path());
+    let mut codes = Vec::new();
+    let mut events_after = Vec::new();
+    for _ in 0..5 {
+        let out = bin()
+            .args([
+                "run",
+                "--env",
+                "local",
+                "--origin",
+                &sb.origin(),
+                "--features",
+                features.to_str().expect("utf8"),
+                "--alert",
+                "--state",
+                state.to_str().expect("utf8"),
+                "--alert-after",
+                "2",
+            ])
+            .env("SENTRY_DSN", &rx.dsn)
+            .env("LUCIA_OPERATOR_TOKEN", CANARY)
+            .output()
+            .await
+            .expect("run");
+        codes.push(out.status.code().unwrap_or(-1));
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(CANARY));
+        // Each one-shot run flushes before it exits.
+        events_after.push(rx.events().len());
+    }
+    assert_eq!(codes, [1, 1, 1, 0, 0]);
+    assert_eq!(
+        events_after,
+        [0, 1, 1, 2, 2],
+        "one event per transition, nothing repeated"
+    );
+    let events = rx.events();
+    assert_eq!(events[0].level, Level::Error);
+    assert_eq!(events[1].level, Level::Info);
+    assert_pairs(&rx.check_ins(), 5);
+    assert_eq!(rx.check_ins().len(), 10);
+    assert!(
+        rx.check_ins()[0].monitor_config.is_none(),
+        "no --cron, no schedule"
+    );
+    assert!(!rx.raw().contains(CANARY));
+
+    // The history knows the five runs.
+    let out = bin()
+        .args([
+            "history",
+            "--env",
+            "local",
+            "--state",
+            state.to_str().expect("utf8"),
+        ])
+        .output()
+        .await
+        .expect("history");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("  cli  ").count(), 5, "{text}");
+
+    // --alert without a DSN is a usage error, before anything runs.
+    let out = bin()
+        .args([
+            "run",
+            "--env",
+            "local",
+            "--origin",
+            &sb.origin(),
+            "--alert",
+            "--state",
+            state.to_str().expect("utf8"),
+        ])
+        .env_remove("SENTRY_DSN")
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--alert needs SENTRY_DSN"));
+}

@@ -1,0 +1,792 @@
+//! `serve` against the sandbox: the scheduler runs, the API answers, the
+//! metrics pass promtool, the dashboard renders in Chromium, the state
+//! survives SIGTERM and SIGKILL.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use lucia_harness::config::Config;
+use lucia_harness::features::Suite;
+use lucia_harness::serve::{self, Harness, Schedule, Settings};
+use lucia_harness::state::{RunResult, Store};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+use crate::serving::{Serve, http, state_file};
+use crate::support::{plain, repo, sandbox};
+
+/// The engine area of the repository's features: four scenarios (without
+/// the @baseline ones), fast.
+const ENGINE: &str = "features/engine";
+
+fn settings(token: Option<&str>) -> Settings {
+    let root = repo();
+    Settings {
+        config: Arc::new(Config::load(&root.join("environments.toml")).expect("config")),
+        suite: Arc::new(Suite::load(&root.join(ENGINE)).expect("features")),
+        schedules: vec![Schedule {
+            environment: "local".into(),
+            interval: Duration::from_secs(3600),
+        }],
+        origin: Some("http://127.0.0.1:9".into()),
+        tags: None,
+        concurrency: Some(4),
+        request_timeout: None,
+        scenario_timeout: None,
+        token: token.map(str::to_owned),
+        alert_threshold: 2,
+        sentry: None,
+        snapshots: root.join("snapshots"),
+        promotion: None,
+        version: "v0.1.3.6".into(),
+        refresh: Duration::from_secs(30),
+        retain: 100,
+        grace: Duration::from_secs(5),
+        first_run: Duration::ZERO,
+        secrets: Arc::new(|_: &str| None),
+    }
+}
+
+fn harness(token: Option<&str>) -> Harness {
+    Harness::new(settings(token), Store::in_memory().expect("store")).expect("harness")
+}
+
+async fn call(h: &Harness, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = serve::app(h.clone()).oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let v = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, v)
+}
+
+fn post(path: &str, token: Option<&str>) -> Request<Body> {
+    let mut b = Request::post(path);
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
+
+#[tokio::test]
+async fn post_runs_needs_the_token_and_is_never_open() {
+    let h = harness(Some("s3cret-token"));
+    let (st, body) = call(&h, post("/runs?env=local", None)).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("LUCIA_HARNESS_TOKEN"))
+    );
+    let (st, _) = call(&h, post("/runs?env=local", Some("wrong"))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _) = call(&h, post("/runs?env=local", Some("s3cret-token-and-more"))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Authenticated, an unknown environment is named as such.
+    let (st, _) = call(&h, post("/runs?env=nowhere", Some("s3cret-token"))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, body) = call(&h, post("/runs?env=local", Some("s3cret-token"))).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{body}");
+    assert!(h.env_state("local").expect("local").requested);
+    // Asked twice before it starts: one run, not two.
+    let (st, _) = call(&h, post("/runs?env=local", Some("s3cret-token"))).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    // Without a token configured, POST /runs is disabled, whatever is sent.
+    let closed = harness(None);
+    for t in [None, Some(""), Some("anything")] {
+        let (st, body) = call(&closed, post("/runs?env=local", t)).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("disabled"))
+        );
+    }
+    assert!(!closed.env_state("local").expect("local").requested);
+}
+
+#[tokio::test]
+async fn the_api_answers_before_any_run() {
+    let h = harness(None);
+    let (st, body) = call(&h, get("/healthz")).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["environments"]["local"]["scheduler"], "not_started");
+    let (st, body) = call(&h, get("/runs/latest?env=local")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no finished run"))
+    );
+    let (st, _) = call(&h, get("/runs/latest?env=dev")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, body) = call(&h, get("/readiness")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(body["verdict"], "not_evaluated");
+    assert_eq!(body["ready"], false);
+    let (st, body) = call(&h, get("/readiness?format=md")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        body.as_str()
+            .is_some_and(|t| t.contains("No readiness evaluated yet"))
+    );
+    let (st, _) = call(&h, get("/readiness?format=pdf")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let resp = serve::app(h.clone())
+        .oneshot(get("/metrics"))
+        .await
+        .expect("metrics");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/plain; version=0.0.4"))
+    );
+    let resp = serve::app(h.clone()).oneshot(get("/")).await.expect("page");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let csp = resp.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let (st, _) = call(&h, get("/nothing-here")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+/// Runs `promtool ARGS` with `stdin`; the tool is required (.ci/run installs it).
+pub fn promtool(args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> (bool, String) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs (Debian package prometheus; .ci/run installs it)");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("promtool");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// `serve` of the engine features against `origin`, every second unless `extra` says otherwise.
+fn serve_args<'a>(origin: &'a str, state: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "--features",
+        ENGINE,
+        "--env",
+        "local",
+        "--origin",
+        origin,
+        "--state",
+        state,
+    ];
+    if !extra.contains(&"--schedule") {
+        a.extend(["--schedule", "1s"]);
+    }
+    // No baseline is captured in the repository: leave the comparisons out.
+    a.extend(crate::support::NOT_BASELINE);
+    a.extend_from_slice(extra);
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_runs_and_metrics_pass_promtool() {
+    let sb = sandbox(&[], &["engine/health=500"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let state_s = state.to_str().expect("utf8").to_owned();
+    let origin = sb.origin();
+    let s = Serve::start(
+        &serve_args(&origin, &state_s, &[]),
+        &[("LUCIA_HARNESS_TOKEN", "tok-123")],
+    )
+    .await;
+    // The scheduler runs again and again, on its own.
+    let health = s.runs("local", 2).await;
+    assert_eq!(health["status"], "ok", "{health}");
+
+    let latest = s.json("/runs/latest?env=local").await;
+    let failed: Vec<&str> = latest["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter(|x| x["status"] == "failed")
+        .filter_map(|x| x["scenario"].as_str())
+        .collect();
+    assert_eq!(failed, ["Engine reports healthy"], "{latest}");
+
+    let text = s.get("/metrics").await.text().await.expect("scrape");
+    let (ok, out) = promtool(&["check", "metrics"], Some(text.as_bytes()), dir.path());
+    assert!(ok, "promtool check metrics:\n{out}\n{text}");
+    for needle in [
+        "lucia_probe_success{environment=\"local\",feature=\"Engine health\",scenario=\"Engine reports healthy\"} 0",
+        "lucia_probe_success{environment=\"local\",feature=\"Engine version\",scenario=\"Engine runs the expected version\"} 1",
+        "lucia_probe_duration_seconds_bucket{environment=\"local\",feature=\"Engine health\",le=\"+Inf\"}",
+        "lucia_runs_total{environment=\"local\",result=\"failed\"}",
+        "lucia_last_run_timestamp_seconds{environment=\"local\"}",
+        "lucia_claim_violations{environment=\"local\"} 1",
+        "process_resident_memory_bytes",
+        "lucia_harness_uptime_seconds",
+    ] {
+        assert!(text.contains(needle), "no {needle} in\n{text}");
+    }
+    // Bounded labels: nothing from a response or a URL.
+    assert!(!text.contains("127.0.0.1"), "{text}");
+    assert!(!text.contains("sandbox fault"), "{text}");
+
+    // POST /runs: 401 without the token; with it, a run starts.
+    let resp = http()
+        .post(s.url("/runs?env=local"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(resp.status(), 401);
+    let before = s.json("/runs?env=local&limit=1000").await["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter(|r| r["trigger"] == "manual")
+        .count();
+    assert_eq!(before, 0);
+    let status = loop {
+        let resp = http()
+            .post(s.url("/runs?env=local"))
+            .bearer_auth("tok-123")
+            .send()
+            .await
+            .expect("POST");
+        // 409 while a scheduled run is in progress: ask again when it is done.
+        if resp.status() != 409 {
+            break resp.status();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status, 202);
+    s.wait_until("a manual run", |_| true).await;
+    let deadline = std::time::Instant::now() + crate::serving::PATIENCE;
+    loop {
+        let runs = s.json("/runs?env=local&limit=1000").await;
+        if runs["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .any(|r| r["trigger"] == "manual" && r["result"] == "failed")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no manual run: {runs}\n{}",
+            s.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Runs of one environment never overlap.
+    let runs = s.json("/runs?env=local&limit=1000").await;
+    let mut spans: Vec<(String, String)> = runs["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["started_at"].as_str()?.to_owned(),
+                r["finished_at"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        let end = chrono::DateTime::parse_from_rfc3339(&w[0].1).expect("ts");
+        let next = chrono::DateTime::parse_from_rfc3339(&w[1].0).expect("ts");
+        assert!(end <= next, "runs overlap: {w:?}");
+    }
+
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("run finished environment=local"),
+        "a log line per run:\n{log}"
+    );
+    assert!(log.contains("stopped; state flushed"), "{log}");
+
+    // `history` reads the same database.
+    let o = plain(&["history", "--env", "local", "--state", &state_s], &[]).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("passed  failed  flaky"), "{}", o.stdout);
+    assert!(o.stdout.contains("manual    failed"), "{}", o.stdout);
+    let o = plain(
+        &[
+            "history", "--env", "local", "--state", &state_s, "--json", "-n", "1",
+        ],
+        &[],
+    )
+    .await;
+    let row: Value = serde_json::from_str(o.stdout.trim()).expect("one JSON line");
+    assert_eq!(row["failed"], 1, "{row}");
+    assert_eq!(row["passed"], 3, "{row}");
+    let o = plain(&["history", "--env", "dev", "--state", &state_s], &[]).await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("environments with runs: local"),
+        "{}",
+        o.stderr
+    );
+}
+
+fn chromium(args: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().expect("profile");
+    std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .expect("chromium runs (Debian package chromium; .ci/run installs it)")
+}
+
+/// Where screenshots go: target/test-artifacts/.
+fn artifacts() -> PathBuf {
+    let target = Path::new(env!("CARGO_BIN_EXE_lucia-harness"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo().join("target"));
+    let dir = target.join("test-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_the_failing_scenario_in_chromium() {
+    let sb = sandbox(&[], &["engine/health=500"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let state_s = state.to_str().expect("utf8").to_owned();
+    let origin = sb.origin();
+    let s = Serve::start(&serve_args(&origin, &state_s, &["--schedule", "1h"]), &[]).await;
+    s.runs("local", 1).await;
+    let url = s.url("/");
+
+    let out = chromium(&["--dump-dom", &url]);
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && dom.contains("</html>"),
+        "chromium:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What a person sees, section by section.
+    let section = |id: &str| {
+        let start = dom
+            .find(&format!("<section id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("no section {id} in\n{dom}"));
+        let end = dom[start..]
+            .find("</section>")
+            .map_or(dom.len(), |e| start + e);
+        dom[start..end].to_owned()
+    };
+    let failing = section("failing");
+    assert!(failing.contains("Engine reports healthy"), "{failing}");
+    assert!(
+        failing.contains("expected status 200, actual 500"),
+        "{failing}"
+    );
+    assert!(
+        !failing.contains("Engine runs the expected version"),
+        "only failures: {failing}"
+    );
+    let matrix = section("matrix");
+    assert!(
+        matrix.contains("title=\"engine in local: failed\""),
+        "the engine cell is red: {matrix}"
+    );
+    let envs = section("environments");
+    assert!(envs.contains("Last run:"), "{envs}");
+    assert!(envs.contains("3 passed"), "{envs}");
+    assert!(section("readiness").contains("No readiness evaluated yet"));
+    let claims = section("claims");
+    assert!(claims.contains("@implemented"), "{claims}");
+    assert!(claims.contains("Engine reports healthy"), "{claims}");
+    assert!(
+        claims.contains("never (in the history kept)"),
+        "the failing claim never passed: {claims}"
+    );
+    assert!(section("baseline").contains("v0.1.3.6"));
+    assert!(dom.contains("http-equiv=\"refresh\""), "auto-refresh");
+    assert!(!dom.contains("<script"), "no script");
+
+    let shot = artifacts().join("dashboard-phone.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = chromium(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=390,900",
+        "--hide-scrollbars",
+        &url,
+    ]);
+    let png = std::fs::read(&shot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot at {} ({e}):\n{}",
+            shot.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_run_loses_nothing_and_the_schedule_resumes() {
+    // Every run waits 1.5 s on Engine's version: long enough to be killed in.
+    let sb = sandbox(&[], &["engine/version=latency:1500ms"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let state_s = state.to_str().expect("utf8").to_owned();
+    let origin = sb.origin();
+    let args = serve_args(&origin, &state_s, &[]);
+    let s = Serve::start(&args, &[]).await;
+    s.runs("local", 1).await;
+    s.wait_until("a run in progress", |h| {
+        !h["environments"]["local"]["running"].is_null()
+    })
+    .await;
+    let finished = s.json("/runs/latest?env=local").await;
+    let before = finished["run_id"].as_str().expect("run id").to_owned();
+    s.kill9().await;
+
+    {
+        let store = Store::open(&state).expect("the database opens after SIGKILL");
+        assert_eq!(store.integrity_check().expect("check"), "ok");
+        let h = store.history("local", 100).expect("history");
+        assert_eq!(h[0].result, RunResult::Running, "killed mid-run: {h:?}");
+        assert!(
+            h.iter().any(|r| r.run_id.as_deref() == Some(&before)),
+            "{h:?}"
+        );
+    }
+
+    let s = Serve::start(&args, &[]).await;
+    // Restored before any new run could finish: the last report, its metrics.
+    let latest = s.json("/runs/latest?env=local").await;
+    assert_eq!(latest["run_id"].as_str(), Some(before.as_str()), "{latest}");
+    let metrics = s.get("/metrics").await.text().await.expect("scrape");
+    assert!(
+        metrics.contains("lucia_last_run_timestamp_seconds{environment=\"local\"}"),
+        "{metrics}"
+    );
+    let page = s.get("/").await.text().await.expect("page");
+    assert!(page.contains("Last run: <time"), "{page}");
+    let runs = s.json("/runs?env=local&limit=100").await;
+    let abandoned = runs["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .find(|r| r["result"] == "abandoned")
+        .unwrap_or_else(|| panic!("the interrupted run is recorded as abandoned: {runs}"));
+    assert!(
+        abandoned["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("killed")),
+        "{abandoned}"
+    );
+
+    // The schedule resumes.
+    s.runs("local", 1).await;
+    let after = s.json("/runs/latest?env=local").await;
+    assert_ne!(after["run_id"], latest["run_id"]);
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+    let store = Store::open(&state).expect("open");
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_the_run_in_progress_or_abandons_it_after_the_grace() {
+    // Each run waits on a route that answers only after 30 s: the run is
+    // still going when SIGTERM comes.
+    let sb = sandbox(&[], &["engine/version=latency:30s"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let state_s = state.to_str().expect("utf8").to_owned();
+    let origin = sb.origin();
+    let s = Serve::start(&serve_args(&origin, &state_s, &["--grace", "300ms"]), &[]).await;
+    s.wait_until("a run in progress", |h| {
+        !h["environments"]["local"]["running"].is_null()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the grace period is honoured"
+    );
+    assert!(log.contains("abandoning"), "{log}");
+    let store = Store::open(&state).expect("open");
+    assert_eq!(store.integrity_check().expect("check"), "ok");
+    let h = store.history("local", 10).expect("history");
+    assert_eq!(h[0].result, RunResult::Abandoned, "{h:?}");
+    assert!(
+        h[0].error
+            .as_deref()
+            .is_some_and(|e| e.contains("shutdown")),
+        "{h:?}"
+    );
+    drop(store);
+
+    // With time to finish, the run finishes and is recorded whole.
+    let sb = sandbox(&[], &["engine/version=latency:1s"]).await;
+    let origin = sb.origin();
+    let s = Serve::start(&serve_args(&origin, &state_s, &["--grace", "60s"]), &[]).await;
+    s.wait_until("a run in progress", |h| {
+        !h["environments"]["local"]["running"].is_null()
+    })
+    .await;
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+    let store = Store::open(&state).expect("open");
+    let h = store.history("local", 10).expect("history");
+    assert_eq!(h[0].result, RunResult::Passed, "{h:?}\n{log}");
+    assert_eq!(h[0].passed, 4, "{h:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_loopback_address_is_refused_unless_asked_for() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let o = plain(
+        &[
+            "serve",
+            "--env",
+            "local",
+            "--addr",
+            "0.0.0.0:0",
+            "--state",
+            state.to_str().expect("utf8"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("refusing to listen on 0.0.0.0:0"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("--allow-remote"), "{}", o.stderr);
+    assert!(!state.exists(), "nothing was created");
+
+    let o = plain(&["serve", "--env", "nowhere"], &[]).await;
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("nowhere"), "{}", o.stderr);
+    let o = plain(
+        &[
+            "serve",
+            "--env",
+            "local",
+            "--state",
+            state.to_str().expect("utf8"),
+        ],
+        &[("SENTRY_DSN", "not-a-dsn")],
+    )
+    .await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("SENTRY_DSN is not a Sentry DSN"),
+        "{}",
+        o.stderr
+    );
+    let o = plain(&["serve", "--env", "local=often"], &[]).await;
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("not a duration"), "{}", o.stderr);
+
+    let help = plain(&["serve", "--help"], &[]).await;
+    for needle in [
+        "POST /runs",
+        "LUCIA_HARNESS_TOKEN",
+        "SENTRY_DSN",
+        "/healthz",
+        "--schedule",
+        "Examples",
+    ] {
+        assert!(
+            help.stdout.contains(needle),
+            "serve --help teaches {needle}:\n{}",
+            help.stdout
+        );
+    }
+}
+
+/// `lucia-harness baseline ARGS --snapshots DIR`, which must succeed.
+async fn baseline_cmd(args: &[&str], dir: &Path) {
+    let mut all = vec!["baseline"];
+    all.extend_from_slice(args);
+    all.extend([
+        "--features",
+        ENGINE,
+        "--snapshots",
+        dir.to_str().expect("utf8"),
+    ]);
+    let o = plain(&all, &[]).await;
+    assert_eq!(o.code, 0, "{all:?}:\n{}\n{}", o.stdout, o.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_drift_and_the_reviewed_baseline_reach_the_api_metrics_and_dashboard() {
+    // Eval Labs captures and approves the baseline of v0.1.3.6 from a clean sandbox…
+    let snapshots = tempfile::tempdir().expect("tmp");
+    std::fs::copy(
+        repo().join("snapshots/normalise.toml"),
+        snapshots.path().join("normalise.toml"),
+    )
+    .expect("rules");
+    let clean = sandbox(&[], &[]).await;
+    baseline_cmd(
+        &[
+            "capture",
+            "--env",
+            "local",
+            "--origin",
+            &clean.origin(),
+            "--version",
+            "v0.1.3.6",
+        ],
+        snapshots.path(),
+    )
+    .await;
+    baseline_cmd(
+        &[
+            "approve",
+            "--version",
+            "v0.1.3.6",
+            "--reviewer",
+            "Eval Labs",
+        ],
+        snapshots.path(),
+    )
+    .await;
+    drop(clean);
+
+    // …then Engine's version answer grows a field.
+    let drifted = sandbox(&["engine/version=add:feature_flags=[]"], &[]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let origin = drifted.origin();
+    let s = Serve::start(
+        &[
+            "--features",
+            ENGINE,
+            "--env",
+            "local",
+            "--origin",
+            &origin,
+            "--state",
+            state.to_str().expect("utf8"),
+            "--schedule",
+            "1h",
+            "--gate",
+            "local:local",
+            "--snapshots",
+            snapshots.path().to_str().expect("utf8"),
+        ],
+        &[],
+    )
+    .await;
+    s.runs("local", 1).await;
+
+    let metrics = s.get("/metrics").await.text().await.expect("scrape");
+    let (ok, out) = promtool(&["check", "metrics"], Some(metrics.as_bytes()), dir.path());
+    assert!(ok, "{out}\n{metrics}");
+    // Every metric DESIGN.md names, from a real scrape.
+    for name in [
+        "lucia_probe_success{",
+        "lucia_probe_duration_seconds_bucket{",
+        "lucia_runs_total{",
+        "lucia_last_run_timestamp_seconds{",
+        "lucia_drift_fields{baseline=\"engine/version\",environment=\"local\",kind=\"additive\"} 1",
+        "lucia_promotion_ready{from=\"local\",to=\"local\",version=\"v0.1.3.6\"} 0",
+        "lucia_baseline_reviewed{version=\"v0.1.3.6\"} 1",
+        "lucia_claim_violations{",
+    ] {
+        assert!(metrics.contains(name), "no {name} in\n{metrics}");
+    }
+
+    let r = s.json("/readiness").await;
+    assert_eq!(r["verdict"], "not_ready", "{r}");
+    let no_drift = r["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "no-drift")
+        .expect("the no-drift check");
+    assert_eq!(no_drift["status"], "fail", "{r}");
+    let reviewed = r["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "baseline-reviewed")
+        .expect("the review check");
+    assert_eq!(reviewed["status"], "pass", "{r}");
+    let md = s
+        .get("/readiness?format=md")
+        .await
+        .text()
+        .await
+        .expect("md");
+    assert!(
+        md.contains("NOT READY") && md.contains("`no-drift`"),
+        "{md}"
+    );
+
+    let page = s.get("/").await.text().await.expect("page");
+    let drift = &page[page.find("<section id=\"drift\">").expect("drift")..];
+    assert!(
+        drift.contains("<code>engine/version</code></td><td>additive</td><td>1</td>"),
+        "{drift}"
+    );
+    assert!(
+        page.contains("approved by Eval Labs"),
+        "the review state is shown"
+    );
+    assert!(page.contains("NOT READY"), "the verdict is shown");
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+}
