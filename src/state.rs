@@ -799,6 +799,7 @@ pub(crate) mod fixtures {
             summary: Summary::of(&scenarios),
             scenarios,
             claims: vec![],
+            harness: None,
         }
     }
 }

@@ -69,6 +69,7 @@ fn full_scrape() -> String {
         summary: Summary::of(&scenarios),
         scenarios,
         claims: vec![],
+        harness: None,
     };
     m.record(&report);
     let checks = CheckId::ALL
