@@ -256,11 +256,21 @@ fn error(msg: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // A run is one task driving every scenario and its connections: one
+    // thread does it with the least overhead. The demo (a sandbox in the
+    // same process) and serve want worker threads.
+    let threaded = matches!(cli.command, Command::Demo { .. } | Command::Serve { .. });
+    let rt = if threaded {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let rt = match rt {
         Ok(rt) => rt,
         Err(e) => return error(format!("cannot start the async runtime: {e}")),
     };

@@ -15,8 +15,28 @@ use crate::error::{ErrorKind, StepError};
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     direct: reqwest::Client,
-    following: reqwest::Client,
+    following: OnceLock<reqwest::Client>,
+    tls: std::sync::Arc<rustls::ClientConfig>,
     max_body_bytes: usize,
+}
+
+fn build_client(
+    tls: &rustls::ClientConfig,
+    policy: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, StepError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls.clone())
+        .redirect(policy)
+        .user_agent(concat!("lucia-harness/", env!("CARGO_PKG_VERSION")))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| {
+            StepError::new(
+                ErrorKind::Internal,
+                format!("cannot build the HTTP client: {e}"),
+            )
+        })
 }
 
 /// A request, already interpolated.
@@ -134,34 +154,23 @@ impl HttpClient {
     /// `extra_ca_pem`: CA certificates to trust besides the platform's roots
     /// (the sandbox's loopback CA for `local`).
     pub fn new(max_body_bytes: usize, extra_ca_pem: Option<&str>) -> Result<Self, StepError> {
-        let extra = match extra_ca_pem {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
-                StepError::config(format!("the CA file is not PEM certificates: {e}"))
-            })?,
-            None => Vec::new(),
-        };
-        let build = |policy| {
-            let mut b = reqwest::Client::builder();
-            for c in &extra {
-                b = b.add_root_certificate(c.clone());
-            }
-            b.redirect(policy)
-                .user_agent(concat!("lucia-harness/", env!("CARGO_PKG_VERSION")))
-                .pool_idle_timeout(Duration::from_secs(30))
-                .connect_timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| {
-                    StepError::new(
-                        ErrorKind::Internal,
-                        format!("cannot build the HTTP client: {e}"),
-                    )
-                })
-        };
+        // One TLS configuration (roots loaded once) for every client.
+        let tls = crate::tls::client_config(extra_ca_pem)?;
         Ok(Self {
-            direct: build(reqwest::redirect::Policy::none())?,
-            following: build(reqwest::redirect::Policy::limited(10))?,
+            direct: build_client(&tls, reqwest::redirect::Policy::none())?,
+            following: OnceLock::new(),
+            tls: std::sync::Arc::new(tls),
             max_body_bytes,
         })
+    }
+
+    /// The client that follows redirects, built the first time a scenario asks.
+    fn following(&self) -> Result<&reqwest::Client, StepError> {
+        if let Some(c) = self.following.get() {
+            return Ok(c);
+        }
+        let c = build_client(&self.tls, reqwest::redirect::Policy::limited(10))?;
+        Ok(self.following.get_or_init(|| c))
     }
 
     pub fn max_body_bytes(&self) -> usize {
@@ -178,7 +187,7 @@ impl HttpClient {
         let url = req.url.clone();
         let what = format!("{method} {url}");
         let client = if req.follow_redirects {
-            &self.following
+            self.following()?
         } else {
             &self.direct
         };

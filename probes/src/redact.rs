@@ -72,13 +72,21 @@ impl Redactor {
         self.secrets.is_empty()
     }
 
-    pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    /// Secrets only: cheap (substring search), for texts that stay inside
+    /// the run until [`Self::scrub`] gives them their final form.
+    pub fn scrub_secrets<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
         for (value, replacement) in &self.secrets {
             if out.contains(value.as_str()) {
                 out = Cow::Owned(out.replace(value.as_str(), replacement));
             }
         }
+        out
+    }
+
+    /// Secrets, then personal data.
+    pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut out = self.scrub_secrets(text);
         if let Some(rules) = &self.personal
             && let Cow::Owned(redacted) = rules.redact_personal(&out)
         {

@@ -59,7 +59,12 @@ pub struct StepDef {
     pub ty: StepType,
     /// The human form, e.g. `the status is {code}`.
     pub template: &'static str,
-    pub regex: Regex,
+    /// The regex source; compiled the first time a step could match it.
+    pub pattern: &'static str,
+    compiled: std::sync::OnceLock<Regex>,
+    /// The literal text every match starts with: most steps are ruled out
+    /// by it without touching a regex.
+    pub prefix: &'static str,
     pub block: Block,
     /// Capture group holding a JSON path, validated by `check`.
     pub path_group: Option<usize>,
@@ -102,61 +107,92 @@ impl StepDef {
 
 /// The services a written step uses.
 pub fn services(step: &gherkin::Step) -> Vec<String> {
-    let Some(d) = vocabulary()
-        .iter()
-        .find(|d| d.ty == step.ty && d.regex.is_match(&step.value))
-    else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = d.services.iter().map(|s| (*s).to_owned()).collect();
-    if let Some(g) = d.service_group
-        && let Some(m) = d.regex.captures(&step.value).and_then(|c| c.get(g))
-    {
-        out.push(m.as_str().to_owned());
-    }
-    out
+    resolve(step).services
 }
 
 /// What a written step requires of the environment it runs in.
 pub fn requirements(step: &gherkin::Step) -> Vec<Requirement> {
-    let Some(d) = vocabulary()
+    resolve(step).requirements
+}
+
+/// Everything known of a written step without running it.
+#[derive(Clone, Debug, Default)]
+struct Resolved {
+    defs: Vec<u16>,
+    services: Vec<String>,
+    requirements: Vec<Requirement>,
+}
+
+fn analyse(step: &gherkin::Step) -> Resolved {
+    let defs: Vec<u16> = vocabulary()
         .iter()
-        .find(|d| d.ty == step.ty && d.regex.is_match(&step.value))
-    else {
-        return Vec::new();
+        .enumerate()
+        .filter(|(_, d)| {
+            d.ty == step.ty && step.value.starts_with(d.prefix) && d.regex().is_match(&step.value)
+        })
+        .map(|(i, _)| u16::try_from(i).unwrap_or(u16::MAX))
+        .collect();
+    let Some(d) = defs.first().map(|i| &vocabulary()[usize::from(*i)]) else {
+        return Resolved::default();
     };
-    let caps = d.regex.captures(&step.value);
+    let caps = d.regex().captures(&step.value);
     let group = |g: usize| {
         caps.as_ref()
             .and_then(|c| c.get(g))
             .map_or("", |m| m.as_str())
             .to_owned()
     };
-    let mut out: Vec<Requirement> = d
+    let mut services: Vec<String> = d.services.iter().map(|s| (*s).to_owned()).collect();
+    if let Some(g) = d.service_group {
+        services.push(group(g));
+    }
+    let mut requirements: Vec<Requirement> = d
         .secrets
         .iter()
         .map(|s| Requirement::Secret((*s).to_owned()))
         .collect();
+    let mutation = || Requirement::Mutation(format!("{} {}", keyword(step.ty), step.value));
     match d.needs {
         Needs::Nothing => {}
-        Needs::Mutation => out.push(Requirement::Mutation(format!(
-            "{} {}",
-            keyword(step.ty),
-            step.value
-        ))),
+        Needs::Mutation => requirements.push(mutation()),
         Needs::MutationIfMethod(g) => {
             if !matches!(group(g).as_str(), "GET" | "HEAD" | "OPTIONS") {
-                out.push(Requirement::Mutation(format!(
-                    "{} {}",
-                    keyword(step.ty),
-                    step.value
-                )));
+                requirements.push(mutation());
             }
         }
-        Needs::Restart(g) => out.push(Requirement::Restart(group(g))),
-        Needs::Database(g) => out.push(Requirement::Database(group(g))),
+        Needs::Restart(g) => requirements.push(Requirement::Restart(group(g))),
+        Needs::Database(g) => requirements.push(Requirement::Database(group(g))),
     }
-    out
+    Resolved {
+        defs,
+        services,
+        requirements,
+    }
+}
+
+thread_local! {
+    /// Steps repeat across scenarios (and are looked at by check, selection
+    /// and execution): each distinct step text is analysed once per thread.
+    static RESOLVED: std::cell::RefCell<std::collections::HashMap<(u8, String), Resolved>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn resolve(step: &gherkin::Step) -> Resolved {
+    let key = (slot(step.ty), step.value.clone());
+    if let Some(r) = RESOLVED.with(|c| c.borrow().get(&key).cloned()) {
+        return r;
+    }
+    let r = analyse(step);
+    RESOLVED.with(|c| c.borrow_mut().insert(key, r.clone()));
+    r
+}
+
+fn slot(ty: StepType) -> u8 {
+    match ty {
+        StepType::Given => 0,
+        StepType::When => 1,
+        StepType::Then => 2,
+    }
 }
 
 /// Wraps `async fn(&mut World, &Context) -> StepResult` into cucumber's
@@ -177,11 +213,13 @@ macro_rules! step {
     }};
 }
 
-fn def(ty: StepType, template: &'static str, re: &str, func: StepFn) -> StepDef {
+fn def(ty: StepType, template: &'static str, re: &'static str, func: StepFn) -> StepDef {
     StepDef {
         ty,
         template,
-        regex: Regex::new(re).unwrap_or_else(|e| unreachable!("step regex {re}: {e}")),
+        pattern: re,
+        compiled: std::sync::OnceLock::new(),
+        prefix: literal_prefix(re),
         block: Block::None,
         path_group: None,
         needs: Needs::Nothing,
@@ -290,16 +328,93 @@ pub fn vocabulary() -> &'static [StepDef] {
 }
 
 /// The vocabulary as a cucumber step collection.
-pub fn collection() -> Collection<World> {
-    let mut c = Collection::new();
-    for d in vocabulary() {
-        c = match d.ty {
-            StepType::Given => c.given(None, d.regex.clone(), d.func),
-            StepType::When => c.when(None, d.regex.clone(), d.func),
-            StepType::Then => c.then(None, d.regex.clone(), d.func),
-        };
+/// The literal start of an anchored pattern (`^the status is (\d{3})$` →
+/// `the status is `).
+fn literal_prefix(re: &'static str) -> &'static str {
+    let body = re.strip_prefix('^').unwrap_or("");
+    // An alternation outside any group (`^a|b`) means no common prefix.
+    let mut depth = 0i32;
+    let mut escaped = false;
+    for c in body.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            '|' if depth == 0 => return "",
+            _ => {}
+        }
     }
-    c
+    let end = body
+        .find(|c: char| "\\.+*?()[]{}|$^".contains(c))
+        .unwrap_or(body.len());
+    // A quantifier binds to the character before it: leave that one out.
+    let end = if body[end..].starts_with(['?', '*', '{']) {
+        body[..end].char_indices().last().map_or(0, |(i, _)| i)
+    } else {
+        end
+    };
+    &body[..end]
+}
+
+impl StepDef {
+    pub fn regex(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            Regex::new(self.pattern)
+                .unwrap_or_else(|e| unreachable!("step regex {}: {e}", self.pattern))
+        })
+    }
+}
+
+/// The definitions a written step matches (one when the vocabulary is sound).
+pub fn matching(step: &gherkin::Step) -> Vec<&'static StepDef> {
+    resolve(step)
+        .defs
+        .iter()
+        .map(|i| &vocabulary()[usize::from(*i)])
+        .collect()
+}
+
+/// Runs the definition a step matches. Cucumber's own lookup tries every
+/// regex of the step's type with captures; this dispatches with one
+/// regex-set pass and one capture, and `check` has already ruled out
+/// undefined and ambiguous steps.
+fn dispatch(w: &mut World, ctx: Context) -> LocalBoxFuture<'_, ()> {
+    let Some(d) = matching(&ctx.step).first().copied() else {
+        let step = format!("{} {}", keyword(ctx.step.ty), ctx.step.value);
+        return Box::pin(
+            async move { w.fail(StepError::config(format!("undefined step `{step}`"))) },
+        );
+    };
+    let re = d.regex();
+    let matches = re.captures(&ctx.step.value).map_or_else(Vec::new, |c| {
+        re.capture_names()
+            .zip(c.iter())
+            .map(|(name, m)| {
+                (
+                    name.map(str::to_owned),
+                    m.map_or_else(String::new, |m| m.as_str().to_owned()),
+                )
+            })
+            .collect()
+    });
+    (d.func)(
+        w,
+        Context {
+            step: ctx.step,
+            matches,
+        },
+    )
+}
+
+/// The vocabulary as a cucumber step collection: one catch-all per step
+/// type that dispatches through the regex sets.
+pub fn collection() -> Collection<World> {
+    let all = || Regex::new(r"(?s)^.*$").unwrap_or_else(|e| unreachable!("{e}"));
+    Collection::new()
+        .given(None, all(), dispatch)
+        .when(None, all(), dispatch)
+        .then(None, all(), dispatch)
 }
 
 pub fn keyword(ty: StepType) -> &'static str {
@@ -341,10 +456,7 @@ impl std::fmt::Display for StepProblem {
 
 /// Checks one step statically: defined, unambiguous, arguments well formed.
 pub fn check_step(step: &gherkin::Step) -> Result<&'static StepDef, StepProblem> {
-    let matches: Vec<&StepDef> = vocabulary()
-        .iter()
-        .filter(|d| d.ty == step.ty && d.regex.is_match(&step.value))
-        .collect();
+    let matches = matching(step);
     let d = match matches.as_slice() {
         [] => {
             return Err(StepProblem::Undefined {
@@ -363,7 +475,7 @@ pub fn check_step(step: &gherkin::Step) -> Result<&'static StepDef, StepProblem>
 }
 
 fn validate(d: &StepDef, step: &gherkin::Step) -> Result<(), String> {
-    let caps = d.regex.captures(&step.value);
+    let caps = d.regex().captures(&step.value);
     if let (Some(g), Some(caps)) = (d.path_group, &caps)
         && let Some(p) = caps.get(g)
         && !p.as_str().contains("{{")
@@ -748,6 +860,33 @@ mod tests {
             table: None,
             span: gherkin::Span { start: 0, end: 0 },
             position: gherkin::LineCol { line: 1, col: 1 },
+        }
+    }
+
+    #[test]
+    fn literal_prefixes_are_sound() {
+        assert_eq!(literal_prefix("^the status is (\\d+)$"), "the status is ");
+        assert_eq!(literal_prefix("^abc?d"), "ab");
+        assert_eq!(literal_prefix("^ab*"), "a");
+        assert_eq!(literal_prefix("^ab{2}"), "a");
+        assert_eq!(literal_prefix("^abc|xyz"), "");
+        assert_eq!(literal_prefix("^a(b|c)"), "a");
+        assert_eq!(literal_prefix("no anchor"), "");
+        // Every definition's prefix is literally the start of what it matches:
+        // the prefix filter may never rule out a step its regex accepts.
+        for d in vocabulary() {
+            assert!(
+                d.pattern.starts_with(&format!("^{}", d.prefix)),
+                "{}: prefix {:?}",
+                d.template,
+                d.prefix
+            );
+            assert!(
+                !d.prefix.contains(['\\', '(', '[', '|', '.', '*', '?', '+']),
+                "{}: prefix {:?} holds regex syntax",
+                d.template,
+                d.prefix
+            );
         }
     }
 

@@ -24,28 +24,28 @@ impl CertificateInfo {
     }
 }
 
+/// The TLS configuration every probe shares: Mozilla's root programme
+/// (compiled in: nothing to load or parse at start-up, the same on every
+/// machine) plus the environment's extra CA (`ca_file`, e.g. the sandbox's
+/// loopback CA or a company proxy's).
 pub(crate) fn client_config(extra_ca_pem: Option<&str>) -> Result<rustls::ClientConfig, StepError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let extra: Vec<CertificateDer<'static>> = match extra_ca_pem {
-        Some(pem) => parse_pem_certs(pem)?,
-        None => Vec::new(),
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    let verifier = if extra.is_empty() {
-        rustls_platform_verifier::Verifier::new(provider.clone())
-    } else {
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+    if let Some(pem) = extra_ca_pem {
+        for cert in parse_pem_certs(pem)? {
+            roots.add(cert).map_err(|e| {
+                StepError::config(format!(
+                    "the CA file holds a certificate rustls refuses: {e}"
+                ))
+            })?;
+        }
     }
-    .map_err(|e| {
-        StepError::new(
-            ErrorKind::Tls,
-            format!("cannot set up certificate verification: {e}"),
-        )
-    })?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| StepError::new(ErrorKind::Tls, e.to_string()))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(config)
 }

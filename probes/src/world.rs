@@ -307,7 +307,9 @@ impl World {
         let deadline = self.deadline.unwrap_or(now + env.scenario_timeout);
         let left = deadline.saturating_duration_since(now);
         let url = format!("{base}{}", out.path);
-        let display_url = ctx.redactor.scrub(&url).into_owned();
+        // Secrets out now; personal data when the report is assembled (and
+        // in every failure message, by `fail`).
+        let display_url = ctx.redactor.scrub_secrets(&url).into_owned();
         if left.is_zero() {
             return Err(StepError::new(
                 ErrorKind::Timeout,

@@ -89,8 +89,8 @@ fn definition(text: &str) -> Option<(usize, &'static str)> {
     probes::steps::vocabulary()
         .iter()
         .enumerate()
-        .find(|(_, d)| d.regex.is_match(text))
-        .map(|(i, d)| (i, d.regex.as_str()))
+        .find(|(_, d)| d.regex().is_match(text))
+        .map(|(i, d)| (i, d.pattern))
 }
 
 fn envelope(out: &mut dyn Write, key: &str, body: Value) -> io::Result<()> {

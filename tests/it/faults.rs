@@ -75,7 +75,7 @@ async fn each_fault_kind_gives_its_error_kind() {
             "truncated_json",
         ),
         (
-            "admin/api/version=latency:3s",
+            "admin/api/version=latency:6s",
             "Admin runs the expected version",
             "timeout",
         ),
@@ -87,7 +87,7 @@ async fn each_fault_kind_gives_its_error_kind() {
     ];
     for (spec, scenario, kind) in cases {
         let sb = sandbox(&[], &[spec]).await;
-        let o = run_local(&sb.origin(), &["--timeout", "500ms"]).await;
+        let o = run_local(&sb.origin(), &["--timeout", "2s"]).await;
         assert_eq!(o.code, 1, "{spec}: {}", o.stdout);
         let s = o.scenario(scenario);
         assert_eq!(s["status"], "failed", "{spec}");
