@@ -5,8 +5,9 @@
 //! keys (at every depth) and lets arrays hold the expected items in any order.
 //! A failure names the JSON path, what was expected and what was found.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 use serde_json::Value;
@@ -119,6 +120,24 @@ static UUID_RE: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
 
+/// Compiles `pattern`, or hands back the copy compiled before: the same
+/// `#regex` is matched in every scenario and every retry, and compiling one
+/// costs a hundred times more than matching it. Bounded, so expectations
+/// written by a generator cannot grow it without end.
+pub fn cached_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    const MAX: usize = 1024;
+    static CACHE: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Mutex::default);
+    let mut map = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(re) = map.get(pattern) {
+        return Ok(re.clone());
+    }
+    let re = Regex::new(pattern)?;
+    if map.len() < MAX {
+        map.insert(pattern.to_owned(), re.clone());
+    }
+    Ok(re)
+}
+
 impl Marker {
     /// Parses `text` if it is a marker. `Ok(None)` means "not a marker, compare
     /// literally" (text not starting with `#`, or `\#` escaping a literal `#`).
@@ -139,7 +158,7 @@ impl Marker {
             if re.is_empty() {
                 return Err("`#regex` needs a pattern: `#regex [a-z]+`".into());
             }
-            return Regex::new(&format!("^(?:{re})$"))
+            return cached_regex(&format!("^(?:{re})$"))
                 .map(Self::Regex)
                 .map_err(|e| format!("bad pattern in `{text}`: {e}"));
         }

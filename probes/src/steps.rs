@@ -704,7 +704,7 @@ async fn then_header(w: &mut World, ctx: &Context) -> StepResult {
         "is" => values.iter().any(|v| *v == want),
         "contains" => values.iter().any(|v| v.contains(&want)),
         _ => {
-            let re = Regex::new(&want)
+            let re = matcher::cached_regex(&want)
                 .map_err(|e| StepError::config(format!("bad regex {want:?}: {e}")))?;
             values.iter().any(|v| re.is_match(v))
         }
