@@ -180,19 +180,25 @@ enum Command {
     /// /runs/latest, the metrics and the alert state come back, and the schedule resumes where it was.
     /// Runs of one environment never overlap; environments run independently.
     #[command(after_help = "Endpoints:\n  \
-GET  /                        the readiness dashboard (HTML, refreshes itself, readable on a phone)\n  \
+GET  /                        the readiness dashboard (HTML, reloads itself, fits a phone)\n  \
 GET  /readiness               the promotion verdict (JSON; ?format=md)\n  \
 GET  /runs/latest?env=NAME    the last run's report (JSON; ?format=md|html)\n  \
 GET  /runs?env=NAME&limit=N   recent runs with their counts\n  \
-POST /runs?env=NAME           start a run now: `Authorization: Bearer $LUCIA_HARNESS_TOKEN`\n                                (disabled, 403, while LUCIA_HARNESS_TOKEN is unset)\n  \
+POST /runs?env=NAME           start a run now, with `Authorization: Bearer <token>`\n                                \
+(403 while LUCIA_HARNESS_TOKEN is unset)\n  \
 GET  /metrics                 Prometheus (lucia_probe_success, lucia_runs_total, …)\n  \
-GET  /healthz                 200 while the scheduler and the state database work, else 503\n\n\
-Environment: SENTRY_DSN (alerts and Crons check-ins, lucia-synthetic-<env>), LUCIA_HARNESS_TOKEN (POST /runs),\n\
-the environments' secrets as for `run`, RUST_LOG (log filter, default info). SIGTERM or Ctrl-C stops after\n\
-the runs in progress finish (--grace), recording any it had to abandon.\n\n\
+GET  /healthz                 200 while the scheduler and state database work, else 503\n\n\
+Environment:\n  \
+SENTRY_DSN             alerts and Crons check-ins (monitor lucia-synthetic-<env>)\n  \
+LUCIA_HARNESS_TOKEN    the token POST /runs needs\n  \
+RUST_LOG               log filter (default info)\n  \
+and the environments' secrets, as for `run`.\n\n\
+SIGTERM or Ctrl-C stops after the runs in progress finish (--grace), recording any\n\
+it had to abandon.\n\n\
 Examples:\n  \
 lucia-harness serve --env dev --env staging --env marketing=15m\n  \
-lucia-harness sandbox &  lucia-harness serve --env local --origin http://127.0.0.1:8700 --schedule 1m")]
+lucia-harness sandbox &\n  \
+lucia-harness serve --env local --origin http://127.0.0.1:8700 --schedule 1m")]
     Serve(serve_cli::ServeArgs),
     /// Recent runs of an environment from the state database, with pass/fail/flaky counts.
     History(serve_cli::HistoryArgs),
