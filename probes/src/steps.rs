@@ -3,6 +3,7 @@
 //! table feeds cucumber's step collection and the static `check`, so what
 //! `check` accepts is exactly what `run` executes.
 
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 use cucumber::gherkin::{self, StepType};
@@ -107,20 +108,34 @@ impl StepDef {
 
 /// The services a written step uses.
 pub fn services(step: &gherkin::Step) -> Vec<String> {
-    resolve(step).services
+    resolve(step).services.clone()
 }
 
 /// What a written step requires of the environment it runs in.
 pub fn requirements(step: &gherkin::Step) -> Vec<Requirement> {
-    resolve(step).requirements
+    resolve(step).requirements.clone()
 }
 
 /// Everything known of a written step without running it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Resolved {
     defs: Vec<u16>,
     services: Vec<String>,
     requirements: Vec<Requirement>,
+    /// What the text alone says of the step's arguments (its JSON path, a
+    /// JSON value): checked once, not at every scenario that repeats it.
+    text_check: Result<(), String>,
+}
+
+impl Default for Resolved {
+    fn default() -> Self {
+        Self {
+            defs: Vec::new(),
+            services: Vec::new(),
+            requirements: Vec::new(),
+            text_check: Ok(()),
+        }
+    }
 }
 
 fn analyse(step: &gherkin::Step) -> Resolved {
@@ -163,31 +178,47 @@ fn analyse(step: &gherkin::Step) -> Resolved {
         Needs::Restart(g) => requirements.push(Requirement::Restart(group(g))),
         Needs::Database(g) => requirements.push(Requirement::Database(group(g))),
     }
+    let text_check = (|| {
+        if let Some(p) = d.path_group.and_then(|g| caps.as_ref()?.get(g))
+            && !p.as_str().contains("{{")
+        {
+            p.as_str().parse::<JsonPath>().map_err(|e| e.to_string())?;
+        }
+        if d.template.starts_with("the JSON at \"{path}\" is")
+            && let Some(v) = caps.as_ref().and_then(|c| c.get(2))
+            && !v.as_str().contains("{{")
+        {
+            parse_json_value(v.as_str())?;
+        }
+        Ok(())
+    })();
     Resolved {
         defs,
         services,
         requirements,
+        text_check,
     }
 }
 
 thread_local! {
     /// Steps repeat across scenarios (and are looked at by check, selection
     /// and execution): each distinct step text is analysed once per thread.
-    static RESOLVED: std::cell::RefCell<std::collections::HashMap<(u8, String), Resolved>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// One map per step type, looked up by the step's text without copying it.
+    static RESOLVED: std::cell::RefCell<[std::collections::HashMap<String, Rc<Resolved>>; 3]> =
+        std::cell::RefCell::default();
 }
 
-fn resolve(step: &gherkin::Step) -> Resolved {
-    let key = (slot(step.ty), step.value.clone());
-    if let Some(r) = RESOLVED.with(|c| c.borrow().get(&key).cloned()) {
+fn resolve(step: &gherkin::Step) -> Rc<Resolved> {
+    let slot = slot(step.ty);
+    if let Some(r) = RESOLVED.with(|c| c.borrow()[slot].get(step.value.as_str()).cloned()) {
         return r;
     }
-    let r = analyse(step);
-    RESOLVED.with(|c| c.borrow_mut().insert(key, r.clone()));
+    let r = Rc::new(analyse(step));
+    RESOLVED.with(|c| c.borrow_mut()[slot].insert(step.value.clone(), Rc::clone(&r)));
     r
 }
 
-fn slot(ty: StepType) -> u8 {
+fn slot(ty: StepType) -> usize {
     match ty {
         StepType::Given => 0,
         StepType::When => 1,
@@ -470,18 +501,16 @@ pub fn check_step(step: &gherkin::Step) -> Result<&'static StepDef, StepProblem>
             ));
         }
     };
+    resolve(step)
+        .text_check
+        .clone()
+        .map_err(StepProblem::Invalid)?;
     validate(d, step).map_err(StepProblem::Invalid)?;
     Ok(d)
 }
 
+/// What the step's text alone cannot tell: its table or docstring.
 fn validate(d: &StepDef, step: &gherkin::Step) -> Result<(), String> {
-    let caps = d.regex().captures(&step.value);
-    if let (Some(g), Some(caps)) = (d.path_group, &caps)
-        && let Some(p) = caps.get(g)
-        && !p.as_str().contains("{{")
-    {
-        p.as_str().parse::<JsonPath>().map_err(|e| e.to_string())?;
-    }
     if d.block == Block::Table {
         return match &step.table {
             Some(t) if t.rows.iter().all(|r| r.len() == 2) => Ok(()),
@@ -518,13 +547,6 @@ fn validate(d: &StepDef, step: &gherkin::Step) -> Result<(), String> {
         _ => {
             if let Some(name) = crate::baseline::step_baseline(&step.value) {
                 crate::baseline::validate_name(name)?;
-            }
-            if d.template.starts_with("the JSON at \"{path}\" is")
-                && let Some(c) = caps
-                && let Some(v) = c.get(2)
-                && !v.as_str().contains("{{")
-            {
-                parse_json_value(v.as_str())?;
             }
             Ok(())
         }
