@@ -155,6 +155,16 @@ impl Default for GherkinEnv {
     }
 }
 
+/// Length in characters; keywords are mostly ASCII, where it is the byte
+/// length (vendored change, see VENDORED.md).
+fn char_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
 peg::parser! { pub(crate) grammar gherkin_parser(env: &GherkinEnv) for str {
 
 rule _() = quiet!{[' ' | '\t']*}
@@ -169,14 +179,18 @@ rule nl() = quiet!{comment_no_nl()? nl0() p:position!() {
 }}
 rule eof() = quiet!{![_]}
 rule nl_eof() = quiet!{(nl() / [' ' | '\t'])+ / eof()}
-rule comment_no_nl() = quiet!{[' ' | '\t']* "#" $((!nl0()[_])*)}
+rule comment_no_nl() = quiet!{[' ' | '\t']* "#" $(not_nl_char()*)}
 rule comment() = quiet!{comment_no_nl() nl_eof()}
-rule not_nl() -> &'input str = n:$((!nl0()[_])+) { n }
+// A character that does not start a line break (`\n` or `\r\n`): the same
+// as upstream's `!nl0() [_]`, as one character-class test per character
+// rather than two failed string literals (vendored change, see VENDORED.md).
+rule not_nl_char() = ['\0'..='\t' | '\u{b}'..='\u{c}' | '\u{e}'..='\u{10ffff}'] / "\r" !"\n"
+rule not_nl() -> &'input str = n:$(not_nl_char()+) { n }
 
 rule keyword1(list: &[&str]) -> &'input str
     = input:$([_]*<
-        {list.iter().map(|x| x.chars().count()).min().unwrap()},
-        {list.iter().map(|x| x.chars().count()).max().unwrap()}
+        {list.iter().map(|x| char_len(x)).min().unwrap()},
+        {list.iter().map(|x| char_len(x)).max().unwrap()}
     >) {?
         // println!("Input: {}", &input);
         if let Some(v) = list.iter().find(|x| input.starts_with(**x)) {
