@@ -4,6 +4,7 @@
 mod support;
 
 mod baseline;
+mod canary;
 mod canon;
 mod cli;
 mod fault_matrix;
