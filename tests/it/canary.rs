@@ -8,13 +8,11 @@
 //! (with their WAL), every HTTP answer of `serve`, every Sentry envelope.
 //! Zero hits, and proof that each canary was really used.
 
-use std::path::Path;
-
 use base64::Engine as _;
 
 use crate::serving::{SentryReceiver, Serve, http, state_file};
 use crate::support::{
-    Outcome, drop_database, files, ledger_database, plain, postgres_admin, repo, write,
+    Outcome, copy_dir, drop_database, files, ledger_database, plain, postgres_admin, repo, write,
 };
 
 /// Every canary contains this tag, so a canary cut short by a truncation
@@ -510,12 +508,4 @@ Then the status is 200\n",
         rx.events().len() > events_from_run && !rx.check_ins().is_empty(),
         "serve alerted too"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for (rel, bytes) in files(from) {
-        let dest = to.join(rel);
-        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-        std::fs::write(dest, bytes).expect("copy");
-    }
 }

@@ -9,6 +9,7 @@ mod canon;
 mod cli;
 mod fault_matrix;
 mod faults;
+mod flaky;
 mod gate;
 mod reports;
 mod safety;

@@ -119,6 +119,44 @@ fn collect(out: Output, elapsed: Duration, dir: tempfile::TempDir) -> Outcome {
     o
 }
 
+/// A snapshots directory with the v0.1.3.6 baseline captured from `local`
+/// (the sandbox at `origin`), approved or not; `global` adds options such
+/// as `--features DIR`.
+pub async fn capture_baseline(dir: &Path, origin: &str, approve: bool, global: &[&str]) {
+    std::fs::copy(
+        repo().join("snapshots/normalise.toml"),
+        dir.join("normalise.toml"),
+    )
+    .expect("rules");
+    let snaps = dir.to_str().expect("utf8");
+    let capture = [
+        "capture",
+        "--env",
+        "local",
+        "--origin",
+        origin,
+        "--version",
+        "v0.1.3.6",
+    ];
+    let review = [
+        "approve",
+        "--version",
+        "v0.1.3.6",
+        "--reviewer",
+        "Eval Labs",
+    ];
+    let steps: &[&[&str]] = if approve {
+        &[&capture, &review]
+    } else {
+        &[&capture]
+    };
+    for step in steps {
+        let args = [&["--snapshots", snaps], global, &["baseline"], step].concat();
+        let o = plain(&args, &[]).await;
+        assert_eq!(o.code, 0, "{args:?}: {}\n{}", o.stdout, o.stderr);
+    }
+}
+
 /// Leaves out the `@baseline` scenarios: they compare with a captured
 /// baseline (and would count each drift twice); tests/it/baseline.rs
 /// captures one and tests them.
@@ -153,12 +191,23 @@ pub fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
+/// Copies every file under `from` to the same place under `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for (rel, bytes) in files(from) {
+        write_bytes(&to.join(rel), &bytes);
+    }
+}
+
+fn write_bytes(p: &Path, bytes: &[u8]) {
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
-    std::fs::write(&p, text).expect("write");
+    std::fs::write(p, bytes).expect("write");
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    write_bytes(&p, text.as_bytes());
     p
 }
 
