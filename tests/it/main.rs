@@ -11,6 +11,7 @@ mod fault_matrix;
 mod faults;
 mod flaky;
 mod gate;
+mod load;
 mod reports;
 mod safety;
 mod secrets;
