@@ -459,7 +459,7 @@ pub async fn run(
     let mut ctx = RunContext::new(environment, &run_id).map_err(|e| RunError::Usage(e.message))?;
     ctx.baselines = opts.baselines.clone();
     if let Some(rules) = &opts.privacy {
-        ctx.redactor.set_personal(Arc::clone(rules));
+        Arc::make_mut(&mut ctx.redactor).set_personal(Arc::clone(rules));
     }
     let ctx = Arc::new(ctx);
 

@@ -59,6 +59,8 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// From sending the request to the last byte of the body.
     pub elapsed: Duration,
+    /// What messages quoting the body scrub it with (the run's redactor).
+    pub redactor: Option<std::sync::Arc<crate::redact::Redactor>>,
     json: OnceLock<Result<Value, StepError>>,
 }
 
@@ -78,6 +80,7 @@ impl HttpResponse {
             headers,
             body,
             elapsed,
+            redactor: None,
             json: OnceLock::new(),
         }
     }
@@ -139,13 +142,20 @@ impl HttpResponse {
         String::from_utf8_lossy(&self.body)
     }
 
-    /// The start of the body for messages, lossily decoded.
+    /// The start of the body for messages, lossily decoded, with secrets
+    /// and personal data redacted before it is cut.
     pub fn body_preview(&self, max_chars: usize) -> String {
         let text = self.text();
-        let mut s: String = text.chars().take(max_chars).collect();
-        if text.chars().count() > max_chars {
-            s.push('…');
-        }
+        let s = match &self.redactor {
+            Some(r) => r.preview(&text, max_chars),
+            None => {
+                let mut s: String = text.chars().take(max_chars).collect();
+                if text.chars().count() > max_chars {
+                    s.push('…');
+                }
+                s
+            }
+        };
         s.replace('\n', " ")
     }
 }

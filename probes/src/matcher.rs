@@ -212,8 +212,15 @@ impl Marker {
         matches!(self, Self::NotPresent | Self::Ignore | Self::Optional(_))
     }
 
-    /// Checks a present value. Returns a description of what was expected on failure.
-    fn check(&self, actual: &Value, path: &str, out: &mut Vec<Mismatch>) {
+    /// Checks a present value (under `key`). Returns a description of what was expected on failure.
+    fn check(
+        &self,
+        actual: &Value,
+        path: &str,
+        key: &str,
+        show: Show<'_>,
+        out: &mut Vec<Mismatch>,
+    ) {
         let ok = match self {
             Self::Type(t) => match t {
                 Type::String => actual.is_string(),
@@ -231,7 +238,7 @@ impl Marker {
             Self::Regex(re) => actual.as_str().is_some_and(|s| re.is_match(s)),
             Self::Array(len, each) => {
                 let Some(items) = actual.as_array() else {
-                    out.push(mismatch(path, self.to_string(), actual));
+                    out.push(mismatch(path, key, self.to_string(), actual, show));
                     return;
                 };
                 if let Some(n) = len
@@ -246,7 +253,7 @@ impl Marker {
                 }
                 if let Some(m) = each {
                     for (i, item) in items.iter().enumerate() {
-                        m.check(item, &format!("{path}[{i}]"), out);
+                        m.check(item, &format!("{path}[{i}]"), key, show, out);
                     }
                 }
                 return;
@@ -255,13 +262,13 @@ impl Marker {
                 if actual.is_null() {
                     true
                 } else {
-                    inner.check(actual, path, out);
+                    inner.check(actual, path, key, show, out);
                     return;
                 }
             }
         };
         if !ok {
-            out.push(mismatch(path, self.to_string(), actual));
+            out.push(mismatch(path, key, self.to_string(), actual, show));
         }
     }
 }
@@ -345,11 +352,30 @@ pub fn describe(v: &Value) -> String {
     }
 }
 
-fn mismatch(path: &str, expected: String, actual: &Value) -> Mismatch {
+/// How a message shows an actual value: as it is, or through a function of
+/// (path, the key it is under, value) that redacts it. Applied before
+/// [`describe`] cuts a long value short, so a secret or a guest's email is
+/// never quoted half, where no scrubbing of the finished message can
+/// recognise it.
+pub type Redact<'a> = &'a dyn Fn(&str, &str, &Value) -> Value;
+
+#[derive(Clone, Copy)]
+struct Show<'a>(Option<Redact<'a>>);
+
+impl Show<'_> {
+    fn describe(self, path: &str, key: &str, v: &Value) -> String {
+        match self.0 {
+            Some(f) => describe(&f(path, key, v)),
+            None => describe(v),
+        }
+    }
+}
+
+fn mismatch(path: &str, key: &str, expected: String, actual: &Value, show: Show<'_>) -> Mismatch {
     Mismatch {
         path: path.to_owned(),
         expected,
-        actual: describe(actual),
+        actual: show.describe(path, key, actual),
     }
 }
 
@@ -401,9 +427,32 @@ pub fn match_at(
     actual: Option<&Value>,
     mode: Mode,
 ) -> Result<(), MatchError> {
+    matching(root, expected, actual, mode, Show(None))
+}
+
+/// [`match_at`], quoting actual values in the mismatches through `redact`.
+pub fn match_redacted(
+    root: &str,
+    expected: &Value,
+    actual: Option<&Value>,
+    mode: Mode,
+    redact: Redact<'_>,
+) -> Result<(), MatchError> {
+    matching(root, expected, actual, mode, Show(Some(redact)))
+}
+
+fn matching(
+    root: &str,
+    expected: &Value,
+    actual: Option<&Value>,
+    mode: Mode,
+    show: Show<'_>,
+) -> Result<(), MatchError> {
     let mut out = Vec::new();
     let mut path = root.to_owned();
-    walk(expected, actual, mode, &mut path, &mut out).map_err(MatchError::Expectation)?;
+    let key = last_key(root);
+    walk(expected, actual, mode, &mut path, &key, show, &mut out)
+        .map_err(MatchError::Expectation)?;
     if out.is_empty() {
         Ok(())
     } else {
@@ -411,11 +460,21 @@ pub fn match_at(
     }
 }
 
+/// The key a path ends in (`$.guest.email` → `email`; `$` → ``), for the
+/// redaction of what a step selected.
+pub fn last_key(root: &str) -> String {
+    let last = root.rsplit(['.', '[']).next().unwrap_or("");
+    last.trim_end_matches(']').trim_matches('\'').to_owned()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn walk(
     expected: &Value,
     actual: Option<&Value>,
     mode: Mode,
     path: &mut String,
+    key: &str,
+    show: Show<'_>,
     out: &mut Vec<Mismatch>,
 ) -> Result<(), ExpectationError> {
     if let Value::String(s) = expected {
@@ -431,7 +490,7 @@ fn walk(
                     expected: marker.to_string(),
                     actual: "nothing (the key is absent)".to_owned(),
                 }),
-                Some(a) => marker.check(a, path, out),
+                Some(a) => marker.check(a, path, key, show, out),
             }
             return Ok(());
         }
@@ -449,7 +508,7 @@ fn walk(
             for (k, ev) in exp {
                 let len = path.len();
                 push_key(path, k);
-                walk(ev, act.get(k), mode, path, out)?;
+                walk(ev, act.get(k), mode, path, k, show, out)?;
                 path.truncate(len);
             }
             if mode == Mode::Exact {
@@ -460,7 +519,7 @@ fn walk(
                         out.push(Mismatch {
                             path: path.clone(),
                             expected: "no such key (the expectation does not name it; use `the JSON contains` to allow extra keys)".to_owned(),
-                            actual: describe(av),
+                            actual: show.describe(path, k, av),
                         });
                         path.truncate(len);
                     }
@@ -473,14 +532,18 @@ fn walk(
                     out.push(Mismatch {
                         path: path.clone(),
                         expected: format!("an array of {} items", exp.len()),
-                        actual: format!("{} items: {}", act.len(), describe(actual)),
+                        actual: format!(
+                            "{} items: {}",
+                            act.len(),
+                            show.describe(path, key, actual)
+                        ),
                     });
                     return Ok(());
                 }
                 for (i, (e, a)) in exp.iter().zip(act).enumerate() {
                     let len = path.len();
                     path.push_str(&format!("[{i}]"));
-                    walk(e, Some(a), mode, path, out)?;
+                    walk(e, Some(a), mode, path, key, show, out)?;
                     path.truncate(len);
                 }
             }
@@ -490,7 +553,8 @@ fn walk(
                     for a in act {
                         let mut scratch = Vec::new();
                         let mut p = path.clone();
-                        walk(e, Some(a), mode, &mut p, &mut scratch)?;
+                        // Only whether it matched counts here: nothing to show.
+                        walk(e, Some(a), mode, &mut p, key, Show(None), &mut scratch)?;
                         if scratch.is_empty() {
                             found = true;
                             break;
@@ -515,13 +579,13 @@ fn walk(
                 },
             };
             if !equal {
-                out.push(mismatch(path, describe(expected), actual));
+                out.push(mismatch(path, key, describe(expected), actual, show));
             }
         }
         (e, a) => {
             let e = unescape(e);
             if &e != a {
-                out.push(mismatch(path, describe(&e), a));
+                out.push(mismatch(path, key, describe(&e), a, show));
             }
         }
     }
@@ -554,6 +618,41 @@ mod tests {
             Err(MatchError::Mismatches(m)) => m,
             other => panic!("expected mismatches, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn redacted_matching_quotes_what_redact_returns_before_cutting_it() {
+        let long = format!("{}SECRET-VALUE", "p".repeat(110));
+        let actual = json!({"status": "ok", "echo": long, "guest_name": 7});
+        let redact = |path: &str, key: &str, v: &Value| match v {
+            Value::String(s) => Value::String(s.replace("SECRET-VALUE", "${S}")),
+            _ if key == "guest_name" => json!(format!("[name at {path}]")),
+            other => other.clone(),
+        };
+        let m = match match_redacted(
+            "$",
+            &json!({"status": "ok", "guest_name": "#string"}),
+            Some(&actual),
+            Mode::Exact,
+            &redact,
+        ) {
+            Err(MatchError::Mismatches(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert_eq!(m[0].actual, "\"[name at $.guest_name]\" (string)");
+        assert!(m[1].actual.contains("${S}"), "{}", m[1].actual);
+        // Unredacted, the cut falls in the middle of the value.
+        let plain = mismatches(exact(json!({"status": "ok", "guest_name": 7}), actual));
+        assert!(
+            plain[0].actual.contains("SECRET-VA…"),
+            "{}",
+            plain[0].actual
+        );
+        assert_eq!(last_key("$.guest.email"), "email");
+        assert_eq!(last_key("$['odd key']"), "odd key");
+        assert_eq!(last_key("$.items[2]"), "2");
+        assert_eq!(last_key("$"), "$");
     }
 
     #[test]

@@ -337,7 +337,15 @@ impl Rules {
     /// server wrote them in.
     pub fn json(&self, value: &Value, secrets: &Redactor) -> Value {
         let mut path = String::from("$");
-        self.walk(value, "", &mut path, false, secrets)
+        self.walk(value, "", &mut path, Walk::Normalise, secrets)
+    }
+
+    /// Secrets and personal data redacted, nothing else changed (no
+    /// volatile placeholders, nothing ignored, keys in their order): what a
+    /// message may quote of `value`, found under `key` at `path`.
+    pub fn redact_at(&self, value: &Value, key: &str, path: &str, secrets: &Redactor) -> Value {
+        let mut path = path.to_owned();
+        self.walk(value, key, &mut path, Walk::RedactOnly, secrets)
     }
 
     fn scalar_string(&self, s: &str, keep: bool, secrets: &Redactor) -> String {
@@ -355,10 +363,15 @@ impl Rules {
         value: &Value,
         key: &str,
         path: &mut String,
-        keep: bool,
+        how: Walk,
         secrets: &Redactor,
     ) -> Value {
-        let keep = keep || self.keep_paths.contains(path.as_str());
+        let how = if how == Walk::Normalise && self.keep_paths.contains(path.as_str()) {
+            Walk::Keep
+        } else {
+            how
+        };
+        let keep = how != Walk::Normalise;
         let scalar = !matches!(value, Value::Object(_) | Value::Array(_) | Value::Null);
         if scalar {
             if let Some(p) = self.personal_placeholder(key, path) {
@@ -377,7 +390,7 @@ impl Rules {
                     .enumerate()
                     .map(|(i, v)| {
                         let _ = write!(path, "[{i}]");
-                        let v = self.walk(v, key, path, keep, secrets);
+                        let v = self.walk(v, key, path, how, secrets);
                         path.truncate(len);
                         v
                     })
@@ -389,18 +402,31 @@ impl Rules {
                 let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.len());
                 for (k, v) in map {
                     push_key(path, k);
-                    if !self.ignore_paths.contains(path.as_str()) {
+                    if how == Walk::RedactOnly || !self.ignore_paths.contains(path.as_str()) {
                         let nk = self.scalar_string(k, true, secrets);
-                        entries.push((nk, self.walk(v, k, path, keep, secrets)));
+                        entries.push((nk, self.walk(v, k, path, how, secrets)));
                     }
                     path.truncate(len);
                 }
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                if how != Walk::RedactOnly {
+                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+                }
                 Value::Object(entries.into_iter().collect::<Map<String, Value>>())
             }
             other => other.clone(),
         }
     }
+}
+
+/// How [`Rules::walk`] treats a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Walk {
+    /// Everything: redaction, volatile values, ignored paths, sorted keys.
+    Normalise,
+    /// As `Normalise`, but under a `keep_paths` path: no volatile rules.
+    Keep,
+    /// Secrets and personal data only.
+    RedactOnly,
 }
 
 /// Sorts every object's keys (serde_json keeps insertion order here).

@@ -397,10 +397,18 @@ pub(crate) async fn embedded_equals(w: &mut World, ctx: &Context) -> StepResult 
     if page == remembered {
         return Ok(());
     }
-    let diff = crate::matcher::match_json(&remembered, &page, crate::matcher::Mode::Exact)
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let run = w.ctx()?;
+    let redact = |path: &str, key: &str, v: &Value| run.redactor.value(v, key, path);
+    let diff = crate::matcher::match_redacted(
+        "$",
+        &remembered,
+        Some(&page),
+        crate::matcher::Mode::Exact,
+        &redact,
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     Err(StepError::assertion(format!(
         "{} {}: the page's \"{id}\" differs from the remembered \"{name}\" (the page must render exactly that):\n{diff}",
         r.method, r.url

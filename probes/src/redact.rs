@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use crate::env::Environment;
 use crate::normalise::Rules;
 
@@ -84,6 +86,46 @@ impl Redactor {
         out
     }
 
+    /// `value`, found under `key` at `path` of a response, as a message may
+    /// quote it: secrets and personal data (by pattern, and by key: a
+    /// `guest_name` is a name whatever it says) redacted.
+    pub fn value(&self, value: &Value, key: &str, path: &str) -> Value {
+        match &self.personal {
+            Some(rules) => rules.redact_at(value, key, path, self),
+            None => self.secrets_in(value),
+        }
+    }
+
+    fn secrets_in(&self, value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.scrub_secrets(s).into_owned()),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.secrets_in(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (self.scrub_secrets(k).into_owned(), self.secrets_in(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// The start of `text`, at most `max_chars`, for a message: scrubbed
+    /// first, then cut, so nothing is quoted half (a secret or an email cut
+    /// short is no longer recognisable).
+    pub fn preview(&self, text: &str, max_chars: usize) -> String {
+        // Enough beyond the cut that whatever crosses it is seen whole.
+        let longest = self.secrets.first().map_or(0, |(v, _)| v.chars().count());
+        let mut chars = text.chars();
+        let window: String = chars.by_ref().take(max_chars + longest.max(256)).collect();
+        let more = chars.next().is_some();
+        let scrubbed = self.scrub(&window);
+        let mut s: String = scrubbed.chars().take(max_chars).collect();
+        if more || scrubbed.chars().count() > max_chars {
+            s.push('…');
+        }
+        s
+    }
+
     /// Secrets, then personal data.
     pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = self.scrub_secrets(text);
@@ -108,6 +150,37 @@ mod tests {
         r.add("", "${EMPTY}");
         assert_eq!(r.scrub("x abcdef y abc"), "x ${LONG} y ${SHORT}");
         assert!(matches!(r.scrub("clean"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn values_and_previews_are_redacted_before_they_are_cut() {
+        let mut r = Redactor::for_environment(&Environment::new("t", crate::EnvStatus::Sandbox));
+        r.add("tok-123456", "${TOKEN}");
+        let doc = serde_json::json!({"guest_name": "Marisol V", "note": "tok-123456 for m@x.example", "n": 1});
+        assert_eq!(
+            r.value(&doc, "", "$"),
+            serde_json::json!({"guest_name": "[name]", "note": "${TOKEN} for [email]", "n": 1})
+        );
+        // Under a personal key, a scalar selected on its own.
+        assert_eq!(
+            r.value(
+                &serde_json::json!("Marisol V"),
+                "guest_name",
+                "$.guest_name"
+            ),
+            "[name]"
+        );
+        // Cut in the middle of the secret or the email: neither is quoted half.
+        let pad = "x".repeat(18);
+        assert_eq!(
+            r.preview(&format!("{pad} tok-123456 and more"), 22),
+            format!("{pad} ${{T…")
+        );
+        assert_eq!(
+            r.preview(&format!("{pad} m@x.example"), 24),
+            format!("{pad} [emai…")
+        );
+        assert_eq!(r.preview("short", 24), "short");
     }
 
     #[test]

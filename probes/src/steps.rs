@@ -760,6 +760,21 @@ async fn then_header_presence(w: &mut World, ctx: &Context) -> StepResult {
     }
 }
 
+/// Matches `actual` (selected at `root` of the last response), quoting
+/// actual values in a failure with secrets and personal data redacted.
+fn check_json(
+    w: &World,
+    root: &str,
+    want: &Value,
+    actual: Option<&Value>,
+    mode: Mode,
+) -> StepResult {
+    let ctx = w.ctx()?;
+    let r = w.response()?;
+    let redact = |path: &str, key: &str, v: &Value| ctx.redactor.value(v, key, path);
+    matcher::match_redacted(root, want, actual, mode, &redact).map_err(|e| match_error(e, r))
+}
+
 fn match_error(e: MatchError, r: &crate::http::HttpResponse) -> StepError {
     match e {
         MatchError::Expectation(e) => StepError::config(format!("invalid expectation: {e}")),
@@ -771,9 +786,8 @@ async fn then_json_at_is(w: &mut World, ctx: &Context) -> StepResult {
     let path = parse_path(arg(ctx, 1))?;
     let want = w.interpolate(arg(ctx, 2))?.text;
     let want = parse_json_value(&want).map_err(StepError::config)?;
-    let r = w.response()?;
-    let actual = path.get(r.json()?);
-    matcher::match_at(&path.to_string(), &want, actual, Mode::Exact).map_err(|e| match_error(e, r))
+    let actual = path.get(w.response()?.json()?);
+    check_json(w, &path.to_string(), &want, actual, Mode::Exact)
 }
 
 fn block_mode(word: &str) -> Mode {
@@ -793,17 +807,15 @@ fn expectation(w: &World, ctx: &Context) -> Result<Value, StepError> {
 
 async fn then_json_block(w: &mut World, ctx: &Context) -> StepResult {
     let want = expectation(w, ctx)?;
-    let r = w.response()?;
-    matcher::match_json(&want, r.json()?, block_mode(arg(ctx, 1))).map_err(|e| match_error(e, r))
+    let actual = w.response()?.json()?;
+    check_json(w, "$", &want, Some(actual), block_mode(arg(ctx, 1)))
 }
 
 async fn then_json_at_block(w: &mut World, ctx: &Context) -> StepResult {
     let path = parse_path(arg(ctx, 1))?;
     let want = expectation(w, ctx)?;
-    let r = w.response()?;
-    let actual = path.get(r.json()?);
-    matcher::match_at(&path.to_string(), &want, actual, block_mode(arg(ctx, 2)))
-        .map_err(|e| match_error(e, r))
+    let actual = path.get(w.response()?.json()?);
+    check_json(w, &path.to_string(), &want, actual, block_mode(arg(ctx, 2)))
 }
 
 async fn then_equals_remembered(w: &mut World, ctx: &Context) -> StepResult {
@@ -815,12 +827,16 @@ async fn then_equals_remembered(w: &mut World, ctx: &Context) -> StepResult {
         ))
     })?;
     let r = w.response()?;
+    let run = w.ctx()?;
+    let (at, key) = (path.to_string(), matcher::last_key(&path.to_string()));
+    // Both sides are answers: quoted redacted, before `describe` cuts them.
+    let shown = |v: &Value| matcher::describe(&run.redactor.value(v, &key, &at));
     match path.get(r.json()?) {
         Some(v) if v == remembered => Ok(()),
         other => Err(StepError::assertion(format!(
             "{path}: expected the remembered \"{name}\" = {}, actual {}",
-            matcher::describe(remembered),
-            other.map_or_else(|| "nothing (absent)".to_owned(), matcher::describe)
+            shown(remembered),
+            other.map_or_else(|| "nothing (absent)".to_owned(), shown)
         ))),
     }
 }

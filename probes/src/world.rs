@@ -21,7 +21,7 @@ pub struct RunContext {
     pub environment: Environment,
     pub http: HttpClient,
     pub run_id: String,
-    pub redactor: Redactor,
+    pub redactor: Arc<Redactor>,
     pub rate_limit: Option<crate::guard::RateLimit>,
     pub circuit: crate::guard::Circuit,
     /// Where `the response matches the baseline` steps compare (or capture).
@@ -34,7 +34,7 @@ impl RunContext {
             environment.max_body_bytes,
             environment.extra_ca_pem.as_deref(),
         )?;
-        let redactor = Redactor::for_environment(&environment);
+        let redactor = Arc::new(Redactor::for_environment(&environment));
         Ok(Self {
             rate_limit: crate::guard::RateLimit::per_second(environment.max_requests_per_second),
             circuit: crate::guard::Circuit::new(environment.circuit_threshold),
@@ -347,6 +347,7 @@ impl World {
             Ok(mut resp) => {
                 exchange.status = Some(resp.status);
                 resp.url = exchange.url.clone();
+                resp.redactor = Some(Arc::clone(&ctx.redactor));
                 self.exchanges.push(exchange);
                 Ok(resp)
             }

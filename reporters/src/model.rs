@@ -106,14 +106,10 @@ pub struct ScenarioReport {
 }
 
 impl ScenarioReport {
-    /// The area (features/<area>/…) this scenario belongs to.
+    /// The area (features/<area>/…) this scenario belongs to, wherever the
+    /// features directory is (`/tmp/x/features/retries/…` is `retries`).
     pub fn area(&self) -> &str {
-        let p = self.feature_file.trim_start_matches("./");
-        let p = p.strip_prefix("features/").unwrap_or(p);
-        match p.split_once('/') {
-            Some((area, _)) => area,
-            None => "other",
-        }
+        area_of(&self.feature_file)
     }
 
     /// Whether this is a claim violation: an implemented/configured/tested
@@ -329,4 +325,31 @@ fn short(text: String) -> String {
     let mut s: String = line.chars().take(MAX).collect();
     s.push('…');
     s
+}
+
+fn area_of(feature_file: &str) -> &str {
+    let p = feature_file.trim_start_matches("./");
+    let p = match p.rfind("features/") {
+        Some(i) if i == 0 || p[..i].ends_with('/') => &p[i + "features/".len()..],
+        _ => p,
+    };
+    match p.split_once('/') {
+        Some((area, _)) => area,
+        None => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_area_is_the_directory_under_features() {
+        let area = area_of;
+        assert_eq!(area("features/engine/health.feature"), "engine");
+        assert_eq!(area("./features/engine/health.feature"), "engine");
+        assert_eq!(area("/tmp/x/features/retries/flaky.feature"), "retries");
+        assert_eq!(area("my-features/engine/health.feature"), "my-features");
+        assert_eq!(area("features/top.feature"), "other");
+    }
 }

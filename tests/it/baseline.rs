@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{Outcome, plain, repo, run_cmd, sandbox};
+use crate::support::{Outcome, files, plain, repo, run_cmd, sandbox};
 
 /// A snapshots directory with the repository's rules file in it.
 fn snapshots() -> tempfile::TempDir {
@@ -86,24 +86,6 @@ async fn run_baselines(origin: &str, dir: &Path) -> Outcome {
         &[],
     )
     .await
-}
-
-/// Every file under `dir`, relative path → bytes.
-fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).expect("under root").to_owned();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 fn read(dir: &Path, rel: &str) -> String {

@@ -6,52 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::{drop_database, ledger_database, plain, repo, sandbox};
-
-/// A snapshots directory with the v0.1.3.6 baseline captured from `local`
-/// (the sandbox at `origin`), approved or not.
-async fn baseline(dir: &Path, origin: &str, approve: bool) {
-    std::fs::copy(
-        repo().join("snapshots/normalise.toml"),
-        dir.join("normalise.toml"),
-    )
-    .expect("rules");
-    let snaps = dir.to_str().expect("utf8");
-    let o = plain(
-        &[
-            "--snapshots",
-            snaps,
-            "baseline",
-            "capture",
-            "--env",
-            "local",
-            "--origin",
-            origin,
-            "--version",
-            "v0.1.3.6",
-        ],
-        &[],
-    )
-    .await;
-    assert_eq!(o.code, 0, "capture: {}\n{}", o.stdout, o.stderr);
-    if approve {
-        let o = plain(
-            &[
-                "--snapshots",
-                snaps,
-                "baseline",
-                "approve",
-                "--version",
-                "v0.1.3.6",
-                "--reviewer",
-                "Eval Labs",
-            ],
-            &[],
-        )
-        .await;
-        assert_eq!(o.code, 0, "approve: {}\n{}", o.stdout, o.stderr);
-    }
-}
+use crate::support::{capture_baseline, drop_database, ledger_database, plain, sandbox};
 
 struct Verdict {
     code: i32,
@@ -124,7 +79,7 @@ fn closed_port() -> String {
 async fn all_seven_checks_pass_and_the_gate_is_ready() {
     let sb = sandbox(&[], &[]).await;
     let snaps = tempfile::tempdir().expect("tmp");
-    baseline(snaps.path(), &sb.origin(), true).await;
+    capture_baseline(snaps.path(), &sb.origin(), true, &[]).await;
     // With the ledger in a real Postgres every @gating scenario runs.
     let (db, dsn) = ledger_database(false).await;
     let v = gate_with(
@@ -207,7 +162,7 @@ async fn each_check_fails_by_one_cause_and_is_named() {
             // The baseline is captured from a clean sandbox; the source then breaks.
             let clean = sandbox(&[], &[]).await;
             let snaps = tempfile::tempdir().expect("tmp");
-            baseline(snaps.path(), &clean.origin(), *approve).await;
+            capture_baseline(snaps.path(), &clean.origin(), *approve, &[]).await;
             let broken = sandbox(drifts, faults).await;
             let v = gate(snaps.path(), &broken.origin(), &clean.origin()).await;
             (v, *what, *check)
@@ -241,7 +196,7 @@ async fn a_missing_baseline_and_a_down_target_fail_their_checks() {
     );
 
     let snaps = tempfile::tempdir().expect("tmp");
-    baseline(snaps.path(), &sb.origin(), true).await;
+    capture_baseline(snaps.path(), &sb.origin(), true, &[]).await;
     let v = gate(snaps.path(), &sb.origin(), &closed_port()).await;
     assert_eq!(v.code, 1, "{}", v.stdout);
     assert_eq!(v.check("target-healthy"), "fail", "{}", v.stdout);
@@ -252,7 +207,7 @@ async fn a_missing_baseline_and_a_down_target_fail_their_checks() {
 async fn an_unreachable_source_is_inconclusive_exit_3() {
     let sb = sandbox(&[], &[]).await;
     let snaps = tempfile::tempdir().expect("tmp");
-    baseline(snaps.path(), &sb.origin(), true).await;
+    capture_baseline(snaps.path(), &sb.origin(), true, &[]).await;
     let v = gate(snaps.path(), &closed_port(), &sb.origin()).await;
     assert_eq!(v.code, 3, "{}", v.stdout);
     assert_eq!(v.readiness["verdict"], "inconclusive");

@@ -4,11 +4,14 @@
 mod support;
 
 mod baseline;
+mod canary;
 mod canon;
 mod cli;
 mod fault_matrix;
 mod faults;
+mod flaky;
 mod gate;
+mod load;
 mod reports;
 mod safety;
 mod secrets;

@@ -195,7 +195,7 @@ pub fn promtool(args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> (bool, Strin
 }
 
 /// `serve` of the engine features against `origin`, every second unless `extra` says otherwise.
-fn serve_args<'a>(origin: &'a str, state: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+pub fn serve_args<'a>(origin: &'a str, state: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = vec![
         "--features",
         ENGINE,
@@ -473,6 +473,46 @@ async fn the_dashboard_shows_the_failing_scenario_in_chromium() {
     assert!(status.success(), "{log}");
 }
 
+/// What the state file holds of `local`'s runs, read with SQLite itself
+/// (not the harness's store): id → (result, run id, passed, failed,
+/// scenario results recorded, report present).
+type StoredRun = (String, Option<String>, i64, i64, i64, bool);
+
+fn stored_runs(state: &Path) -> (String, std::collections::BTreeMap<i64, StoredRun>) {
+    let db =
+        rusqlite::Connection::open_with_flags(state, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the database opens after SIGKILL");
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    let mut q = db
+        .prepare(
+            "SELECT r.id, r.result, r.run_id, r.passed, r.failed,
+                    (SELECT count(*) FROM scenario_results s WHERE s.run = r.id),
+                    r.report IS NOT NULL
+             FROM runs r WHERE r.environment = 'local' ORDER BY r.id",
+        )
+        .expect("query");
+    let rows = q
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                (
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ),
+            ))
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read");
+    (check, rows)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_run_loses_nothing_and_the_schedule_resumes() {
     // Every run waits 1.5 s on Engine's version: long enough to be killed in.
@@ -483,18 +523,54 @@ async fn kill_9_during_a_run_loses_nothing_and_the_schedule_resumes() {
     let origin = sb.origin();
     let args = serve_args(&origin, &state_s, &[]);
     let s = Serve::start(&args, &[]).await;
-    s.runs("local", 1).await;
+    // K runs complete; the next one is killed in the middle.
+    const K: u64 = 3;
+    s.runs("local", K).await;
     s.wait_until("a run in progress", |h| {
         !h["environments"]["local"]["running"].is_null()
     })
     .await;
-    let finished = s.json("/runs/latest?env=local").await;
-    let before = finished["run_id"].as_str().expect("run id").to_owned();
+    // What serve says it finished (the run in progress needs 1.5 s more).
+    let finished = s.json("/runs?env=local&limit=1000").await;
+    let latest = s.json("/runs/latest?env=local").await;
+    let before = latest["run_id"].as_str().expect("run id").to_owned();
     s.kill9().await;
+    let finished: Vec<&Value> = finished["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter(|r| r["result"] != "running")
+        .collect();
+    assert!(finished.len() >= K as usize, "{finished:?}");
 
+    // The file, read by SQLite: intact, every finished run whole with its
+    // scenario results and report, the interrupted one never passed.
+    let (check, stored) = stored_runs(&state);
+    assert_eq!(check, "ok");
+    for run in &finished {
+        let id = run["id"].as_i64().expect("id");
+        let (result, run_id, passed, failed, scenarios, report) = stored
+            .get(&id)
+            .unwrap_or_else(|| panic!("run {id} lost: {stored:?}"));
+        assert_eq!(Some(result.as_str()), run["result"].as_str(), "{run}");
+        assert_eq!(run_id.as_deref(), run["run_id"].as_str(), "{run}");
+        assert_eq!((*passed, *failed), (4, 0), "{run}");
+        assert_eq!(*scenarios, 4, "run {id}'s scenario results: {stored:?}");
+        assert!(*report, "run {id}'s report");
+    }
+    let unfinished: Vec<_> = stored
+        .iter()
+        .filter(|(id, _)| !finished.iter().any(|r| r["id"].as_i64() == Some(**id)))
+        .collect();
+    assert_eq!(unfinished.len(), 1, "only the run in progress: {stored:?}");
+    let (result, run_id, _, _, scenarios, report) = unfinished[0].1;
+    assert_eq!(
+        result, "running",
+        "killed mid-run, never passed: {stored:?}"
+    );
+    assert!(run_id.is_none() && *scenarios == 0 && !report, "{stored:?}");
     {
-        let store = Store::open(&state).expect("the database opens after SIGKILL");
-        assert_eq!(store.integrity_check().expect("check"), "ok");
+        let store = Store::open(&state).expect("the store opens after SIGKILL");
         let h = store.history("local", 100).expect("history");
         assert_eq!(h[0].result, RunResult::Running, "killed mid-run: {h:?}");
         assert!(
@@ -515,9 +591,15 @@ async fn kill_9_during_a_run_loses_nothing_and_the_schedule_resumes() {
     let page = s.get("/").await.text().await.expect("page");
     assert!(page.contains("Last run: <time"), "{page}");
     let runs = s.json("/runs?env=local&limit=100").await;
-    let abandoned = runs["runs"]
-        .as_array()
-        .expect("runs")
+    let rows = runs["runs"].as_array().expect("runs");
+    for run in &finished {
+        assert!(
+            rows.iter()
+                .any(|r| r["id"] == run["id"] && r["result"] == run["result"]),
+            "the history still has {run}: {runs}"
+        );
+    }
+    let abandoned = rows
         .iter()
         .find(|r| r["result"] == "abandoned")
         .unwrap_or_else(|| panic!("the interrupted run is recorded as abandoned: {runs}"));
@@ -534,8 +616,9 @@ async fn kill_9_during_a_run_loses_nothing_and_the_schedule_resumes() {
     assert_ne!(after["run_id"], latest["run_id"]);
     let (status, log) = s.terminate().await;
     assert!(status.success(), "{log}");
-    let store = Store::open(&state).expect("open");
-    assert_eq!(store.integrity_check().expect("check"), "ok");
+    let (check, stored) = stored_runs(&state);
+    assert_eq!(check, "ok");
+    assert!(stored.len() > finished.len() + 1, "{stored:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

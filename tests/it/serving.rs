@@ -28,6 +28,7 @@ pub struct Serve {
     pub child: tokio::process::Child,
     pub base: String,
     log: Arc<Mutex<String>>,
+    out: Arc<Mutex<String>>,
 }
 
 impl Serve {
@@ -41,10 +42,22 @@ impl Serve {
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        cmd.stdout(std::process::Stdio::null())
+        cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().expect("serve starts");
         let stderr = child.stderr.take().expect("stderr");
+        let mut stdout = child.stdout.take().expect("stdout");
+        let out = Arc::new(Mutex::new(String::new()));
+        let out_sink = Arc::clone(&out);
+        tokio::spawn(async move {
+            use tokio::io::AsyncReadExt as _;
+            let mut buf = Vec::new();
+            let _ = stdout.read_to_end(&mut buf).await;
+            out_sink
+                .lock()
+                .expect("stdout")
+                .push_str(&String::from_utf8_lossy(&buf));
+        });
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = tokio::sync::oneshot::channel();
         let sink = Arc::clone(&log);
@@ -74,11 +87,17 @@ impl Serve {
             child,
             base: format!("http://{addr}"),
             log,
+            out,
         }
     }
 
     pub fn log(&self) -> String {
         self.log.lock().expect("log").clone()
+    }
+
+    /// What it wrote to stdout (complete once it has exited).
+    pub fn stdout(&self) -> String {
+        self.out.lock().expect("stdout").clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -123,7 +142,13 @@ impl Serve {
     }
 
     /// SIGTERM, then waits for the exit.
-    pub async fn terminate(mut self) -> (ExitStatus, String) {
+    pub async fn terminate(self) -> (ExitStatus, String) {
+        let (status, log, _) = self.stop().await;
+        (status, log)
+    }
+
+    /// SIGTERM, then waits for the exit: the status, stderr and stdout.
+    pub async fn stop(mut self) -> (ExitStatus, String, String) {
         let pid = self.child.id().expect("running");
         let sent = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
@@ -134,9 +159,9 @@ impl Serve {
             .await
             .unwrap_or_else(|_| panic!("serve did not stop on SIGTERM; log:\n{}", self.log()))
             .expect("wait");
-        // The log task drains what is left of stderr.
+        // The log tasks drain what is left of stderr and stdout.
         tokio::time::sleep(Duration::from_millis(100)).await;
-        (status, self.log())
+        (status, self.log(), self.stdout())
     }
 
     /// SIGKILL: no chance to clean up.

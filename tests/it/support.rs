@@ -1,5 +1,6 @@
 //! Helpers: start a sandbox, run the binary, read report.json.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -118,6 +119,44 @@ fn collect(out: Output, elapsed: Duration, dir: tempfile::TempDir) -> Outcome {
     o
 }
 
+/// A snapshots directory with the v0.1.3.6 baseline captured from `local`
+/// (the sandbox at `origin`), approved or not; `global` adds options such
+/// as `--features DIR`.
+pub async fn capture_baseline(dir: &Path, origin: &str, approve: bool, global: &[&str]) {
+    std::fs::copy(
+        repo().join("snapshots/normalise.toml"),
+        dir.join("normalise.toml"),
+    )
+    .expect("rules");
+    let snaps = dir.to_str().expect("utf8");
+    let capture = [
+        "capture",
+        "--env",
+        "local",
+        "--origin",
+        origin,
+        "--version",
+        "v0.1.3.6",
+    ];
+    let review = [
+        "approve",
+        "--version",
+        "v0.1.3.6",
+        "--reviewer",
+        "Eval Labs",
+    ];
+    let steps: &[&[&str]] = if approve {
+        &[&capture, &review]
+    } else {
+        &[&capture]
+    };
+    for step in steps {
+        let args = [&["--snapshots", snaps], global, &["baseline"], step].concat();
+        let o = plain(&args, &[]).await;
+        assert_eq!(o.code, 0, "{args:?}: {}\n{}", o.stdout, o.stderr);
+    }
+}
+
 /// Leaves out the `@baseline` scenarios: they compare with a captured
 /// baseline (and would count each drift twice); tests/it/baseline.rs
 /// captures one and tests them.
@@ -134,12 +173,41 @@ pub async fn run_local(origin: &str, extra: &[&str]) -> Outcome {
     run_cmd(&args, &[]).await
 }
 
-pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
+/// Every file under `dir`, relative path → bytes.
+pub fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).expect("under root").to_owned();
+                out.insert(rel, std::fs::read(&p).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Copies every file under `from` to the same place under `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for (rel, bytes) in files(from) {
+        write_bytes(&to.join(rel), &bytes);
+    }
+}
+
+fn write_bytes(p: &Path, bytes: &[u8]) {
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
-    std::fs::write(&p, text).expect("write");
+    std::fs::write(p, bytes).expect("write");
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    write_bytes(&p, text.as_bytes());
     p
 }
 
@@ -164,13 +232,19 @@ pub fn only_route_failures(o: &Outcome, spec: &str, kind: &str) {
     assert!(passed >= 35, "{spec}: only {passed} passed\n{}", o.stdout);
 }
 
-/// A fresh database on the machine's PostgreSQL with the ledger schema.
-pub async fn ledger_database(misconfigured: bool) -> (String, String) {
+/// A session as `postgres` on the machine's PostgreSQL (127.0.0.1:5432).
+pub async fn postgres_admin() -> tokio_postgres::Client {
     let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
     let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
         .await
         .expect("PostgreSQL on 127.0.0.1:5432");
     tokio::spawn(conn);
+    client
+}
+
+/// A fresh database on the machine's PostgreSQL with the ledger schema.
+pub async fn ledger_database(misconfigured: bool) -> (String, String) {
+    let client = postgres_admin().await;
     let name = format!(
         "lucia_ledger_{}",
         std::process::id() * 10 + u32::from(misconfigured)
@@ -204,12 +278,8 @@ pub async fn ledger_database(misconfigured: bool) -> (String, String) {
 }
 
 pub async fn drop_database(name: &str) {
-    let admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+    postgres_admin()
         .await
-        .expect("connect");
-    tokio::spawn(conn);
-    client
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await
         .expect("drop");
