@@ -107,13 +107,9 @@ fn list(scenarios: &[&ScenarioReport], max: usize) -> String {
         .iter()
         .take(max)
         .map(|s| {
-            format!(
-                "“{}” ({}:{}) {}",
-                s.scenario,
-                s.feature_file,
-                s.line,
-                first_line(s)
-            )
+            let why = first_line(s);
+            let sep = if why.is_empty() { "" } else { " " };
+            format!("“{}” ({}:{}){sep}{why}", s.scenario, s.feature_file, s.line)
         })
         .collect();
     if scenarios.len() > max {
@@ -319,7 +315,7 @@ fn source_suite(e: &Evidence<'_>) -> Check {
             id,
             status,
             format!(
-                "{passed} @gating scenarios pass{skipped_note}, {} only on a retry: {}",
+                "{passed} @gating scenarios pass{skipped_note}, {} of them only on a retry: {}",
                 flaky.len(),
                 list(&flaky, 3)
             ),

@@ -333,7 +333,7 @@ async fn the_gate_counts_a_flaky_gating_scenario_as_its_flaky_option_says() {
     assert_eq!(c["status"], "warn", "{c}");
     let detail = c["detail"].as_str().expect("detail");
     assert!(
-        detail.contains("1 only on a retry") && detail.contains(NAME),
+        detail.contains("1 of them only on a retry") && detail.contains(NAME),
         "{detail}"
     );
     assert!(o.stdout.contains("warn    source-suite"), "{}", o.stdout);
