@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod baseline;
 pub mod config;
+pub mod demo_db;
 pub mod features;
 pub mod gate;
 pub mod run;

@@ -17,6 +17,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use lucia_harness::baseline;
 use lucia_harness::config::{Config, parse_duration};
+use lucia_harness::demo_db::DemoDatabase;
 use lucia_harness::features::Suite;
 use lucia_harness::run::{self, Progress, RunError, RunOptions};
 use reporters::RunReport;
@@ -636,12 +637,14 @@ async fn demo(cli: &Cli, args: &RunArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    // The sandbox's own credentials (and a database if one is configured):
-    // the demo never reads the operator's secrets.
+    // The sandbox's own credentials and the demo's ledger database: the
+    // demo never reads the operator's secrets.
+    let database = DemoDatabase::prepare().await;
+    eprintln!("{}", database.describe());
     let lookup = |name: &str| {
         sandbox::Credentials::default_for(name).or_else(|| {
             (name == "LUCIA_CORE_DATABASE_URL")
-                .then(|| std::env::var(name).ok())
+                .then(|| database.dsn().map(str::to_owned))
                 .flatten()
         })
     };
@@ -670,7 +673,11 @@ the baseline steps below compare with it (the real baseline: `lucia-harness base
         only_baselines: false,
         privacy: Some(privacy),
     };
-    let report = match run::run(&config, &suite, &opts, &lookup, progress_printer()).await {
+    let report = run::run(&config, &suite, &opts, &lookup, progress_printer()).await;
+    if let Err(e) = database.drop_created().await {
+        eprintln!("warning: {e}");
+    }
+    let report = match report {
         Ok(r) => r,
         Err(RunError::Features(problems)) => {
             for p in &problems {

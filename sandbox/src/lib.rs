@@ -50,6 +50,9 @@ use tower::Service as _;
 
 pub use inject::{Break, Drift, Fault, FaultKind, Injections, SpecError};
 
+/// The durable ledger's schema with the Canon's access boundary (sql/ledger.sql).
+pub const LEDGER_SQL: &str = include_str!("../sql/ledger.sql");
+
 pub const ENGINE_VERSION: &str = "engine-v0.1.3.6";
 pub const ADMIN_VERSION: &str = "admin-v0.1.3.6";
 /// The operator token the sandbox accepts unless told another.

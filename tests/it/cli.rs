@@ -16,16 +16,8 @@ async fn demo_runs_every_feature_green() {
             "passed" => "✓",
             // Known gaps are the Canon's deferred/future claims, failing as it says they do.
             "known_gap" => "○",
-            // Only where the sandbox cannot stand in (no Postgres DSN given), with the reason.
-            "skipped" => {
-                assert!(
-                    s["skip_reason"]
-                        .as_str()
-                        .is_some_and(|r| r.contains("LUCIA_CORE_DATABASE_URL")),
-                    "{s}"
-                );
-                "-"
-            }
+            // Nothing is skipped: the access-boundary scenarios get a ledger
+            // database on the machine's PostgreSQL (.ci/run starts it).
             other => panic!("demo scenario {other}: {s}"),
         };
         passed += usize::from(symbol == "✓");
@@ -44,6 +36,60 @@ async fn demo_runs_every_feature_green() {
         "{}",
         o.stdout
     );
+    // The demo's own database was used, then dropped.
+    let name = o
+        .stderr
+        .split("ledger database: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo names its ledger database")
+        .to_owned();
+    assert!(name.starts_with("lucia_demo_"), "{}", o.stderr);
+    let left = crate::support::postgres_admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .expect("query")
+        .get::<_, i64>(0);
+    assert_eq!(left, 0, "{name} was not dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_uses_the_database_url_it_is_given_and_never_passes_without_it() {
+    // LUCIA_CORE_DATABASE_URL wins over the local server; one that refuses
+    // (a closed port) fails the catalog scenarios as `connect`: never passed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let dsn = format!("host=127.0.0.1 port={closed} user=postgres dbname=x connect_timeout=2");
+    let o = run_cmd(&["demo"], &[("LUCIA_CORE_DATABASE_URL", &dsn)]).await;
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .contains("ledger database: LUCIA_CORE_DATABASE_URL (as set)"),
+        "{}",
+        o.stderr
+    );
+    let catalog: Vec<&serde_json::Value> = o.report()["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter(|s| {
+            s["scenario"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("Row level security") || n.starts_with("No policy"))
+        })
+        .collect();
+    assert_eq!(catalog.len(), 6, "{catalog:?}");
+    for s in catalog {
+        assert_eq!(s["status"], "failed", "{s}");
+        assert_eq!(s["error"]["kind"], "connect", "{s}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
