@@ -196,7 +196,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "h" => n * 3600.0,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(secs))
+    // `from_secs_f64` panics past Duration::MAX (`1e300s`): too long is not a duration.
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -838,5 +839,19 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
         assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_duration("x"), None);
         assert_eq!(parse_duration("-1s"), None);
+    }
+
+    /// Found by fuzzing (fuzz target `config`): a duration past
+    /// `Duration::MAX` panicked instead of being refused.
+    #[test]
+    fn durations_too_long_are_errors_not_panics() {
+        for huge in ["1e300s", "1e308h", "18446744073709551616s", "1e20m"] {
+            assert_eq!(parse_duration(huge), None, "{huge}");
+        }
+        let bad = GOOD.replace("request_timeout = \"5s\"", "request_timeout = \"1e300s\"");
+        let e = parse(&bad).expect_err("too long");
+        assert_eq!(e.key.as_deref(), Some("defaults.request_timeout"));
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("is not a duration"), "{e}");
     }
 }
