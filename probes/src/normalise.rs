@@ -388,6 +388,12 @@ impl Rules {
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
                 Value::Object(entries.into_iter().collect::<Map<String, Value>>())
             }
+            // A secret may be all digits (a PIN, an account number): a number
+            // that spells one becomes the redacted string, as text would.
+            Value::Number(n) => match secrets.scrub_secrets(&n.to_string()) {
+                Cow::Owned(redacted) => Value::String(redacted),
+                Cow::Borrowed(_) => value.clone(),
+            },
             other => other.clone(),
         }
     }
@@ -493,6 +499,32 @@ mod tests {
         for leak in ["Harper", "harper", "5550006", "7946", "s3cr3t"] {
             assert!(!text.contains(leak), "{leak} leaked: {text}");
         }
+    }
+
+    /// Found by fuzzing (fuzz target `normalise`): a secret of digits
+    /// survived in a JSON number, which only strings were scrubbed of.
+    #[test]
+    fn numeric_secrets_are_redacted_in_numbers_too() {
+        let mut secrets = Redactor::new();
+        secrets.add("1764100000", "${ACCOUNT_PIN}");
+        let kept = Rules::compile(&[&RuleSet {
+            keep_paths: vec!["$.kept".into()],
+            ..RuleSet::default()
+        }])
+        .expect("rules");
+        let n = kept.json(
+            &json!({"pin": 1764100000, "kept": 1764100000, "longer": 917641000001_u64, "other": 42}),
+            &secrets,
+        );
+        assert_eq!(
+            n,
+            json!({
+                "kept": "${ACCOUNT_PIN}",
+                "longer": "9${ACCOUNT_PIN}1",
+                "other": 42,
+                "pin": "${ACCOUNT_PIN}",
+            })
+        );
     }
 
     #[test]
