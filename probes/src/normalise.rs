@@ -389,11 +389,15 @@ impl Rules {
                 Value::Object(entries.into_iter().collect::<Map<String, Value>>())
             }
             // A secret may be all digits (a PIN, an account number): a number
-            // that spells one becomes the redacted string, as text would.
-            Value::Number(n) => match secrets.scrub_secrets(&n.to_string()) {
-                Cow::Owned(redacted) => Value::String(redacted),
-                Cow::Borrowed(_) => value.clone(),
-            },
+            // that spells one becomes a string, normalised as any other.
+            Value::Number(n) => {
+                let text = n.to_string();
+                if matches!(secrets.scrub_secrets(&text), Cow::Owned(_)) {
+                    Value::String(self.scalar_string(&text, keep, secrets))
+                } else {
+                    value.clone()
+                }
+            }
             other => other.clone(),
         }
     }
@@ -525,6 +529,14 @@ mod tests {
                 "pin": "${ACCOUNT_PIN}",
             })
         );
+        // Exactly as the number's text would be, personal data included (the
+        // fuzzer's second finding: the first fix scrubbed secrets only).
+        let mut odd = Redactor::new();
+        odd.add("4711", "${PIN} of harper.quinn@example.com");
+        let r = Rules::builtin();
+        let as_number = r.json(&json!({"n": 4711}), &odd);
+        assert_eq!(as_number, r.json(&json!({"n": "4711"}), &odd));
+        assert_eq!(as_number["n"], "${PIN} of [email]");
     }
 
     #[test]
