@@ -97,7 +97,8 @@ pub enum Marker {
     Optional(Box<Marker>),
 }
 
-const MARKERS: &[&str] = &[
+/// Every marker, as the error for an unknown one lists them.
+pub const MARKERS: &[&str] = &[
     "#string",
     "#number",
     "#boolean",
