@@ -6,7 +6,7 @@
 //!
 //! Order, for every value: secrets first (whatever else applies), then
 //! ignored paths (removed), personal keys and paths, volatile keys and paths,
-//! then patterns inside every string (names, emails, phone numbers,
+//! then patterns inside every string (emails, phone numbers, names,
 //! timestamps, UUIDs). `keep_paths` exempts a value from the volatile rules
 //! only: personal data and secrets are redacted everywhere, always.
 
@@ -288,18 +288,21 @@ impl Rules {
         (timey && value.is_number()).then_some(TIMESTAMP)
     }
 
-    /// Personal data inside a text: names, emails, phone numbers.
+    /// Personal data inside a text: emails, phone numbers, then names.
+    /// Names go last: a name inside an email (`quinn` in
+    /// `harper.quinn@example.com`) would otherwise break the address apart
+    /// before the email pattern sees it, and leave the rest of it behind.
     pub fn redact_personal<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
-        if let Some(names) = &self.names
-            && names.is_match(&out)
-        {
-            out = Cow::Owned(names.replace_all(&out, NAME).into_owned());
-        }
         for (re, placeholder) in [(&*EMAIL_RE, EMAIL), (&*PHONE_RE, PHONE)] {
             if re.is_match(&out) {
                 out = Cow::Owned(re.replace_all(&out, placeholder).into_owned());
             }
+        }
+        if let Some(names) = &self.names
+            && names.is_match(&out)
+        {
+            out = Cow::Owned(names.replace_all(&out, NAME).into_owned());
         }
         out
     }
@@ -619,6 +622,22 @@ mod tests {
             &Redactor::new(),
         );
         assert_eq!(n["contact"], "[email] at 2026-11-25T20:07:32Z");
+    }
+
+    /// Found reviewing the fuzz target `normalise`: with names redacted
+    /// first, a listed name inside an email split the address, so the email
+    /// pattern no longer matched and the rest of it (`harper.`) survived.
+    #[test]
+    fn a_name_inside_an_email_does_not_save_the_rest_of_it() {
+        let rules = Rules::compile(&[&RuleSet {
+            personal_names: vec!["quinn".into(), "Example".into()],
+            ..RuleSet::default()
+        }])
+        .expect("rules");
+        assert_eq!(
+            rules.redact_personal("mail harper.quinn@example.com or Quinn"),
+            "mail [email] or [name]"
+        );
     }
 
     #[test]
