@@ -196,7 +196,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         "h" => n * 3600.0,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(secs))
+    // `from_secs_f64` panics past Duration::MAX (`1e300s`): too long is not a duration.
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -230,6 +231,35 @@ fn locate(source: &str, table: &str, key: Option<&str>) -> Option<usize> {
         }
     }
     header.map(|h| h + 1)
+}
+
+/// A CA file is a few kilobytes of PEM. Anything that is not a regular file
+/// (`/dev/zero`, a FIFO) or is larger than [`MAX_CA_FILE`] is refused before
+/// it is read: reading it would never end or exhaust memory.
+const MAX_CA_FILE: u64 = 1024 * 1024;
+
+fn read_ca_file(p: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", p.display());
+    let meta = std::fs::metadata(p).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{} is not a regular file: give the path of a PEM file",
+            p.display()
+        ));
+    }
+    if meta.len() > MAX_CA_FILE {
+        return Err(format!(
+            "{} is {} bytes; a CA file of PEM certificates is at most {MAX_CA_FILE}",
+            p.display(),
+            meta.len()
+        ));
+    }
+    let mut pem = String::new();
+    std::fs::File::open(p)
+        .and_then(|f| f.take(MAX_CA_FILE).read_to_string(&mut pem))
+        .map_err(cannot)?;
+    Ok(pem)
 }
 
 impl Config {
@@ -445,13 +475,7 @@ impl Config {
                 None => None,
                 Some(f) => {
                     let p = path.parent().unwrap_or(Path::new(".")).join(f);
-                    let pem = std::fs::read_to_string(&p).map_err(|e| {
-                        err(
-                            &table,
-                            Some("ca_file"),
-                            format!("cannot read {}: {e}", p.display()),
-                        )
-                    })?;
+                    let pem = read_ca_file(&p).map_err(|m| err(&table, Some("ca_file"), m))?;
                     if !pem.contains("-----BEGIN CERTIFICATE-----") {
                         return Err(err(
                             &table,
@@ -838,5 +862,44 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
         assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_duration("x"), None);
         assert_eq!(parse_duration("-1s"), None);
+    }
+
+    /// Found writing the fuzz target `config`: a `ca_file` naming a device
+    /// or a FIFO was read to its end, which never comes.
+    #[test]
+    fn ca_file_must_be_a_small_regular_file() {
+        let with_ca = |f: &str| {
+            GOOD.replace(
+                "[environments.local.surfaces]",
+                &format!("ca_file = {f:?}\n[environments.local.surfaces]"),
+            )
+        };
+        let e = parse(&with_ca("/dev/zero")).expect_err("a device");
+        assert_eq!(e.key.as_deref(), Some("environments.local.ca_file"));
+        assert!(e.message.contains("is not a regular file"), "{e}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let big = dir.path().join("big.pem");
+        let mut text = String::from("-----BEGIN CERTIFICATE-----\n");
+        text.push_str(&"A".repeat(2 * 1024 * 1024));
+        std::fs::write(&big, text).expect("write");
+        let e = parse(&with_ca(&big.display().to_string())).expect_err("too big");
+        assert!(e.message.contains("at most 1048576"), "{e}");
+        let cert = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/certs/sandbox-ca.pem");
+        let c = parse(&with_ca(cert)).expect("a real CA file");
+        assert!(c.environments["local"].extra_ca_pem.is_some());
+    }
+
+    /// Found by fuzzing (fuzz target `config`): a duration past
+    /// `Duration::MAX` panicked instead of being refused.
+    #[test]
+    fn durations_too_long_are_errors_not_panics() {
+        for huge in ["1e300s", "1e308h", "18446744073709551616s", "1e20m"] {
+            assert_eq!(parse_duration(huge), None, "{huge}");
+        }
+        let bad = GOOD.replace("request_timeout = \"5s\"", "request_timeout = \"1e300s\"");
+        let e = parse(&bad).expect_err("too long");
+        assert_eq!(e.key.as_deref(), Some("defaults.request_timeout"));
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("is not a duration"), "{e}");
     }
 }

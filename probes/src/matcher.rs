@@ -98,7 +98,8 @@ pub enum Marker {
     Optional(Box<Marker>),
 }
 
-const MARKERS: &[&str] = &[
+/// Every marker, as the error for an unknown one lists them.
+pub const MARKERS: &[&str] = &[
     "#string",
     "#number",
     "#boolean",
@@ -158,6 +159,10 @@ impl Marker {
             if re.is_empty() {
                 return Err("`#regex` needs a pattern: `#regex [a-z]+`".into());
             }
+            // The pattern must stand on its own: `a)|(b` would otherwise close
+            // the group below and escape the anchors (matching any value that
+            // merely starts with `a`).
+            cached_regex(re).map_err(|e| format!("bad pattern in `{text}`: {e}"))?;
             return cached_regex(&format!("^(?:{re})$"))
                 .map(Self::Regex)
                 .map_err(|e| format!("bad pattern in `{text}`: {e}"));
@@ -818,6 +823,23 @@ mod tests {
         assert!(validate_expectation(&json!({"x": ["#regex ("]})).is_err());
         assert!(validate_expectation(&json!({"x": ["#[x]"]})).is_err());
         assert!(validate_expectation(&json!({"x": "#[2] #uuid"})).is_ok());
+    }
+
+    /// Found by fuzzing (fuzz target `matcher`): a pattern that closes the
+    /// anchoring group early matched values it should not.
+    #[test]
+    fn a_regex_cannot_escape_its_anchors() {
+        for bad in ["#regex a)|(b", "#regex a)|(?:b", "#regex x)(y"] {
+            assert!(validate_expectation(&json!({ "v": bad })).is_err(), "{bad}");
+            match contains(json!({ "v": bad }), json!({"v": "abc"})) {
+                Err(MatchError::Expectation(e)) => {
+                    assert!(e.reason.contains("bad pattern"), "{e}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        contains(json!({"v": "#regex (a)|(b)"}), json!({"v": "b"})).expect("groups are fine");
+        assert!(contains(json!({"v": "#regex (a)|(b)"}), json!({"v": "ab"})).is_err());
     }
 
     #[test]

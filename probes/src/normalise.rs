@@ -6,7 +6,7 @@
 //!
 //! Order, for every value: secrets first (whatever else applies), then
 //! ignored paths (removed), personal keys and paths, volatile keys and paths,
-//! then patterns inside every string (names, emails, phone numbers,
+//! then patterns inside every string (emails, phone numbers, names,
 //! timestamps, UUIDs). `keep_paths` exempts a value from the volatile rules
 //! only: personal data and secrets are redacted everywhere, always.
 
@@ -298,18 +298,21 @@ impl Rules {
         (timey && value.is_number()).then_some(TIMESTAMP)
     }
 
-    /// Personal data inside a text: names, emails, phone numbers.
+    /// Personal data inside a text: emails, phone numbers, then names.
+    /// Names go last: a name inside an email (`quinn` in
+    /// `harper.quinn@example.com`) would otherwise break the address apart
+    /// before the email pattern sees it, and leave the rest of it behind.
     pub fn redact_personal<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out = Cow::Borrowed(text);
-        if let Some(names) = &self.names
-            && names.is_match(&out)
-        {
-            out = Cow::Owned(names.replace_all(&out, NAME).into_owned());
-        }
         for (re, placeholder) in [(&*EMAIL_RE, EMAIL), (&*PHONE_RE, PHONE)] {
             if re.is_match(&out) {
                 out = Cow::Owned(re.replace_all(&out, placeholder).into_owned());
             }
+        }
+        if let Some(names) = &self.names
+            && names.is_match(&out)
+        {
+            out = Cow::Owned(names.replace_all(&out, NAME).into_owned());
         }
         out
     }
@@ -412,6 +415,16 @@ impl Rules {
                     entries.sort_by(|a, b| a.0.cmp(&b.0));
                 }
                 Value::Object(entries.into_iter().collect::<Map<String, Value>>())
+            }
+            // A secret may be all digits (a PIN, an account number): a number
+            // that spells one becomes a string, normalised as any other.
+            Value::Number(n) => {
+                let text = n.to_string();
+                if matches!(secrets.scrub_secrets(&text), Cow::Owned(_)) {
+                    Value::String(self.scalar_string(&text, keep, secrets))
+                } else {
+                    value.clone()
+                }
             }
             other => other.clone(),
         }
@@ -531,6 +544,40 @@ mod tests {
         }
     }
 
+    /// Found by fuzzing (fuzz target `normalise`): a secret of digits
+    /// survived in a JSON number, which only strings were scrubbed of.
+    #[test]
+    fn numeric_secrets_are_redacted_in_numbers_too() {
+        let mut secrets = Redactor::new();
+        secrets.add("1764100000", "${ACCOUNT_PIN}");
+        let kept = Rules::compile(&[&RuleSet {
+            keep_paths: vec!["$.kept".into()],
+            ..RuleSet::default()
+        }])
+        .expect("rules");
+        let n = kept.json(
+            &json!({"pin": 1764100000, "kept": 1764100000, "longer": 917641000001_u64, "other": 42}),
+            &secrets,
+        );
+        assert_eq!(
+            n,
+            json!({
+                "kept": "${ACCOUNT_PIN}",
+                "longer": "9${ACCOUNT_PIN}1",
+                "other": 42,
+                "pin": "${ACCOUNT_PIN}",
+            })
+        );
+        // Exactly as the number's text would be, personal data included (the
+        // fuzzer's second finding: the first fix scrubbed secrets only).
+        let mut odd = Redactor::new();
+        odd.add("4711", "${PIN} of harper.quinn@example.com");
+        let r = Rules::builtin();
+        let as_number = r.json(&json!({"n": 4711}), &odd);
+        assert_eq!(as_number, r.json(&json!({"n": "4711"}), &odd));
+        assert_eq!(as_number["n"], "${PIN} of [email]");
+    }
+
     #[test]
     fn file_rules_ignore_keep_and_mark_paths() {
         let file = RulesFile {
@@ -611,6 +658,22 @@ mod tests {
             &Redactor::new(),
         );
         assert_eq!(n["contact"], "[email] at 2026-11-25T20:07:32Z");
+    }
+
+    /// Found reviewing the fuzz target `normalise`: with names redacted
+    /// first, a listed name inside an email split the address, so the email
+    /// pattern no longer matched and the rest of it (`harper.`) survived.
+    #[test]
+    fn a_name_inside_an_email_does_not_save_the_rest_of_it() {
+        let rules = Rules::compile(&[&RuleSet {
+            personal_names: vec!["quinn".into(), "Example".into()],
+            ..RuleSet::default()
+        }])
+        .expect("rules");
+        assert_eq!(
+            rules.redact_personal("mail harper.quinn@example.com or Quinn"),
+            "mail [email] or [name]"
+        );
     }
 
     #[test]
