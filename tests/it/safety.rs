@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{plain, repo, run_cmd, sandbox, write};
+use crate::support::{plain, repo, run_cmd, run_feature, sandbox, write};
 
 /// A copy of the repository's config with one environment's block edited
 /// and the sandbox CA made absolute.
@@ -80,22 +80,9 @@ async fn an_unreachable_environment_is_one_finding_not_many() {
 async fn a_retried_pass_is_flaky_after_a_backoff() {
     // The first request fails; the retry, after the backoff, passes.
     let sb = sandbox(&[], &["engine/health=500@1"]).await;
-    let dir = tempfile::tempdir().expect("tmp");
-    write(
-        dir.path(),
-        "flaky.feature",
+    let o = run_feature(
+        &sb.origin(),
         "@local\nFeature: flaky\n  @retry(2)\n  Scenario: health on the second try\n    Given the \"engine\" service\n    When I GET \"/health\"\n    Then the status is 200\n",
-    );
-    let o = run_cmd(
-        &[
-            "run",
-            "--env",
-            "local",
-            "--origin",
-            &sb.origin(),
-            "--features",
-            dir.path().to_str().expect("utf8"),
-        ],
         &[],
     )
     .await;
@@ -268,22 +255,9 @@ async fn production_never_receives_a_mutating_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_is_never_sent_to_another_surface() {
     let sb = sandbox(&[], &[]).await;
-    let dir = tempfile::tempdir().expect("tmp");
-    write(
-        dir.path(),
-        "leak.feature",
+    let o = run_feature(
+        &sb.origin(),
         "@local\nFeature: leak\n  Scenario: the operator token to Admin\n    Given the \"admin\" service\n    And the header \"X-Operator-Token\" is \"${LUCIA_OPERATOR_TOKEN}\"\n    When I GET \"/api/version\"\n    Then the status is 200\n",
-    );
-    let o = run_cmd(
-        &[
-            "run",
-            "--env",
-            "local",
-            "--origin",
-            &sb.origin(),
-            "--features",
-            dir.path().to_str().expect("utf8"),
-        ],
         &[],
     )
     .await;

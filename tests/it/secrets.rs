@@ -1,34 +1,21 @@
 //! A secret given through `${VAR}` never appears in terminal output or
 //! report.json, even when the server echoes it back.
 
-use crate::support::{run_cmd, sandbox, write};
+use crate::support::{run_feature, sandbox};
 
 const CANARY: &str = "canary-7d1f0c9e-secret-value";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_never_appears_in_output_or_reports() {
     let sb = sandbox(&[], &[]).await;
-    let dir = tempfile::tempdir().expect("tmp");
     // The sandbox echoes unknown paths in its 404 body, so the secret comes
     // back in the response, the URL, the error message and the HTTP evidence.
-    write(
-        dir.path(),
-        "echo.feature",
+    let o = run_feature(
+        &sb.origin(),
         "@local\nFeature: echo\n  Scenario: the secret is echoed back\n    Given the \"engine\" service\n    \
 And the header \"X-Operator-Token\" is \"${LUCIA_OPERATOR_TOKEN}\"\n    When I GET \"/echo/${LUCIA_OPERATOR_TOKEN}\"\n    \
 Then the status is 200\n  Scenario: a failing JSON check quotes the body\n    Given the \"engine\" service\n    \
 When I GET \"/echo/${LUCIA_OPERATOR_TOKEN}\"\n    Then the JSON matches:\n      \"\"\"\n      {\"error\": \"x\"}\n      \"\"\"\n",
-    );
-    let o = run_cmd(
-        &[
-            "run",
-            "--env",
-            "local",
-            "--origin",
-            &sb.origin(),
-            "--features",
-            dir.path().to_str().expect("utf8"),
-        ],
         &[("LUCIA_OPERATOR_TOKEN", CANARY)],
     )
     .await;

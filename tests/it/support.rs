@@ -173,6 +173,27 @@ pub async fn run_local(origin: &str, extra: &[&str]) -> Outcome {
     run_cmd(&args, &[]).await
 }
 
+/// `run --env local` against a sandbox origin with one feature written for
+/// the test, alone in its directory so nothing else runs.
+pub async fn run_feature(origin: &str, feature: &str, envs: &[(&str, &str)]) -> Outcome {
+    let dir = tempfile::tempdir().expect("tmp");
+    write(dir.path(), "test.feature", feature);
+    let features = dir.path().to_str().expect("utf8");
+    run_cmd(
+        &[
+            "run",
+            "--env",
+            "local",
+            "--origin",
+            origin,
+            "--features",
+            features,
+        ],
+        envs,
+    )
+    .await
+}
+
 /// Every file under `dir`, relative path → bytes.
 pub fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
