@@ -12,7 +12,7 @@ use tokio_postgres::NoTls;
 
 const ADMIN: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=2";
 /// Serialises the cluster-wide role creation of ledger.sql across concurrent loads.
-const ROLE_LOCK: i64 = 7403;
+pub const ROLE_LOCK: i64 = 7403;
 
 /// Where the demo's ledger is, and what to clean up.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ impl DemoDatabase {
             return Self::Given(dsn);
         }
         let name = format!("lucia_demo_{}", std::process::id());
-        match tokio::time::timeout(Duration::from_secs(10), create(&name)).await {
+        match tokio::time::timeout(Duration::from_secs(10), create_ledger_database(&name)).await {
             Ok(Ok(dsn)) => Self::Created { name, dsn },
             Ok(Err(e)) => Self::None(e),
             Err(_) => Self::None("PostgreSQL on 127.0.0.1:5432 did not answer in 10 s".into()),
@@ -64,15 +64,20 @@ set LUCIA_CORE_DATABASE_URL to a PostgreSQL database loaded with sandbox/sql/led
 
     /// Drops the database this demo created; an error is only reported.
     pub async fn drop_created(&self) -> Result<(), String> {
-        let Self::Created { name, .. } = self else {
-            return Ok(());
-        };
-        let admin = admin().await?;
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .map_err(|e| format!("cannot drop {name}: {}", pg(&e)))
+        match self {
+            Self::Created { name, .. } => drop_database(name).await,
+            _ => Ok(()),
+        }
     }
+}
+
+/// Drops `name` from the local PostgreSQL, closing its sessions.
+pub async fn drop_database(name: &str) -> Result<(), String> {
+    admin()
+        .await?
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .map_err(|e| format!("cannot drop {name}: {}", pg(&e)))
 }
 
 /// The server's own message where there is one ("db error" says nothing).
@@ -92,7 +97,10 @@ async fn admin() -> Result<tokio_postgres::Client, String> {
     Ok(client)
 }
 
-async fn create(name: &str) -> Result<String, String> {
+/// A fresh database `name` on the local PostgreSQL (replacing one of that
+/// name) loaded with sandbox/sql/ledger.sql; its DSN. The demo's ledger, and
+/// the tests'.
+pub async fn create_ledger_database(name: &str) -> Result<String, String> {
     let admin = admin().await?;
     // Two statements: CREATE DATABASE cannot share a transaction.
     for sql in [
@@ -118,9 +126,7 @@ async fn create(name: &str) -> Result<String, String> {
     drop(db);
     let _ = conn.await;
     if let Err(e) = loaded {
-        let _ = admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
+        let _ = drop_database(name).await;
         return Err(format!(
             "cannot load sandbox/sql/ledger.sql into {name}: {}",
             pg(&e)

@@ -102,10 +102,11 @@ async fn canary_database() -> (String, String, String) {
     let (db, _) = ledger_database(false).await;
     let role = format!("lucia_canary_{}", std::process::id());
     // Roles are cluster-wide: serialised as ledger_database does.
+    let lock = lucia_harness::demo_db::ROLE_LOCK;
     postgres_admin()
         .await
         .batch_execute(&format!(
-            "BEGIN; SELECT pg_advisory_xact_lock(7403); DROP ROLE IF EXISTS {role}; \
+            "BEGIN; SELECT pg_advisory_xact_lock({lock}); DROP ROLE IF EXISTS {role}; \
              CREATE ROLE {role} LOGIN PASSWORD '{DB_PASSWORD}'; COMMIT;"
         ))
         .await

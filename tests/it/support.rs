@@ -263,34 +263,21 @@ pub async fn postgres_admin() -> tokio_postgres::Client {
     client
 }
 
-/// A fresh database on the machine's PostgreSQL with the ledger schema.
+/// A fresh database on the machine's PostgreSQL with the ledger schema
+/// (the demo's own mechanism), or its misconfigured variant.
 pub async fn ledger_database(misconfigured: bool) -> (String, String) {
-    let client = postgres_admin().await;
     let name = format!(
         "lucia_ledger_{}",
         std::process::id() * 10 + u32::from(misconfigured)
     );
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+    let dsn = lucia_harness::demo_db::create_ledger_database(&name)
         .await
-        .expect("drop");
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create");
-    let dsn = format!("host=127.0.0.1 port=5432 user=postgres dbname={name}");
-    let (db, conn) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    // Roles are cluster-wide: serialise their creation across parallel tests.
-    let schema = std::fs::read_to_string(repo().join("sandbox/sql/ledger.sql")).expect("schema");
-    db.batch_execute(&format!(
-        "BEGIN; SELECT pg_advisory_xact_lock(7403); {schema} COMMIT;"
-    ))
-    .await
-    .expect("schema loads");
+        .expect("the ledger database loads");
     if misconfigured {
+        let (db, conn) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
         let bad = std::fs::read_to_string(repo().join("sandbox/sql/ledger-misconfigured.sql"))
             .expect("variant");
         db.batch_execute(&bad).await.expect("variant loads");
@@ -299,9 +286,7 @@ pub async fn ledger_database(misconfigured: bool) -> (String, String) {
 }
 
 pub async fn drop_database(name: &str) {
-    postgres_admin()
-        .await
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    lucia_harness::demo_db::drop_database(name)
         .await
         .expect("drop");
 }
