@@ -16,6 +16,7 @@ mod reports;
 mod safety;
 mod secrets;
 mod serving;
+mod workflows;
 
 mod alerts;
 mod dashboards;

