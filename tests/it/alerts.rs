@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use sentry::protocol::{Event, Level, MonitorCheckIn, MonitorCheckInStatus};
 
-use crate::serving::{SentryReceiver, Serve, state_file};
+use crate::support::serve::{SentryReceiver, Serve, state_file};
 use crate::support::{bin, sandbox, write};
 
 /// A secret planted in the environment: it must never reach Sentry.

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::serving::{Serve, state_file};
+use crate::support::serve::{Serve, state_file};
 use crate::support::{capture_baseline, copy_dir, plain, repo, run_local, sandbox, write};
 
 /// The route fails its first request (500); the retry gets the sandbox's

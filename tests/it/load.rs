@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::serve::serve_args;
-use crate::serving::{Serve, state_file};
+use crate::support::serve::serve_args;
+use crate::support::serve::{Serve, state_file};
 use crate::support::sandbox;
 
 const ENDPOINTS: [&str; 3] = ["/metrics", "/readiness", "/"];

@@ -1,23 +1,20 @@
 //! Integration tests: the built binary against a sandbox started in the test
-//! on 127.0.0.1:0. One test binary (STYLE.md 12).
+//! on 127.0.0.1:0. One test binary, so the suite builds once; one file per
+//! concern, helpers in `support/`.
 
 mod support;
 
+mod alerts;
 mod baseline;
 mod canary;
 mod canon;
 mod cli;
-mod fault_matrix;
 mod faults;
 mod flaky;
 mod gate;
+mod grafana_prometheus;
 mod load;
 mod reports;
 mod safety;
-mod secrets;
-mod serving;
-mod workflows;
-
-mod alerts;
-mod dashboards;
 mod serve;
+mod workflows;

@@ -15,12 +15,8 @@ use lucia_harness::state::{RunResult, Store};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
-use crate::serving::{Serve, http, state_file};
+use crate::support::serve::{ENGINE, Serve, http, promtool, serve_args, state_file};
 use crate::support::{plain, repo, sandbox};
-
-/// The engine area of the repository's features: four scenarios (without
-/// the @baseline ones), fast.
-const ENGINE: &str = "features/engine";
 
 fn settings(token: Option<&str>) -> Settings {
     let root = repo();
@@ -163,57 +159,7 @@ async fn the_api_answers_before_any_run() {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
-/// Runs `promtool ARGS` with `stdin`; the tool is required (.ci/run installs it).
-pub fn promtool(args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> (bool, String) {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new("promtool")
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("promtool runs (Debian package prometheus; .ci/run installs it)");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input)
-            .expect("write");
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("promtool");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
-/// `serve` of the engine features against `origin`, every second unless `extra` says otherwise.
-pub fn serve_args<'a>(origin: &'a str, state: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut a = vec![
-        "--features",
-        ENGINE,
-        "--env",
-        "local",
-        "--origin",
-        origin,
-        "--state",
-        state,
-    ];
-    if !extra.contains(&"--schedule") {
-        a.extend(["--schedule", "1s"]);
-    }
-    // No baseline is captured in the repository: leave the comparisons out.
-    a.extend(crate::support::NOT_BASELINE);
-    a.extend_from_slice(extra);
-    a
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduler_runs_and_metrics_pass_promtool() {
@@ -289,7 +235,7 @@ async fn the_scheduler_runs_and_metrics_pass_promtool() {
     };
     assert_eq!(status, 202);
     s.wait_until("a manual run", |_| true).await;
-    let deadline = std::time::Instant::now() + crate::serving::PATIENCE;
+    let deadline = std::time::Instant::now() + crate::support::serve::PATIENCE;
     loop {
         let runs = s.json("/runs?env=local&limit=1000").await;
         if runs["runs"]

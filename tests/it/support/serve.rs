@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
-use crate::support::bin;
+use super::harness::bin;
 
 /// How long any wait in these tests may take before it fails the test.
 pub const PATIENCE: Duration = Duration::from_secs(90);
@@ -295,4 +295,60 @@ impl SentryReceiver {
             })
             .collect()
     }
+}
+
+/// Runs `promtool ARGS` with `stdin`; the tool is required (scripts/test installs it).
+pub fn promtool(args: &[&str], stdin: Option<&[u8]>, dir: &Path) -> (bool, String) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("promtool")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs (Debian package prometheus; scripts/test installs it)");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("promtool");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The engine area of the repository's features: four scenarios (without
+/// the @baseline ones), fast.
+pub const ENGINE: &str = "features/engine";
+
+/// `serve` of the engine features against `origin`, every second unless `extra` says otherwise.
+pub fn serve_args<'a>(origin: &'a str, state: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "--features",
+        ENGINE,
+        "--env",
+        "local",
+        "--origin",
+        origin,
+        "--state",
+        state,
+    ];
+    if !extra.contains(&"--schedule") {
+        a.extend(["--schedule", "1s"]);
+    }
+    // No baseline is captured in the repository: leave the comparisons out.
+    a.extend(super::harness::NOT_BASELINE);
+    a.extend_from_slice(extra);
+    a
 }

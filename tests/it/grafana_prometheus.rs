@@ -12,7 +12,7 @@ use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
 use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
 use serde_json::Value;
 
-use crate::serve::promtool;
+use crate::support::serve::promtool;
 use crate::support::repo;
 
 fn scenario(
