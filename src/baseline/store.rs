@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::config::ConfigError;
+use crate::input::config::ConfigError;
 
 pub const MANIFEST: &str = "BASELINE.toml";
 pub const RULES: &str = "normalise.toml";
@@ -64,7 +64,7 @@ pub struct Entry {
 /// The Eval Labs review. Empty until `baseline approve`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Review {
+pub struct ReviewRecord {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reviewer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -90,13 +90,25 @@ pub struct Manifest {
     #[serde(default)]
     pub baselines: BTreeMap<String, Entry>,
     #[serde(default)]
-    pub review: Review,
+    pub review: ReviewRecord,
 }
 
-/// Whether a version's review applies to what is stored now: the gate's
-/// view of it (approved, stale — the snapshots or noise changed since, or the
-/// verdict is not `approved` — or not reviewed).
-pub type ReviewState = crate::gate::Review;
+/// Whether a version's review applies to what is stored now: approved,
+/// stale (the snapshots or noise changed since, or the verdict is not
+/// `approved`), or not reviewed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReviewState {
+    NotReviewed,
+    Approved {
+        reviewer: String,
+        at: String,
+    },
+    /// Reviewed, but what is stored changed since, or the verdict was not approval.
+    Stale {
+        reviewer: String,
+        at: String,
+    },
+}
 
 impl ReviewState {
     pub fn is_approved(&self) -> bool {
@@ -136,13 +148,13 @@ pub fn validate_version(v: &str) -> Result<(), String> {
     }
 }
 
-/// The snapshots directory.
+/// The snapshots directory: baselines of every version.
 #[derive(Clone, Debug)]
-pub struct Store {
+pub struct SnapshotStore {
     pub root: PathBuf,
 }
 
-impl Store {
+impl SnapshotStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
@@ -349,6 +361,15 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<bool, StoreError> {
     Ok(true)
 }
 
+/// Removes `path` if it is there (a stale `.snap.new`).
+pub fn remove_if_present(path: &Path) -> Result<(), StoreError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(err(path, format!("cannot remove a stale .snap.new: {e}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,14 +387,14 @@ mod tests {
                     noise: vec!["$.seq".into()],
                 },
             )]),
-            review: Review::default(),
+            review: ReviewRecord::default(),
         }
     }
 
     #[test]
     fn manifest_round_trips_with_an_empty_review_block() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::new(dir.path());
+        let store = SnapshotStore::new(dir.path());
         let m = manifest();
         assert!(store.save_manifest(&m).expect("save"));
         assert!(
@@ -391,7 +412,7 @@ mod tests {
     #[test]
     fn review_goes_stale_when_a_snapshot_changes() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::new(dir.path());
+        let store = SnapshotStore::new(dir.path());
         let mut m = manifest();
         let snap = store.snap_path("v0.1.3.6", "dev", "engine/health");
         write_if_changed(&snap, "---\n---\n{}\n").expect("write");
@@ -399,7 +420,7 @@ mod tests {
             store.review_state(&m).expect("state"),
             ReviewState::NotReviewed
         );
-        m.review = Review {
+        m.review = ReviewRecord {
             reviewer: Some("Ada".into()),
             reviewed_at: Some("now".into()),
             verdict: Some(VERDICT_APPROVED.into()),
@@ -428,59 +449,9 @@ mod tests {
     }
 
     #[test]
-    fn the_gate_reads_captured_pending_and_review() {
-        use crate::gate::Review as GateReview;
-        let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::new(dir.path());
-        let none = crate::baseline::evidence(dir.path(), "v0.1.3.6");
-        assert_eq!(
-            (none.captured_from, none.pending, none.problem),
-            (None, 0, None)
-        );
-        assert!(
-            none.manifest.ends_with("v0.1.3.6/BASELINE.toml"),
-            "{}",
-            none.manifest
-        );
-        let mut m = manifest();
-        let snap = store.snap_path("v0.1.3.6", "dev", "engine/health");
-        write_if_changed(&snap, "---\n---\n{}\n").expect("write");
-        write_if_changed(&Store::pending_path(&snap), "---\n---\n{\"a\": 1}\n").expect("write");
-        m.review = Review {
-            reviewer: Some("Eval Labs".into()),
-            reviewed_at: Some("2026-11-25T00:00:00Z".into()),
-            verdict: Some(VERDICT_APPROVED.into()),
-            note: None,
-            hash: Some(store.content_hash(&m).expect("hash")),
-        };
-        store.save_manifest(&m).expect("save");
-        let e = crate::baseline::evidence(dir.path(), "v0.1.3.6");
-        assert_eq!(e.captured_from.as_deref(), Some("dev"));
-        assert_eq!(e.pending, 1);
-        assert!(
-            matches!(e.review, GateReview::Approved { .. }),
-            "{:?}",
-            e.review
-        );
-        write_if_changed(&snap, "---\n---\n{\"b\": 2}\n").expect("write");
-        let e = crate::baseline::evidence(dir.path(), "v0.1.3.6");
-        assert!(
-            matches!(e.review, GateReview::Stale { .. }),
-            "{:?}",
-            e.review
-        );
-        write_if_changed(&store.manifest_path("v0.1.3.6"), "version = 1\n").expect("write");
-        assert!(
-            crate::baseline::evidence(dir.path(), "v0.1.3.6")
-                .problem
-                .is_some()
-        );
-    }
-
-    #[test]
     fn bad_files_name_file_and_line() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::new(dir.path());
+        let store = SnapshotStore::new(dir.path());
         write_if_changed(
             &dir.path().join(RULES),
             "[default]\npersonal_names = [\"Harper Quinn\"]\nvolatile = 1\n",

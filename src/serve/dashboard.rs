@@ -16,9 +16,10 @@ use reporters::readiness::Readiness;
 use reporters::{RunReport, ScenarioReport, Status};
 
 use super::evidence::{BaselineView, Promotion, drift_fields};
-use super::{EnvState, Harness};
-use crate::run::CLAIM_TAGS;
-use crate::state::{AlertState, ScenarioId};
+use super::harness::{EnvState, Harness};
+use crate::record::history::{AlertState, ScenarioId};
+use crate::record::recording::last_passed;
+use crate::run::collect::CLAIM_TAGS;
 
 /// One environment as the page shows it.
 #[derive(Clone, Debug)]
@@ -53,7 +54,7 @@ impl View {
             .filter_map(|name| {
                 let state = h.env_state(name)?;
                 let (last_passed, alerts) = h
-                    .read_store(|st| Ok((st.last_passed(name)?, st.alert_states(name)?)))
+                    .read_store(|st| Ok((last_passed(st, name)?, st.alert_states(name)?)))
                     .unwrap_or_else(|e| {
                         problems.push(format!("history of {name}: {e}"));
                         Default::default()
@@ -598,13 +599,14 @@ fn ledger(v: &View, b: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::{BaselineEvidence, Review};
+    use crate::baseline::store::ReviewState;
+    use crate::gate::BaselineEvidence;
     use crate::serve::LoopState;
     use reporters::ErrorReport;
 
     fn env(name: &str, scenarios: Vec<ScenarioReport>) -> EnvView {
         let now = Utc::now();
-        let report = crate::state::fixtures::report_of(name, scenarios);
+        let report = crate::record::history::fixtures::report_of(name, scenarios);
         EnvView {
             name: name.into(),
             description: "<desc>".into(),
@@ -612,7 +614,7 @@ mod tests {
             state: EnvState {
                 interval: std::time::Duration::from_secs(300),
                 latest: Some(Arc::new(report)),
-                last_result: Some(crate::state::RunResult::Failed),
+                last_result: Some(crate::record::history::RunResult::Failed),
                 last_finished: Some(now),
                 last_started: Some(now),
                 last_error: None,
@@ -628,7 +630,7 @@ mod tests {
     }
 
     fn scenario(name: &str, status: Status, message: Option<&str>) -> ScenarioReport {
-        crate::state::fixtures::scenario(
+        crate::record::history::fixtures::scenario(
             "Engine <health>",
             name,
             status,
@@ -663,7 +665,7 @@ mod tests {
                 evidence: BaselineEvidence {
                     manifest: "snapshots/v0.1.3.6/BASELINE.toml".into(),
                     captured_from: None,
-                    review: Review::NotReviewed,
+                    review: ReviewState::NotReviewed,
                     pending: 0,
                     problem: None,
                 },
@@ -699,7 +701,7 @@ mod tests {
                 evidence: BaselineEvidence {
                     manifest: "m".into(),
                     captured_from: None,
-                    review: Review::NotReviewed,
+                    review: ReviewState::NotReviewed,
                     pending: 0,
                     problem: None,
                 },

@@ -13,10 +13,11 @@ use reporters::RunReport;
 use reporters::readiness::Readiness;
 use serde::Serialize;
 
-use crate::gate::{self, BaselineEvidence, Review};
+use crate::baseline::store::ReviewState;
+use crate::gate::{self, BaselineEvidence, baseline_evidence};
 
 /// The baseline of a version and its review, as the promotion gate reads it
-/// ([`crate::baseline::evidence`]: the manifest, and whether the review
+/// ([`crate::gate::baseline_evidence`]: the manifest, and whether the review
 /// still matches what is stored).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaselineView {
@@ -30,7 +31,7 @@ impl BaselineView {
     }
 
     pub fn approved(&self) -> bool {
-        self.exists() && matches!(self.evidence.review, Review::Approved { .. })
+        self.exists() && matches!(self.evidence.review, ReviewState::Approved { .. })
     }
 
     /// One line for people.
@@ -46,9 +47,11 @@ impl BaselineView {
             );
         };
         let review = match &e.review {
-            Review::NotReviewed => "not reviewed yet (`lucia-harness baseline approve`)".to_owned(),
-            Review::Approved { reviewer, at } => format!("approved by {reviewer} at {at}"),
-            Review::Stale { reviewer, at } => format!(
+            ReviewState::NotReviewed => {
+                "not reviewed yet (`lucia-harness baseline approve`)".to_owned()
+            }
+            ReviewState::Approved { reviewer, at } => format!("approved by {reviewer} at {at}"),
+            ReviewState::Stale { reviewer, at } => format!(
                 "reviewed by {reviewer} at {at}, but it changed since (or was not approved): review it again"
             ),
         };
@@ -64,11 +67,11 @@ impl BaselineView {
     pub fn to_json(&self) -> serde_json::Value {
         let e = &self.evidence;
         let review = match &e.review {
-            Review::NotReviewed => serde_json::json!({"state": "not_reviewed"}),
-            Review::Approved { reviewer, at } => {
+            ReviewState::NotReviewed => serde_json::json!({"state": "not_reviewed"}),
+            ReviewState::Approved { reviewer, at } => {
                 serde_json::json!({"state": "approved", "reviewer": reviewer, "at": at})
             }
-            Review::Stale { reviewer, at } => {
+            ReviewState::Stale { reviewer, at } => {
                 serde_json::json!({"state": "stale", "reviewer": reviewer, "at": at})
             }
         };
@@ -88,7 +91,7 @@ impl BaselineView {
 pub fn baseline(snapshots: &Path, version: &str) -> BaselineView {
     BaselineView {
         version: version.to_owned(),
-        evidence: crate::baseline::evidence(snapshots, version),
+        evidence: baseline_evidence(snapshots, version),
     }
 }
 
@@ -161,7 +164,7 @@ pub fn readiness(
         .map(|(e, _)| e.as_str())
         .collect();
     if let (Some(source), Some(target)) = (source, target) {
-        return Ok(gate::evaluate(&gate::Evidence {
+        return Ok(gate::evaluate(&gate::GateEvidence {
             from: &p.from,
             to: &p.to,
             version: &p.version,
@@ -183,7 +186,7 @@ pub fn readiness(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::fixtures::{report_of, scenario};
+    use crate::record::history::fixtures::{report_of, scenario};
     use reporters::{ErrorReport, ScenarioReport, Status};
 
     fn report(env: &str, scenarios: Vec<ScenarioReport>) -> Arc<RunReport> {

@@ -18,7 +18,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Harness, RequestOutcome, dashboard};
+use super::dashboard;
+use super::harness::{Harness, RequestOutcome, TOKEN_VAR};
 
 /// The HTTP API over `state` (the scheduler runs separately: [`super::serve`]).
 pub fn app(state: Harness) -> Router {
@@ -195,7 +196,7 @@ async fn start_run(
             StatusCode::FORBIDDEN,
             format!(
                 "POST /runs is disabled: {} is not set where serve runs. Set it to a long random value and send it as `Authorization: Bearer <token>`",
-                super::TOKEN_VAR
+                TOKEN_VAR
             ),
         );
     };
@@ -209,7 +210,7 @@ async fn start_run(
             StatusCode::UNAUTHORIZED,
             format!(
                 "POST /runs needs `Authorization: Bearer <token>` with the value of {}",
-                super::TOKEN_VAR
+                TOKEN_VAR
             ),
         );
         r.headers_mut().insert(

@@ -16,7 +16,7 @@ use reporters::readiness::Readiness;
 use reporters::{RunReport, Status};
 
 use super::evidence::{BaselineView, drift_fields};
-use crate::state::RunResult;
+use crate::record::history::RunResult;
 
 /// Scenario durations: from a fast health check to a scenario timeout.
 const DURATION_BUCKETS: [f64; 11] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0];

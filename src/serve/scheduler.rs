@@ -7,16 +7,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::Utc;
-use sentry::protocol::MonitorCheckInStatus;
 use sentry::types::Uuid;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::{Harness, InProgress, LoopState, Phase, lock};
-use crate::alert;
+use super::harness::{Harness, InProgress, LoopState, Phase, lock};
+use crate::record::history::{RunResult, Trigger};
+use crate::record::recording::{Alerting, Recording};
+use crate::record::sentry::every;
 use crate::run::{self, RunError, RunOptions};
-use crate::state::{RunResult, Trigger};
 
 /// Spawns the loop of every environment.
 pub(super) fn start(h: &Harness) -> Vec<JoinHandle<()>> {
@@ -136,17 +136,20 @@ enum Ended {
     Crashed,
 }
 
-/// One run, start to finish: record, run, record, alert, metrics, check-in.
+/// One run, start to finish: begin its recording, run, finish (or abandon)
+/// the recording, metrics, logs.
 async fn execute(h: &Harness, env: &str, trigger: Trigger) {
     let Some(slot) = h.0.envs.get(env) else {
         return;
     };
     let s = &h.0.settings;
     let started_at = Utc::now();
-    let clock = std::time::Instant::now();
-    let id = h.with_store("record a run's start", |st| {
-        st.begin_run(env, trigger, started_at)
-    });
+    let mut recording = h
+        .with_store("record a run's start", |st| {
+            Recording::begin(st, env, trigger, started_at)
+        })
+        .unwrap_or_else(|| Recording::unrecorded(env));
+    let id = recording.id();
     {
         let mut st = lock(&slot.state);
         st.running = Some(InProgress {
@@ -159,21 +162,9 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
     }
     h.0.metrics.in_progress(env, true);
     let interval = lock(&slot.state).interval;
-    let check_in = s
-        .sentry
-        .as_ref()
-        .filter(|_| trigger == Trigger::Schedule)
-        .map(|sentry| {
-            let cid = Uuid::new_v4();
-            sentry.send_check_in(alert::check_in(
-                env,
-                cid,
-                MonitorCheckInStatus::InProgress,
-                None,
-                Some(alert::every(interval)),
-            ));
-            (sentry, cid)
-        });
+    if let Some(sentry) = s.sentry.as_ref().filter(|_| trigger == Trigger::Schedule) {
+        recording.check_in(sentry, Some(every(interval)));
+    }
     tracing::info!(environment = %env, trigger = trigger.as_str(), run = id, "run started");
 
     let ended = match spawn_run(h, env) {
@@ -183,60 +174,18 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
         ))))),
     };
     let finished_at = Utc::now();
-    let took = clock.elapsed();
     let (result, error) = match ended {
         Ended::Finished(r) => match *r {
             Err(e) => (RunResult::Error, Some(e.to_string())),
-            Ok(mut report) => {
+            Ok(report) => {
                 let result = RunResult::of(&report);
-                let version = alert::version_of(&s.config, env);
-                let transitions = id.and_then(|id| {
-                    h.with_store("record a finished run", |st| {
-                        alert::after_run(
-                            st,
-                            id,
-                            &mut report,
-                            s.alert_threshold,
-                            s.sentry.as_ref(),
-                            version.as_deref(),
-                        )
-                    })
-                });
-                h.with_store("prune old runs", |st| st.prune(env, s.retain));
-                h.0.metrics.record(&report);
-                let sm = &report.summary;
-                tracing::info!(
-                    environment = %env,
-                    trigger = trigger.as_str(),
-                    run = id,
-                    run_id = %report.run_id,
-                    result = result.as_str(),
-                    passed = sm.passed,
-                    failed = sm.failed,
-                    flaky = sm.flaky,
-                    skipped = sm.skipped,
-                    known_gaps = sm.known_gaps,
-                    claim_violations = sm.claim_violations,
-                    drifted = sm.drifted,
-                    alerts = transitions.as_ref().map_or(0, Vec::len),
-                    duration_ms = report.duration_ms.round(),
-                    "run finished"
-                );
-                for (t, event) in transitions.iter().flatten() {
-                    tracing::warn!(
-                        environment = %env,
-                        feature = %t.scenario.feature,
-                        scenario = %t.scenario.scenario,
-                        transition = t.kind.as_str(),
-                        consecutive_failures = t.consecutive_failures,
-                        sentry_event = event.map(|u| u.simple().to_string()).unwrap_or_default(),
-                        "alert"
-                    );
-                }
+                finished(h, env, trigger, recording, report);
+                h.0.metrics.in_progress(env, false);
                 let mut st = lock(&slot.state);
-                st.latest = Some(std::sync::Arc::new(report));
+                settle(&mut st, result, started_at, finished_at, None);
                 drop(st);
-                (result, None)
+                h.refresh_evidence();
+                return;
             }
         },
         Ended::Abandoned => (
@@ -250,40 +199,93 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
             ),
         ),
     };
-    if let Some(e) = &error {
-        if let Some(id) = id {
-            h.with_store("record a run's end", |st| {
-                st.end_run(id, result, finished_at, e)
-            });
-        }
-        h.0.metrics.run_finished(env, result);
-        tracing::error!(environment = %env, trigger = trigger.as_str(), run = id, result = result.as_str(), error = %e, "run did not finish");
-    }
-    if let Some((sentry, cid)) = check_in {
-        let status = if result == RunResult::Passed {
-            MonitorCheckInStatus::Ok
-        } else {
-            MonitorCheckInStatus::Error
-        };
-        sentry.send_check_in(alert::check_in(
-            env,
-            cid,
-            status,
-            Some(took),
-            Some(alert::every(interval)),
-        ));
-    }
+    let e = error.unwrap_or_default();
+    h.with_store("record a run's end", |st| {
+        recording.abandon(st, result, finished_at, &e)
+    });
+    h.0.metrics.run_finished(env, result);
+    tracing::error!(environment = %env, trigger = trigger.as_str(), run = id, result = result.as_str(), error = %e, "run did not finish");
     h.0.metrics.in_progress(env, false);
-    {
-        let mut st = lock(&slot.state);
-        st.running = None;
-        st.last_result = Some(result);
-        st.last_started = Some(started_at);
-        st.last_finished = Some(finished_at);
-        st.last_error = error;
-        st.runs += 1;
-    }
+    settle(
+        &mut lock(&slot.state),
+        result,
+        started_at,
+        finished_at,
+        Some(e),
+    );
     h.refresh_evidence();
+}
+
+/// What the environment's state says after a run.
+fn settle(
+    st: &mut super::harness::EnvState,
+    result: RunResult,
+    started_at: chrono::DateTime<Utc>,
+    finished_at: chrono::DateTime<Utc>,
+    error: Option<String>,
+) {
+    st.running = None;
+    st.last_result = Some(result);
+    st.last_started = Some(started_at);
+    st.last_finished = Some(finished_at);
+    st.last_error = error;
+    st.runs += 1;
+}
+
+/// A finished run: recorded (claims' last passes, alerts), pruned,
+/// counted, logged, and shown as the environment's latest.
+fn finished(
+    h: &Harness,
+    env: &str,
+    trigger: Trigger,
+    recording: Recording,
+    mut report: reporters::RunReport,
+) {
+    let s = &h.0.settings;
+    let id = recording.id();
+    let result = RunResult::of(&report);
+    let version = s.config.release(env);
+    let alerting = Alerting {
+        threshold: s.alert_threshold,
+        sentry: s.sentry.clone(),
+    };
+    let transitions = h.with_store("record a finished run", |st| {
+        recording.finish(st, &mut report, &alerting, version)
+    });
+    h.with_store("prune old runs", |st| st.prune(env, s.retain));
+    h.0.metrics.record(&report);
+    let sm = &report.summary;
+    tracing::info!(
+        environment = %env,
+        trigger = trigger.as_str(),
+        run = id,
+        run_id = %report.run_id,
+        result = result.as_str(),
+        passed = sm.passed,
+        failed = sm.failed,
+        flaky = sm.flaky,
+        skipped = sm.skipped,
+        known_gaps = sm.known_gaps,
+        claim_violations = sm.claim_violations,
+        drifted = sm.drifted,
+        alerts = transitions.as_ref().map_or(0, Vec::len),
+        duration_ms = report.duration_ms.round(),
+        "run finished"
+    );
+    for (t, event) in transitions.iter().flatten() {
+        tracing::warn!(
+            environment = %env,
+            feature = %t.scenario.feature,
+            scenario = %t.scenario.scenario,
+            transition = t.kind.as_str(),
+            consecutive_failures = t.consecutive_failures,
+            sentry_event = event.map(|u| u.simple().to_string()).unwrap_or_default(),
+            "alert"
+        );
+    }
+    if let Some(slot) = h.0.envs.get(env) {
+        lock(&slot.state).latest = Some(std::sync::Arc::new(report));
+    }
 }
 
 /// Starts the run on a thread of its own (its future is not `Send`), with

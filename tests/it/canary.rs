@@ -107,7 +107,7 @@ async fn canary_database() -> (String, String, String) {
     let (db, _) = ledger_database(false).await;
     let role = format!("lucia_canary_{}", std::process::id());
     // Roles are cluster-wide: serialised as ledger_database does.
-    let lock = lucia_harness::demo_db::ROLE_LOCK;
+    let lock = lucia_harness::demo::database::ROLE_LOCK;
     postgres_admin()
         .await
         .batch_execute(&format!(

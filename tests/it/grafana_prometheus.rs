@@ -5,15 +5,16 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use lucia_harness::gate::{BaselineEvidence, Review};
+use lucia_harness::baseline::ReviewState;
+use lucia_harness::gate::BaselineEvidence;
 use lucia_harness::serve::{BaselineView, Metrics};
 use probes::ErrorKind;
 use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
 use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
 use serde_json::Value;
 
-use crate::support::serve::promtool;
 use crate::support::repo;
+use crate::support::serve::promtool;
 
 fn scenario(
     feature: &str,
@@ -94,7 +95,7 @@ fn full_scrape() -> String {
         evidence: BaselineEvidence {
             manifest: "snapshots/v0.1.3.6/BASELINE.toml".into(),
             captured_from: Some("dev".into()),
-            review: Review::Approved {
+            review: ReviewState::Approved {
                 reviewer: "eval-labs".into(),
                 at: "2026-01-02T00:00:00Z".into(),
             },

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::sandbox;
 use crate::support::serve::serve_args;
 use crate::support::serve::{Serve, state_file};
-use crate::support::sandbox;
 
 const ENDPOINTS: [&str; 3] = ["/metrics", "/readiness", "/"];
 /// Requests in all, spread evenly over the endpoints.

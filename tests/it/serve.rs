@@ -8,10 +8,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use lucia_harness::config::Config;
-use lucia_harness::features::Suite;
+use lucia_harness::input::config::Config;
+use lucia_harness::input::features::Suite;
+use lucia_harness::record::history::History as _;
+use lucia_harness::record::history::RunResult;
+use lucia_harness::record::sqlite::SqliteHistory;
 use lucia_harness::serve::{self, Harness, Schedule, Settings};
-use lucia_harness::state::{RunResult, Store};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
@@ -47,7 +49,11 @@ fn settings(token: Option<&str>) -> Settings {
 }
 
 fn harness(token: Option<&str>) -> Harness {
-    Harness::new(settings(token), Store::in_memory().expect("store")).expect("harness")
+    Harness::new(
+        settings(token),
+        Box::new(SqliteHistory::in_memory().expect("store")),
+    )
+    .expect("harness")
 }
 
 async fn call(h: &Harness, req: Request<Body>) -> (StatusCode, Value) {
@@ -158,8 +164,6 @@ async fn the_api_answers_before_any_run() {
     let (st, _) = call(&h, get("/nothing-here")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
-
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduler_runs_and_metrics_pass_promtool() {
@@ -516,7 +520,7 @@ async fn kill_9_during_a_run_loses_nothing_and_the_schedule_resumes() {
     );
     assert!(run_id.is_none() && *scenarios == 0 && !report, "{stored:?}");
     {
-        let store = Store::open(&state).expect("the store opens after SIGKILL");
+        let store = SqliteHistory::open(&state).expect("the store opens after SIGKILL");
         let h = store.history("local", 100).expect("history");
         assert_eq!(h[0].result, RunResult::Running, "killed mid-run: {h:?}");
         assert!(
@@ -589,7 +593,7 @@ async fn sigterm_finishes_the_run_in_progress_or_abandons_it_after_the_grace() {
         "the grace period is honoured"
     );
     assert!(log.contains("abandoning"), "{log}");
-    let store = Store::open(&state).expect("open");
+    let store = SqliteHistory::open(&state).expect("open");
     assert_eq!(store.integrity_check().expect("check"), "ok");
     let h = store.history("local", 10).expect("history");
     assert_eq!(h[0].result, RunResult::Abandoned, "{h:?}");
@@ -611,7 +615,7 @@ async fn sigterm_finishes_the_run_in_progress_or_abandons_it_after_the_grace() {
     .await;
     let (status, log) = s.terminate().await;
     assert!(status.success(), "{log}");
-    let store = Store::open(&state).expect("open");
+    let store = SqliteHistory::open(&state).expect("open");
     let h = store.history("local", 10).expect("history");
     assert_eq!(h[0].result, RunResult::Passed, "{h:?}\n{log}");
     assert_eq!(h[0].passed, 4, "{h:?}");

@@ -270,7 +270,7 @@ pub async fn ledger_database(misconfigured: bool) -> (String, String) {
         "lucia_ledger_{}",
         std::process::id() * 10 + u32::from(misconfigured)
     );
-    let dsn = lucia_harness::demo_db::create_ledger_database(&name)
+    let dsn = lucia_harness::demo::database::create_ledger_database(&name)
         .await
         .expect("the ledger database loads");
     if misconfigured {
@@ -286,7 +286,7 @@ pub async fn ledger_database(misconfigured: bool) -> (String, String) {
 }
 
 pub async fn drop_database(name: &str) {
-    lucia_harness::demo_db::drop_database(name)
+    lucia_harness::demo::database::drop_database(name)
         .await
         .expect("drop");
 }

@@ -13,7 +13,7 @@ use probes::steps::Requirement;
 use probes::template::{self, Reference};
 use regex::Regex;
 
-use crate::config::Config;
+use super::config::Config;
 
 /// A problem in a feature file, located to file, line and column.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -16,182 +16,20 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reporters::{RunReport, ScenarioReport, Status};
-use rusqlite::{Connection, OptionalExtension as _, params};
-use serde::Serialize;
+use reporters::{RunReport, Status};
+use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
+
+use super::history::{
+    AlertState, History, HistoryError, RunResult, RunRow, ScenarioId, TransitionRow, Trigger,
+};
 
 /// The schema this build writes. Older files are migrated forward; a newer
 /// file is refused (an older harness must not write into it).
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// Where `serve` and `run --alert` keep state unless told otherwise.
-pub const DEFAULT_PATH: &str = "state/harness.db";
-
-#[derive(Debug, thiserror::Error)]
-pub enum StateError {
-    #[error("state database {}: {message}", path.display())]
-    Open { path: PathBuf, message: String },
-    #[error(
-        "state database {} has schema version {found}, newer than this harness understands ({SCHEMA_VERSION}): use a newer lucia-harness or another --state file",
-        path.display()
-    )]
-    TooNew { path: PathBuf, found: i64 },
-    #[error("state database {}: {source}", path.display())]
-    Sql {
-        path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
-    },
-    #[error("state database {}: a stored report cannot be read: {message}", path.display())]
-    Corrupt { path: PathBuf, message: String },
-}
-
-/// A scenario's identity across runs: its feature's and its own name.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct ScenarioId {
-    pub feature: String,
-    pub scenario: String,
-}
-
-impl ScenarioId {
-    pub fn of(s: &ScenarioReport) -> Self {
-        Self {
-            feature: s.feature.clone(),
-            scenario: s.scenario.clone(),
-        }
-    }
-}
-
-/// Why a run was started.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// By `serve`'s scheduler.
-    Schedule,
-    /// By `POST /runs`.
-    Manual,
-    /// By a one-shot `run --state`/`run --alert`.
-    Cli,
-}
-
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Schedule => "schedule",
-            Self::Manual => "manual",
-            Self::Cli => "cli",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "schedule" => Self::Schedule,
-            "manual" => Self::Manual,
-            _ => Self::Cli,
-        }
-    }
-}
-
-/// How a run ended. Bounded: these are the `result` label values of
-/// `lucia_runs_total`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunResult {
-    /// Still running (or interrupted before the store was reopened).
-    Running,
-    Passed,
-    Failed,
-    /// The run could not start or finish (bad config, missing secret).
-    Error,
-    /// Interrupted: the process stopped (or was killed) during the run.
-    Abandoned,
-}
-
-impl RunResult {
-    pub const ALL_FINISHED: [Self; 4] = [Self::Passed, Self::Failed, Self::Error, Self::Abandoned];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Passed => "passed",
-            Self::Failed => "failed",
-            Self::Error => "error",
-            Self::Abandoned => "abandoned",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "passed" => Self::Passed,
-            "failed" => Self::Failed,
-            "error" => Self::Error,
-            "abandoned" => Self::Abandoned,
-            _ => Self::Running,
-        }
-    }
-
-    pub fn of(report: &RunReport) -> Self {
-        if report.passed() {
-            Self::Passed
-        } else {
-            Self::Failed
-        }
-    }
-}
-
-/// One row of `history`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RunRow {
-    /// The store's id of the run.
-    pub id: i64,
-    pub environment: String,
-    pub trigger: Trigger,
-    pub result: RunResult,
-    /// The report's run id (absent until the run finished).
-    pub run_id: Option<String>,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub duration_ms: Option<f64>,
-    pub passed: u32,
-    pub failed: u32,
-    pub flaky: u32,
-    pub skipped: u32,
-    pub known_gaps: u32,
-    pub claim_outdated: u32,
-    pub claim_violations: u32,
-    pub drifted: u32,
-    /// Why the run could not finish (`error`, `abandoned`).
-    pub error: Option<String>,
-}
-
-/// What the alerting remembers about one scenario in one environment.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct AlertState {
-    /// Failed runs in a row (reset by a pass).
-    pub consecutive_failures: u32,
-    /// An error event was sent and no recovery since.
-    pub alerting: bool,
-    /// When the current streak (failing or passing) began.
-    pub since: Option<DateTime<Utc>>,
-}
-
-/// A change of alert state, as recorded.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TransitionRow {
-    pub environment: String,
-    pub feature: String,
-    pub scenario: String,
-    /// `failing` or `recovered`.
-    pub kind: String,
-    pub at: DateTime<Utc>,
-    pub consecutive_failures: u32,
-    /// The Sentry event id, when one was sent.
-    pub event_id: Option<String>,
-}
-
-/// The state database.
+/// The history in one SQLite file.
 #[derive(Debug)]
-pub struct Store {
+pub struct SqliteHistory {
     conn: Connection,
     path: PathBuf,
 }
@@ -286,16 +124,16 @@ fn scenario_id(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScenarioId> {
     })
 }
 
-impl Store {
+impl SqliteHistory {
     /// Opens (creating it and its directory when missing) and migrates.
-    pub fn open(path: &Path) -> Result<Self, StateError> {
+    pub fn open(path: &Path) -> Result<Self, HistoryError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StateError::Open {
+            std::fs::create_dir_all(dir).map_err(|e| HistoryError::Open {
                 path: path.to_owned(),
                 message: format!("cannot create {}: {e}", dir.display()),
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| StateError::Open {
+        let conn = Connection::open(path).map_err(|e| HistoryError::Open {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
@@ -303,16 +141,16 @@ impl Store {
     }
 
     /// A private in-memory store (tests, and `run --alert` dry runs).
-    pub fn in_memory() -> Result<Self, StateError> {
+    pub fn in_memory() -> Result<Self, HistoryError> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|e| StateError::Open {
+        let conn = Connection::open_in_memory().map_err(|e| HistoryError::Open {
             path: path.clone(),
             message: e.to_string(),
         })?;
         Self::init(conn, &path)
     }
 
-    fn init(conn: Connection, path: &Path) -> Result<Self, StateError> {
+    fn init(conn: Connection, path: &Path) -> Result<Self, HistoryError> {
         let mut store = Self {
             conn,
             path: path.to_owned(),
@@ -334,8 +172,8 @@ impl Store {
         Ok(store)
     }
 
-    fn sql(&self, source: rusqlite::Error) -> StateError {
-        StateError::Sql {
+    fn sql(&self, source: rusqlite::Error) -> HistoryError {
+        HistoryError::Sql {
             path: self.path.clone(),
             source,
         }
@@ -345,46 +183,50 @@ impl Store {
         &self.path
     }
 
-    fn migrate(&mut self) -> Result<(), StateError> {
+    fn migrate(&mut self) -> Result<(), HistoryError> {
         let found: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.sql(e))?;
         if found > SCHEMA_VERSION {
-            return Err(StateError::TooNew {
+            return Err(HistoryError::TooNew {
                 path: self.path.clone(),
                 found,
+                known: SCHEMA_VERSION,
             });
         }
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|source| StateError::Sql {
-            path: path.clone(),
-            source,
-        })?;
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| HistoryError::Sql {
+                path: path.clone(),
+                source,
+            })?;
         for (i, sql) in MIGRATIONS.iter().enumerate() {
             let version = i64::try_from(i + 1).unwrap_or(i64::MAX);
             if version > found {
                 tx.execute_batch(sql)
                     .and_then(|()| tx.pragma_update(None, "user_version", version))
-                    .map_err(|source| StateError::Sql {
+                    .map_err(|source| HistoryError::Sql {
                         path: path.clone(),
                         source,
                     })?;
             }
         }
         tx.commit()
-            .map_err(|source| StateError::Sql { path, source })
+            .map_err(|source| HistoryError::Sql { path, source })
     }
 
     /// The schema version of the open file.
-    pub fn schema_version(&self) -> Result<i64, StateError> {
+    pub fn schema_version(&self) -> Result<i64, HistoryError> {
         self.conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| self.sql(e))
     }
 
     /// `PRAGMA integrity_check`: `"ok"` when the file is sound.
-    pub fn integrity_check(&self) -> Result<String, StateError> {
+    pub fn integrity_check(&self) -> Result<String, HistoryError> {
         let mut stmt = self
             .conn
             .prepare("PRAGMA integrity_check")
@@ -395,10 +237,16 @@ impl Store {
             .map_err(|e| self.sql(e))?;
         Ok(rows.join("\n"))
     }
+}
+
+impl History for SqliteHistory {
+    fn location(&self) -> &Path {
+        &self.path
+    }
 
     /// Marks runs left `running` by a process that stopped as `abandoned`;
     /// returns how many. Call once, before any run starts.
-    pub fn recover_interrupted(&self, now: DateTime<Utc>) -> Result<usize, StateError> {
+    fn recover_interrupted(&self, now: DateTime<Utc>) -> Result<usize, HistoryError> {
         self.conn
             .execute(
                 "UPDATE runs SET result = 'abandoned', finished_at = ?1,
@@ -410,12 +258,12 @@ impl Store {
     }
 
     /// Records that a run started; returns its id.
-    pub fn begin_run(
+    fn begin_run(
         &self,
         environment: &str,
         trigger: Trigger,
         started_at: DateTime<Utc>,
-    ) -> Result<i64, StateError> {
+    ) -> Result<i64, HistoryError> {
         self.conn
             .execute(
                 "INSERT INTO runs (environment, trigger, result, started_at) VALUES (?1, ?2, 'running', ?3)",
@@ -426,13 +274,13 @@ impl Store {
     }
 
     /// Records a finished run and its scenario results, in one transaction.
-    pub fn finish_run(&mut self, id: i64, report: &RunReport) -> Result<(), StateError> {
-        let json = serde_json::to_string(report).map_err(|e| StateError::Corrupt {
+    fn finish_run(&mut self, id: i64, report: &RunReport) -> Result<(), HistoryError> {
+        let json = serde_json::to_string(report).map_err(|e| HistoryError::Corrupt {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
         let path = self.path.clone();
-        let sql = |source| StateError::Sql {
+        let sql = |source| HistoryError::Sql {
             path: path.clone(),
             source,
         };
@@ -492,13 +340,13 @@ impl Store {
     }
 
     /// Records that a run could not run (`error`) or was stopped (`abandoned`).
-    pub fn end_run(
+    fn end_run(
         &self,
         id: i64,
         result: RunResult,
         finished_at: DateTime<Utc>,
         reason: &str,
-    ) -> Result<(), StateError> {
+    ) -> Result<(), HistoryError> {
         self.conn
             .execute(
                 "UPDATE runs SET result = ?2, finished_at = ?3, error = ?4 WHERE id = ?1",
@@ -509,7 +357,7 @@ impl Store {
     }
 
     /// The report of the last finished run of `environment`.
-    pub fn latest_report(&self, environment: &str) -> Result<Option<RunReport>, StateError> {
+    fn latest_report(&self, environment: &str) -> Result<Option<RunReport>, HistoryError> {
         let json: Option<String> = self
             .conn
             .query_row(
@@ -520,7 +368,7 @@ impl Store {
             .optional()
             .map_err(|e| self.sql(e))?;
         json.map(|j| {
-            serde_json::from_str(&j).map_err(|e| StateError::Corrupt {
+            serde_json::from_str(&j).map_err(|e| HistoryError::Corrupt {
                 path: self.path.clone(),
                 message: e.to_string(),
             })
@@ -529,7 +377,7 @@ impl Store {
     }
 
     /// The most recent runs of `environment`, newest first.
-    pub fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, StateError> {
+    fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -566,7 +414,7 @@ impl Store {
     }
 
     /// The environments with at least one recorded run.
-    pub fn environments(&self) -> Result<Vec<String>, StateError> {
+    fn environments(&self) -> Result<Vec<String>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT environment FROM runs ORDER BY environment")
@@ -576,22 +424,25 @@ impl Store {
             .map_err(|e| self.sql(e))
     }
 
-    /// When each scenario of `environment` last passed (passed, flaky, or
-    /// a deferred claim seen working), from every run kept.
-    pub fn last_passed(
+    fn last_seen(
         &self,
         environment: &str,
-    ) -> Result<HashMap<ScenarioId, DateTime<Utc>>, StateError> {
+        statuses: &[Status],
+    ) -> Result<HashMap<ScenarioId, DateTime<Utc>>, HistoryError> {
+        let placeholders: Vec<String> =
+            (0..statuses.len()).map(|i| format!("?{}", i + 2)).collect();
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT feature, scenario, MAX(finished_at) FROM scenario_results
-                 WHERE environment = ?1 AND status IN ('passed', 'flaky', 'claim_outdated')
+                 WHERE environment = ?1 AND status IN ({})
                  GROUP BY feature, scenario",
-            )
+                placeholders.join(", ")
+            ))
             .map_err(|e| self.sql(e))?;
+        let values = std::iter::once(environment).chain(statuses.iter().map(|s| s.as_str()));
         let rows = stmt
-            .query_map(params![environment], |r| {
+            .query_map(params_from_iter(values), |r| {
                 Ok((scenario_id(r)?, r.get::<_, String>(2)?))
             })
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
@@ -602,29 +453,11 @@ impl Store {
             .collect())
     }
 
-    /// Completes the claim ledger of `report` with when each claim that did
-    /// not pass in this run last passed in the history kept.
-    pub fn fill_last_passed(&self, report: &mut RunReport) -> Result<(), StateError> {
-        if report.claims.iter().all(|c| c.last_passed.is_some()) {
-            return Ok(());
-        }
-        let known = self.last_passed(&report.environment)?;
-        for c in report.claims.iter_mut().filter(|c| c.last_passed.is_none()) {
-            c.last_passed = known
-                .get(&ScenarioId {
-                    feature: c.feature.clone(),
-                    scenario: c.scenario.clone(),
-                })
-                .copied();
-        }
-        Ok(())
-    }
-
     /// The alert state of every scenario of `environment` seen so far.
-    pub fn alert_states(
+    fn alert_states(
         &self,
         environment: &str,
-    ) -> Result<HashMap<ScenarioId, AlertState>, StateError> {
+    ) -> Result<HashMap<ScenarioId, AlertState>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -649,15 +482,15 @@ impl Store {
     }
 
     /// Saves the new alert states of a run and its transitions, together.
-    pub fn save_alerts(
+    fn save_alerts(
         &mut self,
         environment: &str,
         run: Option<i64>,
         states: &HashMap<ScenarioId, AlertState>,
         transitions: &[TransitionRow],
-    ) -> Result<(), StateError> {
+    ) -> Result<(), HistoryError> {
         let path = self.path.clone();
-        let sql = |source| StateError::Sql {
+        let sql = |source| HistoryError::Sql {
             path: path.clone(),
             source,
         };
@@ -707,7 +540,7 @@ impl Store {
     }
 
     /// Alert transitions of `environment`, oldest first.
-    pub fn transitions(&self, environment: &str) -> Result<Vec<TransitionRow>, StateError> {
+    fn transitions(&self, environment: &str) -> Result<Vec<TransitionRow>, HistoryError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -732,7 +565,7 @@ impl Store {
 
     /// Keeps the newest `keep` runs of `environment` (with their scenario
     /// results); returns how many were deleted. Alert state is never pruned.
-    pub fn prune(&self, environment: &str, keep: usize) -> Result<usize, StateError> {
+    fn prune(&self, environment: &str, keep: usize) -> Result<usize, HistoryError> {
         self.conn
             .execute(
                 "DELETE FROM runs WHERE environment = ?1 AND result != 'running' AND id NOT IN
@@ -743,70 +576,18 @@ impl Store {
     }
 
     /// Moves the WAL into the main file (on shutdown: one file to copy).
-    pub fn checkpoint(&self) -> Result<(), StateError> {
+    fn flush(&self) -> Result<(), HistoryError> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(|e| self.sql(e))
     }
 }
 
-/// Whether `status` counts as the scenario working, for alerting and "last passed".
-pub fn is_pass(status: Status) -> bool {
-    matches!(status, Status::Passed | Status::Flaky)
-}
-
-/// Reports for unit tests.
-#[cfg(test)]
-pub(crate) mod fixtures {
-    use chrono::Utc;
-    use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
-
-    /// A scenario of features/engine/health.feature with an `@implemented` claim.
-    pub(crate) fn scenario(
-        feature: &str,
-        name: &str,
-        status: Status,
-        error: Option<ErrorReport>,
-    ) -> ScenarioReport {
-        ScenarioReport {
-            feature: feature.into(),
-            feature_file: "features/engine/health.feature".into(),
-            line: 3,
-            scenario: name.into(),
-            tags: vec!["implemented".into()],
-            status,
-            duration_ms: 12.0,
-            attempts: 1,
-            claim: Some("implemented".into()),
-            error,
-            skip_reason: None,
-            steps: vec![],
-            http: vec![],
-        }
-    }
-
-    /// A finished run of `env` with these scenarios.
-    pub(crate) fn report_of(env: &str, scenarios: Vec<ScenarioReport>) -> RunReport {
-        let now = Utc::now();
-        RunReport {
-            harness_version: "0".into(),
-            run_id: "r".into(),
-            environment: env.into(),
-            environment_status: "sandbox".into(),
-            started_at: now,
-            finished_at: now,
-            duration_ms: 1.0,
-            summary: Summary::of(&scenarios),
-            scenarios,
-            claims: vec![],
-            harness: None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::history::fixtures;
+    use crate::record::recording::last_passed;
 
     fn report(env: &str, statuses: &[(&str, Status)]) -> RunReport {
         fixtures::report_of(
@@ -820,7 +601,7 @@ mod tests {
 
     #[test]
     fn a_run_round_trips_and_history_counts_it() {
-        let mut s = Store::in_memory().expect("store");
+        let mut s = SqliteHistory::in_memory().expect("store");
         assert_eq!(s.schema_version().expect("v"), SCHEMA_VERSION);
         let r = report("local", &[("a", Status::Passed), ("b", Status::Failed)]);
         let id = s
@@ -839,7 +620,7 @@ mod tests {
             (1, 1, RunResult::Failed)
         );
         assert_eq!(h[0].trigger, Trigger::Manual);
-        let passed = s.last_passed("local").expect("lp");
+        let passed = last_passed(&s, "local").expect("lp");
         assert!(passed.contains_key(&ScenarioId::of(&r.scenarios[0])));
         assert!(!passed.contains_key(&ScenarioId::of(&r.scenarios[1])));
         assert_eq!(s.latest_report("dev").expect("none"), None);
@@ -850,11 +631,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("nested/harness.db");
         {
-            let s = Store::open(&path).expect("open");
+            let s = SqliteHistory::open(&path).expect("open");
             s.begin_run("local", Trigger::Schedule, Utc::now())
                 .expect("begin");
         }
-        let s = Store::open(&path).expect("reopen");
+        let s = SqliteHistory::open(&path).expect("reopen");
         assert_eq!(s.recover_interrupted(Utc::now()).expect("recover"), 1);
         let h = s.history("local", 1).expect("h");
         assert_eq!(h[0].result, RunResult::Abandoned);
@@ -871,13 +652,13 @@ mod tests {
             c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
                 .expect("bump");
         }
-        let e = Store::open(&path).expect_err("refused");
+        let e = SqliteHistory::open(&path).expect_err("refused");
         assert!(e.to_string().contains("newer than this harness"), "{e}");
     }
 
     #[test]
     fn pruning_keeps_the_newest_runs() {
-        let mut s = Store::in_memory().expect("store");
+        let mut s = SqliteHistory::in_memory().expect("store");
         for _ in 0..5 {
             let r = report("local", &[("a", Status::Passed)]);
             let id = s
@@ -900,7 +681,7 @@ mod tests {
 
     #[test]
     fn alert_state_round_trips() {
-        let mut s = Store::in_memory().expect("store");
+        let mut s = SqliteHistory::in_memory().expect("store");
         let id = ScenarioId {
             feature: "f".into(),
             scenario: "s".into(),

@@ -1,138 +1,24 @@
-//! Alerting on a change of state (DESIGN.md "Serving, metrics, alerts,
-//! state"): which scenarios went from passing to failing (after a number
-//! of consecutive failures, so one blip pages nobody) or recovered, and
-//! sending that to Sentry as events, with a Crons check-in per run.
-//!
-//! [`evaluate`] is pure: previous alert states and a run in, new states
-//! and transitions out. [`Sentry`] only sends. Nothing is repeated while a
-//! state holds: one error event when a scenario starts failing, one info
-//! event when it recovers.
+//! Sending to Sentry: an error event when a scenario starts failing, an
+//! info event when it recovers (each with its own fingerprint), and a Crons
+//! check-in per run (monitor `lucia-synthetic-<env>`). Everything an event
+//! says comes from the report, whose messages and URLs the run's redactor
+//! already scrubbed.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use reporters::{RunReport, ScenarioReport, Status};
 use sentry::protocol::{
     Breadcrumb, Event, Level, Map, MonitorCheckIn, MonitorCheckInStatus, MonitorConfig,
     MonitorIntervalUnit, MonitorSchedule,
 };
 use sentry::types::Uuid;
 
-use crate::state::{AlertState, ScenarioId, StateError, Store, TransitionRow, is_pass};
-
-/// Failed runs in a row before a scenario is reported as failing.
-pub const DEFAULT_THRESHOLD: u32 = 2;
+use super::alert::{Transition, TransitionKind};
+use crate::run::HARNESS_VERSION;
 
 /// The Crons monitor of an environment's scheduled checks.
 pub fn monitor_slug(environment: &str) -> String {
     format!("lucia-synthetic-{environment}")
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransitionKind {
-    /// Passing (or new) → failing for `threshold` runs in a row.
-    Failing,
-    /// Failing (alerted) → passing.
-    Recovered,
-}
-
-impl TransitionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Failing => "failing",
-            Self::Recovered => "recovered",
-        }
-    }
-}
-
-/// A change of alert state, with the scenario's result that caused it.
-#[derive(Clone, Debug)]
-pub struct Transition {
-    pub kind: TransitionKind,
-    pub scenario: ScenarioReport,
-    pub consecutive_failures: u32,
-    /// When the failing streak began (for a recovery: how long it lasted).
-    pub since: Option<DateTime<Utc>>,
-}
-
-/// What a run changes: the new state of every scenario it ran, and the
-/// transitions to report.
-#[derive(Clone, Debug, Default)]
-pub struct Outcome {
-    pub states: HashMap<ScenarioId, AlertState>,
-    pub transitions: Vec<Transition>,
-}
-
-/// Folds a run into the alert states. Only `failed` counts as failing and
-/// only `passed`/`flaky` as passing: skipped scenarios and claim statuses
-/// (known gaps, outdated claims) leave the state as it was.
-pub fn evaluate(
-    threshold: u32,
-    previous: &HashMap<ScenarioId, AlertState>,
-    report: &RunReport,
-) -> Outcome {
-    let threshold = threshold.max(1);
-    let at = report.finished_at;
-    let mut out = Outcome::default();
-    for sc in &report.scenarios {
-        let id = ScenarioId::of(sc);
-        let before = previous.get(&id).cloned().unwrap_or_default();
-        let mut st = before.clone();
-        if sc.status == Status::Failed {
-            if st.consecutive_failures == 0 {
-                st.since = Some(at);
-            }
-            st.consecutive_failures = st.consecutive_failures.saturating_add(1);
-            if !st.alerting && st.consecutive_failures >= threshold {
-                st.alerting = true;
-                out.transitions.push(Transition {
-                    kind: TransitionKind::Failing,
-                    scenario: sc.clone(),
-                    consecutive_failures: st.consecutive_failures,
-                    since: st.since,
-                });
-            }
-        } else if is_pass(sc.status) {
-            if st.alerting {
-                out.transitions.push(Transition {
-                    kind: TransitionKind::Recovered,
-                    scenario: sc.clone(),
-                    consecutive_failures: before.consecutive_failures,
-                    since: before.since,
-                });
-            }
-            if st.consecutive_failures > 0 || st.since.is_none() || st.alerting {
-                st.since = Some(at);
-            }
-            st.consecutive_failures = 0;
-            st.alerting = false;
-        } else {
-            continue;
-        }
-        out.states.insert(id, st);
-    }
-    out
-}
-
-/// The rows to record for `outcome`'s transitions.
-pub fn rows(
-    environment: &str,
-    at: DateTime<Utc>,
-    t: &[(Transition, Option<Uuid>)],
-) -> Vec<TransitionRow> {
-    t.iter()
-        .map(|(t, event)| TransitionRow {
-            environment: environment.to_owned(),
-            feature: t.scenario.feature.clone(),
-            scenario: t.scenario.scenario.clone(),
-            kind: t.kind.as_str().to_owned(),
-            at,
-            consecutive_failures: t.consecutive_failures,
-            event_id: event.map(|u| u.simple().to_string()),
-        })
-        .collect()
 }
 
 /// What an event says besides the scenario: the Lucia environment and the
@@ -244,7 +130,7 @@ pub fn event(t: &Transition, ctx: &Context<'_>) -> Event<'static> {
         message: Some(message),
         logger: Some("lucia-harness".into()),
         environment: Some(ctx.environment.to_owned().into()),
-        release: Some(format!("lucia-harness@{}", crate::run::HARNESS_VERSION).into()),
+        release: Some(format!("lucia-harness@{}", HARNESS_VERSION).into()),
         fingerprint: fingerprint.into(),
         tags: tags.into_iter().collect(),
         breadcrumbs: breadcrumbs.into(),
@@ -316,7 +202,7 @@ impl Sentry {
             .map_err(|e: sentry::types::ParseDsnError| DsnError(e.to_string()))?;
         let options = sentry::ClientOptions::new()
             .dsn(&parsed.to_string())
-            .release(format!("lucia-harness@{}", crate::run::HARNESS_VERSION))
+            .release(format!("lucia-harness@{}", HARNESS_VERSION))
             .default_integrations(false)
             .add_integration(sentry::integrations::contexts::ContextIntegration::default())
             .transport(sentry::transports::DefaultTransportFactory)
@@ -365,117 +251,43 @@ pub fn send(
         .collect()
 }
 
-/// Records a finished run in the state database, folds it into the alert
-/// states and sends the transitions (when Sentry is configured): what
-/// `serve` does after every run and `run --alert` after its one.
-///
-/// Events are sent before the new states are saved: a process killed in
-/// between sends an alert twice rather than never.
-///
-/// The report's claim ledger is completed from the history first (when
-/// each claim that fails now last passed), so what is stored and served
-/// says it.
-pub fn after_run(
-    store: &mut Store,
-    run: i64,
-    report: &mut RunReport,
-    threshold: u32,
-    sentry: Option<&Sentry>,
-    version: Option<&str>,
-) -> Result<Vec<(Transition, Option<Uuid>)>, StateError> {
-    store.fill_last_passed(report)?;
-    store.finish_run(run, report)?;
-    let previous = store.alert_states(&report.environment)?;
-    let outcome = evaluate(threshold, &previous, report);
-    let ctx = Context {
-        environment: &report.environment,
-        version,
-        run_id: &report.run_id,
-    };
-    let sent = send(sentry, outcome.transitions, &ctx);
-    let rows = rows(&report.environment, report.finished_at, &sent);
-    store.save_alerts(&report.environment, Some(run), &outcome.states, &rows)?;
-    Ok(sent)
-}
-
-/// The version expected in `env` (environments.toml `expected.release`), for the `version` tag.
-pub fn version_of(config: &crate::config::Config, env: &str) -> Option<String> {
-    config
-        .environment(env)
-        .ok()
-        .and_then(|e| e.expected.get("release").cloned())
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
-    use crate::state::fixtures::{report_of, scenario};
+    use crate::record::alert::evaluate;
+    use crate::record::history::fixtures::{report_of, scenario};
     use reporters::model::{ErrorReport, HttpExchangeReport};
+    use reporters::{RunReport, Status};
 
-    fn run(statuses: &[Status]) -> Vec<RunReport> {
-        statuses
-            .iter()
-            .map(|st| {
-                let error = (*st == Status::Failed).then(|| ErrorReport {
-                    kind: probes::ErrorKind::Http,
-                    message: "GET /health answered 500".into(),
-                    step: Some("Then the status is 200".into()),
-                    line: Some(6),
-                });
-                let mut sc = scenario("Engine health", "Engine reports healthy", *st, error);
-                sc.http = vec![HttpExchangeReport {
-                    service: "engine".into(),
-                    method: "GET".into(),
-                    url: "https://127.0.0.1/engine/health".into(),
-                    status: Some(500),
-                    duration_ms: 3.0,
-                    error: None,
-                }];
-                report_of("local", vec![sc])
-            })
-            .collect()
-    }
-
-    /// The transitions a sequence of runs produces, in order.
-    fn kinds(threshold: u32, statuses: &[Status]) -> Vec<(usize, TransitionKind)> {
-        let mut states = HashMap::new();
-        let mut seen = Vec::new();
-        for (i, r) in run(statuses).iter().enumerate() {
-            let o = evaluate(threshold, &states, r);
-            seen.extend(o.transitions.iter().map(|t| (i, t.kind)));
-            states.extend(o.states);
-        }
-        seen
-    }
-
-    use Status::{Failed as F, KnownGap as G, Passed as P, Skipped as S};
-    use TransitionKind::{Failing, Recovered};
-
-    #[test]
-    fn one_event_per_transition_after_the_threshold() {
-        assert_eq!(
-            kinds(2, &[P, F, F, F, F, P, P]),
-            vec![(2, Failing), (5, Recovered)]
+    fn failed_run() -> RunReport {
+        let error = ErrorReport {
+            kind: probes::ErrorKind::Http,
+            message: "GET /health answered 500".into(),
+            step: Some("Then the status is 200".into()),
+            line: Some(6),
+        };
+        let mut sc = scenario(
+            "Engine health",
+            "Engine reports healthy",
+            Status::Failed,
+            Some(error),
         );
-        // One blip pages nobody, and needs no recovery.
-        assert_eq!(kinds(2, &[P, F, P, F, P]), vec![]);
-        // Threshold 1: the first failure.
-        assert_eq!(kinds(1, &[F, P]), vec![(0, Failing), (1, Recovered)]);
-        // Skips and claim statuses do not break a streak.
-        assert_eq!(
-            kinds(2, &[F, S, G, F, S, P]),
-            vec![(3, Failing), (5, Recovered)]
-        );
-        // A flapping scenario alerts again after each recovery, never twice in a row.
-        assert_eq!(
-            kinds(1, &[F, F, P, F]),
-            vec![(0, Failing), (2, Recovered), (3, Failing)]
-        );
+        sc.http = vec![HttpExchangeReport {
+            service: "engine".into(),
+            method: "GET".into(),
+            url: "https://127.0.0.1/engine/health".into(),
+            status: Some(500),
+            duration_ms: 3.0,
+            error: None,
+        }];
+        report_of("local", vec![sc])
     }
 
     #[test]
     fn the_event_carries_fingerprint_tags_and_breadcrumbs() {
-        let r = &run(&[F])[0];
+        let r = &failed_run();
         let o = evaluate(1, &HashMap::new(), r);
         let ctx = Context {
             environment: "local",

@@ -1,68 +1,15 @@
-//! The promotion gate (DESIGN.md "Readiness"): may this version go from the
-//! source environment to the target? Seven checks, each with what was found
-//! and what to do next. `evaluate` is pure: it reads run reports and the
-//! baseline's state, so `gate` and `serve` reach the same verdict from the
-//! same evidence.
+//! The promotion rule's seven checks, each with what was found and what to
+//! do next. [`evaluate`] is pure: it reads run reports and the baseline's
+//! state, so `gate` and `serve` reach the same verdict from the same evidence.
 
 use chrono::Utc;
 use probes::ErrorKind;
-use reporters::model::{RunReport, ScenarioReport, Status};
+use reporters::model::{ScenarioReport, Status};
 use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
 
+use super::evidence::{FlakyPolicy, GateEvidence};
+use crate::baseline::store::ReviewState;
 use crate::run::HARNESS_VERSION;
-
-/// How a flaky @gating scenario counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum FlakyPolicy {
-    /// Passes with a warning (the default).
-    #[default]
-    Warn,
-    /// Blocks promotion.
-    Fail,
-}
-
-/// The review state of a baseline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Review {
-    NotReviewed,
-    Approved {
-        reviewer: String,
-        at: String,
-    },
-    /// Reviewed, but what is stored changed since, or the verdict was not approval.
-    Stale {
-        reviewer: String,
-        at: String,
-    },
-}
-
-/// What the snapshots directory says of the version's baseline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BaselineEvidence {
-    /// Where the manifest is (or would be), for messages.
-    pub manifest: String,
-    /// `None` when no baseline was captured for the version.
-    pub captured_from: Option<String>,
-    pub review: Review,
-    /// `.snap.new` files waiting for review.
-    pub pending: usize,
-    /// The manifest exists but cannot be read.
-    pub problem: Option<String>,
-}
-
-/// Everything the gate decides from.
-#[derive(Debug)]
-pub struct Evidence<'a> {
-    pub from: &'a str,
-    pub to: &'a str,
-    pub version: &'a str,
-    /// The source's run, or why it could not run.
-    pub source: Result<&'a RunReport, String>,
-    /// The target's health run, or why it could not run.
-    pub target: Result<&'a RunReport, String>,
-    pub baseline: &'a BaselineEvidence,
-    pub flaky: FlakyPolicy,
-}
 
 fn has_tag(s: &ScenarioReport, tag: &str) -> bool {
     s.tags.iter().any(|t| t == tag)
@@ -119,7 +66,7 @@ fn list(scenarios: &[&ScenarioReport], max: usize) -> String {
 }
 
 /// The seven checks and the verdict.
-pub fn evaluate(e: &Evidence<'_>) -> Readiness {
+pub fn evaluate(e: &GateEvidence<'_>) -> Readiness {
     let checks = vec![
         source_version(e),
         source_suite(e),
@@ -132,7 +79,7 @@ pub fn evaluate(e: &Evidence<'_>) -> Readiness {
     Readiness::new(e.from, e.to, e.version, checks, Utc::now(), HARNESS_VERSION)
 }
 
-fn source_down(e: &Evidence<'_>, id: CheckId) -> Option<Check> {
+fn source_down(e: &GateEvidence<'_>, id: CheckId) -> Option<Check> {
     match &e.source {
         Err(why) => Some(Check::new(
             id,
@@ -166,7 +113,7 @@ fn source_down(e: &Evidence<'_>, id: CheckId) -> Option<Check> {
     }
 }
 
-fn source_version(e: &Evidence<'_>) -> Check {
+fn source_version(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::SourceVersion;
     if let Some(c) = source_down(e, id) {
         return c;
@@ -236,7 +183,7 @@ fn source_version(e: &Evidence<'_>) -> Check {
     )
 }
 
-fn source_suite(e: &Evidence<'_>) -> Check {
+fn source_suite(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::SourceSuite;
     if let Some(c) = source_down(e, id) {
         return c;
@@ -345,7 +292,7 @@ fn source_suite(e: &Evidence<'_>) -> Check {
     )
 }
 
-fn baseline_captured(e: &Evidence<'_>) -> Check {
+fn baseline_captured(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::BaselineCaptured;
     let b = e.baseline;
     if let Some(p) = &b.problem {
@@ -376,7 +323,7 @@ fn baseline_captured(e: &Evidence<'_>) -> Check {
     }
 }
 
-fn baseline_reviewed(e: &Evidence<'_>) -> Check {
+fn baseline_reviewed(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::BaselineReviewed;
     let b = e.baseline;
     if b.captured_from.is_none() || b.problem.is_some() {
@@ -397,19 +344,19 @@ fn baseline_reviewed(e: &Evidence<'_>) -> Check {
         );
     }
     match &b.review {
-        Review::Approved { reviewer, at } => Check::new(
+        ReviewState::Approved { reviewer, at } => Check::new(
             id,
             CheckStatus::Pass,
             format!("approved by {reviewer} at {at}"),
         ),
-        Review::Stale { reviewer, at } => Check::new(
+        ReviewState::Stale { reviewer, at } => Check::new(
             id,
             CheckStatus::Fail,
             format!(
                 "reviewed by {reviewer} at {at}, but the baseline changed since (or was not approved): review it again"
             ),
         ),
-        Review::NotReviewed => Check::new(
+        ReviewState::NotReviewed => Check::new(
             id,
             CheckStatus::Fail,
             format!(
@@ -420,7 +367,7 @@ fn baseline_reviewed(e: &Evidence<'_>) -> Check {
     }
 }
 
-fn no_drift(e: &Evidence<'_>) -> Check {
+fn no_drift(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::NoDrift;
     if let Some(c) = source_down(e, id) {
         return c;
@@ -492,7 +439,7 @@ fn no_drift(e: &Evidence<'_>) -> Check {
     )
 }
 
-fn claims(e: &Evidence<'_>) -> Check {
+fn claims(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::Claims;
     if let Some(c) = source_down(e, id) {
         return c;
@@ -569,7 +516,7 @@ fn claims(e: &Evidence<'_>) -> Check {
     )
 }
 
-fn target_healthy(e: &Evidence<'_>) -> Check {
+fn target_healthy(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::TargetHealthy;
     let r = match &e.target {
         Err(why) => {
@@ -638,6 +585,8 @@ fn target_healthy(e: &Evidence<'_>) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::evidence::BaselineEvidence;
+    use reporters::model::RunReport;
     use reporters::model::{ErrorReport, StepReport, StepStatus, Summary};
     use reporters::readiness::Verdict;
 
@@ -725,7 +674,7 @@ mod tests {
         BaselineEvidence {
             manifest: "snapshots/v0.1.3.6/BASELINE.toml".into(),
             captured_from: Some("dev".into()),
-            review: Review::Approved {
+            review: ReviewState::Approved {
                 reviewer: "eval-labs".into(),
                 at: "2026-11-25T00:00:00Z".into(),
             },
@@ -735,7 +684,7 @@ mod tests {
     }
 
     fn verdict(source: &RunReport, target: &RunReport, b: &BaselineEvidence) -> Readiness {
-        evaluate(&Evidence {
+        evaluate(&GateEvidence {
             from: "dev",
             to: "staging",
             version: "v0.1.3.6",
@@ -789,7 +738,7 @@ mod tests {
         assert_eq!(status(&r, CheckId::NoDrift), CheckStatus::Fail);
 
         let mut b = baseline();
-        b.review = Review::NotReviewed;
+        b.review = ReviewState::NotReviewed;
         let r = verdict(&report(good_source()), &target, &b);
         assert_eq!(status(&r, CheckId::BaselineReviewed), CheckStatus::Fail);
         assert_eq!(status(&r, CheckId::BaselineCaptured), CheckStatus::Pass);
@@ -845,7 +794,7 @@ mod tests {
             (Verdict::Ready, CheckStatus::Warn)
         );
         let b = baseline();
-        let r = evaluate(&Evidence {
+        let r = evaluate(&GateEvidence {
             from: "dev",
             to: "staging",
             version: "v0.1.3.6",
@@ -856,90 +805,4 @@ mod tests {
         });
         assert_eq!(r.verdict, Verdict::NotReady);
     }
-}
-
-/// What `lucia-harness gate` was asked.
-#[derive(Clone, Debug, Default)]
-pub struct GateOptions {
-    pub from: String,
-    pub to: String,
-    /// Defaults to the source's `expected.release`.
-    pub version: Option<String>,
-    /// Move the source's (target's) surfaces to another host and port.
-    pub from_origin: Option<String>,
-    pub to_origin: Option<String>,
-    pub flaky: FlakyPolicy,
-    pub concurrency: Option<usize>,
-    pub request_timeout: Option<std::time::Duration>,
-}
-
-/// The gate's result: the verdict and the runs it was drawn from.
-#[derive(Debug)]
-pub struct GateOutcome {
-    pub readiness: Readiness,
-    pub source: Option<RunReport>,
-    pub target: Option<RunReport>,
-}
-
-/// Gathers the evidence (a full run of the source with baseline
-/// comparisons, a @health run of the target, the baseline's state) and
-/// evaluates it. Configuration problems are errors (exit 2); evidence that
-/// cannot be gathered makes checks unknown (exit 3).
-pub async fn gate(
-    config: &crate::config::Config,
-    suite: &crate::features::Suite,
-    snapshots: &std::path::Path,
-    opts: &GateOptions,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<GateOutcome, crate::run::RunError> {
-    use crate::run::{RunError, RunOptions};
-    let source_env = config.environment(&opts.from)?;
-    config.environment(&opts.to)?;
-    let version = match &opts.version {
-        Some(v) => v.clone(),
-        None => source_env.expected.get("release").cloned().ok_or_else(|| {
-            RunError::Usage(format!(
-                "no --version given and environment '{}' sets no expected.release in {}",
-                opts.from,
-                config.path.display()
-            ))
-        })?,
-    };
-    let (baselines, privacy) = crate::baseline::for_version(snapshots, &version, &opts.from)
-        .map_err(|e| RunError::Usage(e.to_string()))?;
-    let source_opts = RunOptions {
-        environment: opts.from.clone(),
-        concurrency: opts.concurrency,
-        request_timeout: opts.request_timeout,
-        origin: opts.from_origin.clone(),
-        baselines: Some(baselines),
-        privacy: Some(privacy.clone()),
-        ..RunOptions::default()
-    };
-    let target_opts = RunOptions {
-        environment: opts.to.clone(),
-        tags: Some("@health".to_owned()),
-        concurrency: opts.concurrency,
-        request_timeout: opts.request_timeout,
-        origin: opts.to_origin.clone(),
-        privacy: Some(privacy),
-        ..RunOptions::default()
-    };
-    let source = crate::run::run(config, suite, &source_opts, lookup, None).await?;
-    let target = crate::run::run(config, suite, &target_opts, lookup, None).await?;
-    let baseline = crate::baseline::evidence(snapshots, &version);
-    let readiness = evaluate(&Evidence {
-        from: &opts.from,
-        to: &opts.to,
-        version: &version,
-        source: Ok(&source),
-        target: Ok(&target),
-        baseline: &baseline,
-        flaky: opts.flaky,
-    });
-    Ok(GateOutcome {
-        readiness,
-        source: Some(source),
-        target: Some(target),
-    })
 }

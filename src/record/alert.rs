@@ -1,0 +1,197 @@
+//! Alerting on a change of state: which scenarios went from passing to
+//! failing (after a number of consecutive failures, so one blip pages
+//! nobody) or recovered.
+//!
+//! [`evaluate`] is pure: previous alert states and a run in, new states and
+//! transitions out. Nothing is repeated while a state holds: one failing
+//! transition when a scenario starts failing, one recovery when it
+//! recovers. [`super::sentry`] sends them; [`super::recording`] stores them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use reporters::{RunReport, ScenarioReport, Status};
+use sentry::types::Uuid;
+
+use super::history::{AlertState, ScenarioId, TransitionRow};
+
+/// Failed runs in a row before a scenario is reported as failing.
+pub const DEFAULT_THRESHOLD: u32 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransitionKind {
+    /// Passing (or new) → failing for `threshold` runs in a row.
+    Failing,
+    /// Failing (alerted) → passing.
+    Recovered,
+}
+
+impl TransitionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failing => "failing",
+            Self::Recovered => "recovered",
+        }
+    }
+}
+
+/// A change of alert state, with the scenario's result that caused it.
+#[derive(Clone, Debug)]
+pub struct Transition {
+    pub kind: TransitionKind,
+    pub scenario: ScenarioReport,
+    pub consecutive_failures: u32,
+    /// When the failing streak began (for a recovery: how long it lasted).
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// What a run changes: the new state of every scenario it ran, and the
+/// transitions to report.
+#[derive(Clone, Debug, Default)]
+pub struct AlertOutcome {
+    pub states: HashMap<ScenarioId, AlertState>,
+    pub transitions: Vec<Transition>,
+}
+
+/// Folds a run into the alert states. Only `failed` counts as failing and
+/// only `passed`/`flaky` as passing: skipped scenarios and claim statuses
+/// (known gaps, outdated claims) leave the state as it was.
+pub fn evaluate(
+    threshold: u32,
+    previous: &HashMap<ScenarioId, AlertState>,
+    report: &RunReport,
+) -> AlertOutcome {
+    let threshold = threshold.max(1);
+    let at = report.finished_at;
+    let mut out = AlertOutcome::default();
+    for sc in &report.scenarios {
+        let id = ScenarioId::of(sc);
+        let before = previous.get(&id).cloned().unwrap_or_default();
+        let mut st = before.clone();
+        if sc.status == Status::Failed {
+            if st.consecutive_failures == 0 {
+                st.since = Some(at);
+            }
+            st.consecutive_failures = st.consecutive_failures.saturating_add(1);
+            if !st.alerting && st.consecutive_failures >= threshold {
+                st.alerting = true;
+                out.transitions.push(Transition {
+                    kind: TransitionKind::Failing,
+                    scenario: sc.clone(),
+                    consecutive_failures: st.consecutive_failures,
+                    since: st.since,
+                });
+            }
+        } else if is_pass(sc.status) {
+            if st.alerting {
+                out.transitions.push(Transition {
+                    kind: TransitionKind::Recovered,
+                    scenario: sc.clone(),
+                    consecutive_failures: before.consecutive_failures,
+                    since: before.since,
+                });
+            }
+            if st.consecutive_failures > 0 || st.since.is_none() || st.alerting {
+                st.since = Some(at);
+            }
+            st.consecutive_failures = 0;
+            st.alerting = false;
+        } else {
+            continue;
+        }
+        out.states.insert(id, st);
+    }
+    out
+}
+
+/// The rows to record for `outcome`'s transitions.
+pub fn rows(
+    environment: &str,
+    at: DateTime<Utc>,
+    t: &[(Transition, Option<Uuid>)],
+) -> Vec<TransitionRow> {
+    t.iter()
+        .map(|(t, event)| TransitionRow {
+            environment: environment.to_owned(),
+            feature: t.scenario.feature.clone(),
+            scenario: t.scenario.scenario.clone(),
+            kind: t.kind.as_str().to_owned(),
+            at,
+            consecutive_failures: t.consecutive_failures,
+            event_id: event.map(|u| u.simple().to_string()),
+        })
+        .collect()
+}
+
+/// Whether `status` counts as the scenario working, for alerting and "last passed".
+pub fn is_pass(status: Status) -> bool {
+    matches!(status, Status::Passed | Status::Flaky)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::history::fixtures::{report_of, scenario};
+    use reporters::model::{ErrorReport, HttpExchangeReport};
+
+    fn run(statuses: &[Status]) -> Vec<RunReport> {
+        statuses
+            .iter()
+            .map(|st| {
+                let error = (*st == Status::Failed).then(|| ErrorReport {
+                    kind: probes::ErrorKind::Http,
+                    message: "GET /health answered 500".into(),
+                    step: Some("Then the status is 200".into()),
+                    line: Some(6),
+                });
+                let mut sc = scenario("Engine health", "Engine reports healthy", *st, error);
+                sc.http = vec![HttpExchangeReport {
+                    service: "engine".into(),
+                    method: "GET".into(),
+                    url: "https://127.0.0.1/engine/health".into(),
+                    status: Some(500),
+                    duration_ms: 3.0,
+                    error: None,
+                }];
+                report_of("local", vec![sc])
+            })
+            .collect()
+    }
+
+    /// The transitions a sequence of runs produces, in order.
+    fn kinds(threshold: u32, statuses: &[Status]) -> Vec<(usize, TransitionKind)> {
+        let mut states = HashMap::new();
+        let mut seen = Vec::new();
+        for (i, r) in run(statuses).iter().enumerate() {
+            let o = evaluate(threshold, &states, r);
+            seen.extend(o.transitions.iter().map(|t| (i, t.kind)));
+            states.extend(o.states);
+        }
+        seen
+    }
+
+    use Status::{Failed as F, KnownGap as G, Passed as P, Skipped as S};
+    use TransitionKind::{Failing, Recovered};
+
+    #[test]
+    fn one_event_per_transition_after_the_threshold() {
+        assert_eq!(
+            kinds(2, &[P, F, F, F, F, P, P]),
+            vec![(2, Failing), (5, Recovered)]
+        );
+        // One blip pages nobody, and needs no recovery.
+        assert_eq!(kinds(2, &[P, F, P, F, P]), vec![]);
+        // Threshold 1: the first failure.
+        assert_eq!(kinds(1, &[F, P]), vec![(0, Failing), (1, Recovered)]);
+        // Skips and claim statuses do not break a streak.
+        assert_eq!(
+            kinds(2, &[F, S, G, F, S, P]),
+            vec![(3, Failing), (5, Recovered)]
+        );
+        // A flapping scenario alerts again after each recovery, never twice in a row.
+        assert_eq!(
+            kinds(1, &[F, F, P, F]),
+            vec![(0, Failing), (2, Recovered), (3, Failing)]
+        );
+    }
+}

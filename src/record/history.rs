@@ -1,0 +1,310 @@
+//! The history of runs: what `serve`, `run --state` and `history` keep and
+//! read. [`History`] is the one interface to it; [`super::sqlite`] is the
+//! embedded implementation (a file, the default). Nothing outside
+//! `record/` runs SQL against the state database.
+//!
+//! Storage knows no policy: it stores runs, scenario results, alert states
+//! and transitions as it is given them. What counts as a pass, when to
+//! alert and what a claim's last pass was are decided in
+//! [`super::alert`] and [`super::recording`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use reporters::{RunReport, ScenarioReport};
+use serde::Serialize;
+
+/// Where `serve` and `run --alert` keep state unless told otherwise.
+pub const DEFAULT_PATH: &str = "state/harness.db";
+
+/// Why the history could not be read or written. Exit 2 at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("state database {}: {message}", path.display())]
+    Open { path: PathBuf, message: String },
+    #[error(
+        "state database {} has schema version {found}, newer than this harness understands ({known}): use a newer lucia-harness or another --state file",
+        path.display()
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("state database {}: {source}", path.display())]
+    Sql {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("state database {}: a stored report cannot be read: {message}", path.display())]
+    Corrupt { path: PathBuf, message: String },
+}
+
+/// A scenario's identity across runs: its feature's and its own name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ScenarioId {
+    pub feature: String,
+    pub scenario: String,
+}
+
+impl ScenarioId {
+    pub fn of(s: &ScenarioReport) -> Self {
+        Self {
+            feature: s.feature.clone(),
+            scenario: s.scenario.clone(),
+        }
+    }
+}
+
+/// Why a run was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// By `serve`'s scheduler.
+    Schedule,
+    /// By `POST /runs`.
+    Manual,
+    /// By a one-shot `run --state`/`run --alert`.
+    Cli,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::Manual => "manual",
+            Self::Cli => "cli",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "schedule" => Self::Schedule,
+            "manual" => Self::Manual,
+            _ => Self::Cli,
+        }
+    }
+}
+
+/// How a run ended. Bounded: these are the `result` label values of
+/// `lucia_runs_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunResult {
+    /// Still running (or interrupted before the store was reopened).
+    Running,
+    Passed,
+    Failed,
+    /// The run could not start or finish (bad config, missing secret).
+    Error,
+    /// Interrupted: the process stopped (or was killed) during the run.
+    Abandoned,
+}
+
+impl RunResult {
+    pub const ALL_FINISHED: [Self; 4] = [Self::Passed, Self::Failed, Self::Error, Self::Abandoned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "passed" => Self::Passed,
+            "failed" => Self::Failed,
+            "error" => Self::Error,
+            "abandoned" => Self::Abandoned,
+            _ => Self::Running,
+        }
+    }
+
+    pub fn of(report: &RunReport) -> Self {
+        if report.passed() {
+            Self::Passed
+        } else {
+            Self::Failed
+        }
+    }
+}
+
+/// One row of `history`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunRow {
+    /// The store's id of the run.
+    pub id: i64,
+    pub environment: String,
+    pub trigger: Trigger,
+    pub result: RunResult,
+    /// The report's run id (absent until the run finished).
+    pub run_id: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<f64>,
+    pub passed: u32,
+    pub failed: u32,
+    pub flaky: u32,
+    pub skipped: u32,
+    pub known_gaps: u32,
+    pub claim_outdated: u32,
+    pub claim_violations: u32,
+    pub drifted: u32,
+    /// Why the run could not finish (`error`, `abandoned`).
+    pub error: Option<String>,
+}
+
+/// What the alerting remembers about one scenario in one environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AlertState {
+    /// Failed runs in a row (reset by a pass).
+    pub consecutive_failures: u32,
+    /// An error event was sent and no recovery since.
+    pub alerting: bool,
+    /// When the current streak (failing or passing) began.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A change of alert state, as recorded.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TransitionRow {
+    pub environment: String,
+    pub feature: String,
+    pub scenario: String,
+    /// `failing` or `recovered`.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub consecutive_failures: u32,
+    /// The Sentry event id, when one was sent.
+    pub event_id: Option<String>,
+}
+
+/// The history of runs, whatever keeps it. Every write that belongs
+/// together is one transaction: a `kill -9` leaves either the whole run or
+/// none of it. A run is recorded as `running` when it starts; one still
+/// `running` when the history is opened again was interrupted.
+pub trait History: Send + std::fmt::Debug {
+    /// Where it is, for messages (a file path, or a URL without its password).
+    fn location(&self) -> &Path;
+
+    /// Marks runs left `running` by a process that stopped as `abandoned`;
+    /// returns how many. Call once, before any run starts.
+    fn recover_interrupted(&self, now: DateTime<Utc>) -> Result<usize, HistoryError>;
+
+    /// Records that a run started; returns its id.
+    fn begin_run(
+        &self,
+        environment: &str,
+        trigger: Trigger,
+        started_at: DateTime<Utc>,
+    ) -> Result<i64, HistoryError>;
+
+    /// Records a finished run, its report and its scenario results, together.
+    fn finish_run(&mut self, id: i64, report: &RunReport) -> Result<(), HistoryError>;
+
+    /// Records that a run could not run (`error`) or was stopped (`abandoned`).
+    fn end_run(
+        &self,
+        id: i64,
+        result: RunResult,
+        finished_at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<(), HistoryError>;
+
+    /// The report of the last finished run of `environment`.
+    fn latest_report(&self, environment: &str) -> Result<Option<RunReport>, HistoryError>;
+
+    /// The newest `limit` runs of `environment`, newest first.
+    fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, HistoryError>;
+
+    /// The environments with at least one recorded run.
+    fn environments(&self) -> Result<Vec<String>, HistoryError>;
+
+    /// When each scenario of `environment` last had one of `statuses`, from
+    /// every run kept.
+    fn last_seen(
+        &self,
+        environment: &str,
+        statuses: &[reporters::Status],
+    ) -> Result<HashMap<ScenarioId, DateTime<Utc>>, HistoryError>;
+
+    /// The alert state of every scenario of `environment` seen so far.
+    fn alert_states(
+        &self,
+        environment: &str,
+    ) -> Result<HashMap<ScenarioId, AlertState>, HistoryError>;
+
+    /// Saves the new alert states of a run and its transitions, together.
+    fn save_alerts(
+        &mut self,
+        environment: &str,
+        run: Option<i64>,
+        states: &HashMap<ScenarioId, AlertState>,
+        transitions: &[TransitionRow],
+    ) -> Result<(), HistoryError>;
+
+    /// Alert transitions of `environment`, oldest first.
+    fn transitions(&self, environment: &str) -> Result<Vec<TransitionRow>, HistoryError>;
+
+    /// Keeps the newest `keep` runs of `environment` (with their scenario
+    /// results); returns how many were deleted. Alert state is never pruned.
+    fn prune(&self, environment: &str, keep: usize) -> Result<usize, HistoryError>;
+
+    /// Makes what was written durable in one place (on shutdown).
+    fn flush(&self) -> Result<(), HistoryError>;
+}
+
+/// Reports for unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use chrono::Utc;
+    use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
+
+    /// A scenario of features/engine/health.feature with an `@implemented` claim.
+    pub(crate) fn scenario(
+        feature: &str,
+        name: &str,
+        status: Status,
+        error: Option<ErrorReport>,
+    ) -> ScenarioReport {
+        ScenarioReport {
+            feature: feature.into(),
+            feature_file: "features/engine/health.feature".into(),
+            line: 3,
+            scenario: name.into(),
+            tags: vec!["implemented".into()],
+            status,
+            duration_ms: 12.0,
+            attempts: 1,
+            claim: Some("implemented".into()),
+            error,
+            skip_reason: None,
+            steps: vec![],
+            http: vec![],
+        }
+    }
+
+    /// A finished run of `env` with these scenarios.
+    pub(crate) fn report_of(env: &str, scenarios: Vec<ScenarioReport>) -> RunReport {
+        let now = Utc::now();
+        RunReport {
+            harness_version: "0".into(),
+            run_id: "r".into(),
+            environment: env.into(),
+            environment_status: "sandbox".into(),
+            started_at: now,
+            finished_at: now,
+            duration_ms: 1.0,
+            summary: Summary::of(&scenarios),
+            scenarios,
+            claims: vec![],
+            harness: None,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The one path a run takes into the record, for `serve`'s scheduler and
+//! for `run --state`/`--alert` alike: [`Recording::begin`] when it starts
+//! (so a process killed mid-run leaves it `running`, found `abandoned` on
+//! the next open), then exactly one of [`Recording::finish`] (the report,
+//! its claims' last passes, the alert states, the Sentry events) or
+//! [`Recording::abandon`] (it could not run, or was stopped). With Sentry,
+//! a Crons check-in opens with the run and closes with it.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use reporters::{RunReport, Status};
+use sentry::protocol::{MonitorCheckInStatus, MonitorSchedule};
+use sentry::types::Uuid;
+
+use super::alert::{Transition, evaluate, rows};
+use super::history::{History, HistoryError, RunResult, ScenarioId, Trigger};
+use super::sentry::{Context, Sentry, check_in, send};
+
+/// A transition and the id of the Sentry event sent for it (none without Sentry).
+pub type Sent = (Transition, Option<Uuid>);
+
+/// What a finished run is held to besides being stored.
+#[derive(Clone, Debug)]
+pub struct Alerting {
+    /// Failed runs in a row before a scenario alerts.
+    pub threshold: u32,
+    /// Where transitions and check-ins go; none: they are only recorded.
+    pub sentry: Option<Sentry>,
+}
+
+#[derive(Debug)]
+struct CheckIn {
+    sentry: Sentry,
+    id: Uuid,
+    schedule: Option<MonitorSchedule>,
+}
+
+/// A run between its start and its end in the record.
+#[derive(Debug)]
+#[must_use = "a recording ends with finish or abandon"]
+pub struct Recording {
+    /// The history's id of the run; none when its start could not be recorded.
+    id: Option<i64>,
+    environment: String,
+    check_in: Option<CheckIn>,
+    clock: Instant,
+}
+
+/// The statuses that count as a scenario having passed, for "last passed":
+/// a deferred claim seen working passed too.
+pub const PASSED: [Status; 3] = [Status::Passed, Status::Flaky, Status::ClaimOutdated];
+
+/// When each scenario of `environment` last passed, from every run kept.
+pub fn last_passed(
+    history: &dyn History,
+    environment: &str,
+) -> Result<HashMap<ScenarioId, DateTime<Utc>>, HistoryError> {
+    history.last_seen(environment, &PASSED)
+}
+
+/// Completes the claim ledger of `report` with when each claim that did not
+/// pass in this run last passed in the history kept.
+pub fn fill_last_passed(history: &dyn History, report: &mut RunReport) -> Result<(), HistoryError> {
+    if report.claims.iter().all(|c| c.last_passed.is_some()) {
+        return Ok(());
+    }
+    let known = last_passed(history, &report.environment)?;
+    for c in report.claims.iter_mut().filter(|c| c.last_passed.is_none()) {
+        c.last_passed = known
+            .get(&ScenarioId {
+                feature: c.feature.clone(),
+                scenario: c.scenario.clone(),
+            })
+            .copied();
+    }
+    Ok(())
+}
+
+impl Recording {
+    /// Records that a run of `environment` started.
+    pub fn begin(
+        history: &dyn History,
+        environment: &str,
+        trigger: Trigger,
+        started_at: DateTime<Utc>,
+    ) -> Result<Self, HistoryError> {
+        let id = history.begin_run(environment, trigger, started_at)?;
+        Ok(Self {
+            id: Some(id),
+            ..Self::unrecorded(environment)
+        })
+    }
+
+    /// A run whose start could not be recorded: it still runs, checks in
+    /// and is reported, but leaves nothing in the history.
+    pub fn unrecorded(environment: &str) -> Self {
+        Self {
+            id: None,
+            environment: environment.to_owned(),
+            check_in: None,
+            clock: Instant::now(),
+        }
+    }
+
+    /// The history's id of the run, when its start was recorded.
+    pub fn id(&self) -> Option<i64> {
+        self.id
+    }
+
+    /// Opens a Crons check-in for the run; `schedule` lets Sentry create the
+    /// monitor and notice a missed run.
+    pub fn check_in(&mut self, sentry: &Sentry, schedule: Option<MonitorSchedule>) {
+        let id = Uuid::new_v4();
+        sentry.send_check_in(check_in(
+            &self.environment,
+            id,
+            MonitorCheckInStatus::InProgress,
+            None,
+            schedule.clone(),
+        ));
+        self.check_in = Some(CheckIn {
+            sentry: sentry.clone(),
+            id,
+            schedule,
+        });
+    }
+
+    fn close_check_in(&self, ok: bool) {
+        if let Some(c) = &self.check_in {
+            let status = if ok {
+                MonitorCheckInStatus::Ok
+            } else {
+                MonitorCheckInStatus::Error
+            };
+            c.sentry.send_check_in(check_in(
+                &self.environment,
+                c.id,
+                status,
+                Some(self.clock.elapsed()),
+                c.schedule.clone(),
+            ));
+        }
+    }
+
+    /// Records the finished run: its claims' last passes are filled in
+    /// from the history first (so what is stored, served and written says
+    /// them), then the report, then the alert transitions, whose events are
+    /// sent before the new states are saved (a process killed in between
+    /// alerts twice rather than never). The check-in closes either way.
+    pub fn finish(
+        self,
+        history: &mut dyn History,
+        report: &mut RunReport,
+        alerting: &Alerting,
+        version: Option<&str>,
+    ) -> Result<Vec<Sent>, HistoryError> {
+        let recorded = self.record(history, report, alerting, version);
+        self.close_check_in(report.passed());
+        recorded
+    }
+
+    fn record(
+        &self,
+        history: &mut dyn History,
+        report: &mut RunReport,
+        alerting: &Alerting,
+        version: Option<&str>,
+    ) -> Result<Vec<Sent>, HistoryError> {
+        let Some(id) = self.id else {
+            return Ok(Vec::new());
+        };
+        fill_last_passed(history, report)?;
+        history.finish_run(id, report)?;
+        let previous = history.alert_states(&report.environment)?;
+        let outcome = evaluate(alerting.threshold, &previous, report);
+        let ctx = Context {
+            environment: &report.environment,
+            version,
+            run_id: &report.run_id,
+        };
+        let sent = send(alerting.sentry.as_ref(), outcome.transitions, &ctx);
+        let rows = rows(&report.environment, report.finished_at, &sent);
+        history.save_alerts(&report.environment, Some(id), &outcome.states, &rows)?;
+        Ok(sent)
+    }
+
+    /// The run did not finish: it could not run (`RunResult::Error`) or was
+    /// stopped (`RunResult::Abandoned`), and why. The check-in closes as an error.
+    pub fn abandon(
+        self,
+        history: &dyn History,
+        result: RunResult,
+        finished_at: DateTime<Utc>,
+        why: &str,
+    ) -> Result<(), HistoryError> {
+        self.close_check_in(false);
+        match self.id {
+            Some(id) => history.end_run(id, result, finished_at, why),
+            None => Ok(()),
+        }
+    }
+}
