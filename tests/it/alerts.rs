@@ -284,3 +284,68 @@ async fn run_alert_uses_the_state_file_to_know_the_previous_state() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--alert needs SENTRY_DSN"));
 }
+
+/// `run --state` records the run before it writes its reports, so a claim
+/// that fails now says in report.json when it last passed, as serve's
+/// history does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_state_reports_say_when_a_failing_claim_last_passed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let features = write(dir.path(), "features/health.feature", HEALTH);
+    let state = state_file(dir.path());
+    let run = |origin: String, reports: std::path::PathBuf| {
+        let features = features.clone();
+        let state = state.clone();
+        async move {
+            bin()
+                .args(["run", "--env", "local", "--origin", &origin, "--features"])
+                .arg(&features)
+                .arg("--state")
+                .arg(&state)
+                .arg("--report-dir")
+                .arg(&reports)
+                .output()
+                .await
+                .expect("run")
+        }
+    };
+    let claim = |reports: &std::path::Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(reports.join("report.json")).expect("report.json");
+        let r: serde_json::Value = serde_json::from_str(&text).expect("json");
+        r["claims"][0].clone()
+    };
+
+    let healthy = sandbox(&[], &[]).await;
+    let first = dir.path().join("first");
+    assert_eq!(
+        run(healthy.origin(), first.clone()).await.status.code(),
+        Some(0)
+    );
+    let passed_at = claim(&first)["last_passed"].clone();
+    assert!(
+        passed_at.is_string(),
+        "a passing claim passed now: {}",
+        claim(&first)
+    );
+
+    let broken = sandbox(&[], &["engine/health=500"]).await;
+    let second = dir.path().join("second");
+    assert_eq!(
+        run(broken.origin(), second.clone()).await.status.code(),
+        Some(1)
+    );
+    let c = claim(&second);
+    assert_eq!(c["verdict"], "violated", "{c}");
+    // The history keeps milliseconds.
+    let millis = |v: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or_default())
+            .map(|t| t.timestamp_millis())
+            .ok()
+    };
+    assert!(millis(&passed_at).is_some(), "{passed_at}");
+    assert_eq!(
+        millis(&c["last_passed"]),
+        millis(&passed_at),
+        "from the history: {c}"
+    );
+}
