@@ -63,144 +63,163 @@ fn opts(name: &str, help: &str) -> Opts {
     Opts::new(name, help)
 }
 
+/// `c`, registered.
+fn reg<C: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    c: C,
+) -> prometheus::Result<C> {
+    registry.register(Box::new(c.clone()))?;
+    Ok(c)
+}
+
+fn gauge_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<GaugeVec> {
+    reg(r, GaugeVec::new(opts(name, help), labels)?)
+}
+
+fn int_gauge_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<IntGaugeVec> {
+    reg(r, IntGaugeVec::new(opts(name, help), labels)?)
+}
+
+fn int_counter_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> prometheus::Result<IntCounterVec> {
+    reg(r, IntCounterVec::new(opts(name, help), labels)?)
+}
+
 impl Metrics {
     /// The registry with every metric, labelled series pre-created for
     /// `environments` so a dashboard shows zeros rather than gaps.
     pub fn new(environments: &[String]) -> prometheus::Result<Self> {
         let registry = Registry::new();
-        let probe_success = GaugeVec::new(
-            opts(
-                "lucia_probe_success",
-                "1 when the scenario held in the last run (passed, flaky, or a known gap that still fails as the Canon says), 0 when it failed or its claim is outdated; absent when skipped.",
-            ),
-            &["environment", "feature", "scenario"],
-        )?;
-        let probe_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "lucia_probe_duration_seconds",
-                "How long each scenario that ran took, by feature.",
-            )
-            .buckets(DURATION_BUCKETS.to_vec()),
-            &["environment", "feature"],
-        )?;
-        let runs_total = IntCounterVec::new(
-            opts(
-                "lucia_runs_total",
-                "Runs finished, by result: passed, failed, error (could not run) or abandoned (stopped during the run).",
-            ),
-            &["environment", "result"],
-        )?;
-        let last_run = GaugeVec::new(
-            opts(
-                "lucia_last_run_timestamp_seconds",
-                "When the last run of the environment finished (Unix time); restored from the state database on start.",
-            ),
-            &["environment"],
-        )?;
-        let drift_fields = IntGaugeVec::new(
-            opts(
-                "lucia_drift_fields",
-                "Fields that drifted from the baseline in the last run, by baseline and kind of change (breaking, additive, value).",
-            ),
-            &["environment", "baseline", "kind"],
-        )?;
-        let promotion_ready = IntGaugeVec::new(
-            opts(
-                "lucia_promotion_ready",
-                "1 when the version may be promoted from one environment to the other, 0 when not (or when the gate could not tell).",
-            ),
-            &["from", "to", "version"],
-        )?;
-        let baseline_reviewed = IntGaugeVec::new(
-            opts(
-                "lucia_baseline_reviewed",
-                "1 when the baseline of the version was reviewed and approved by Eval Labs, 0 when it exists but is not approved.",
-            ),
-            &["version"],
-        )?;
-        let claim_violations = IntGaugeVec::new(
-            opts(
-                "lucia_claim_violations",
-                "Implemented, configured or tested claims of the Canon that failed in the last run.",
-            ),
-            &["environment"],
-        )?;
-        let scenario_results = IntCounterVec::new(
-            opts(
-                "lucia_scenario_results_total",
-                "Scenario outcomes, by status (passed, flaky, failed, skipped, known_gap, claim_outdated): the flaky rate is rate(flaky) over rate(all that ran).",
-            ),
-            &["environment", "status"],
-        )?;
-        let run_in_progress = IntGaugeVec::new(
-            opts(
-                "lucia_run_in_progress",
-                "1 while a run of the environment is in progress.",
-            ),
-            &["environment"],
-        )?;
-        let run_duration = GaugeVec::new(
-            opts(
-                "lucia_last_run_duration_seconds",
-                "How long the last run of the environment took.",
-            ),
-            &["environment"],
-        )?;
-        let uptime = Gauge::with_opts(opts(
-            "lucia_harness_uptime_seconds",
-            "Seconds since this lucia-harness serve process started.",
-        ))?;
-        let info = IntGaugeVec::new(
-            opts("lucia_harness_info", "The harness's version (always 1)."),
+        let r = &registry;
+        let info = int_gauge_vec(
+            r,
+            "lucia_harness_info",
+            "The harness's version (always 1).",
             &["version"],
         )?;
         info.with_label_values(&[crate::run::HARNESS_VERSION])
             .set(1);
-
-        registry.register(Box::new(probe_success.clone()))?;
-        registry.register(Box::new(probe_duration.clone()))?;
-        registry.register(Box::new(runs_total.clone()))?;
-        registry.register(Box::new(last_run.clone()))?;
-        registry.register(Box::new(drift_fields.clone()))?;
-        registry.register(Box::new(promotion_ready.clone()))?;
-        registry.register(Box::new(baseline_reviewed.clone()))?;
-        registry.register(Box::new(claim_violations.clone()))?;
-        registry.register(Box::new(scenario_results.clone()))?;
-        registry.register(Box::new(run_in_progress.clone()))?;
-        registry.register(Box::new(run_duration.clone()))?;
-        registry.register(Box::new(uptime.clone()))?;
-        registry.register(Box::new(info))?;
         // CPU, resident memory, open files, threads, start time (Linux /proc).
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
-
-        for env in environments {
-            for r in RunResult::ALL_FINISHED {
-                runs_total.with_label_values(&[env.as_str(), r.as_str()]);
-            }
-            for s in STATUSES {
-                scenario_results.with_label_values(&[env.as_str(), s.as_str()]);
-            }
-            run_in_progress.with_label_values(&[env.as_str()]).set(0);
-        }
-        Ok(Self {
-            registry,
-            probe_success,
-            probe_duration,
-            runs_total,
-            last_run,
-            drift_fields,
-            promotion_ready,
-            baseline_reviewed,
-            claim_violations,
-            scenario_results,
-            run_in_progress,
-            run_duration,
-            uptime,
+        let metrics = Self {
+            probe_duration: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "lucia_probe_duration_seconds",
+                        "How long each scenario that ran took, by feature.",
+                    )
+                    .buckets(DURATION_BUCKETS.to_vec()),
+                    &["environment", "feature"],
+                )?,
+            )?,
+            uptime: reg(
+                r,
+                Gauge::with_opts(opts(
+                    "lucia_harness_uptime_seconds",
+                    "Seconds since this lucia-harness serve process started.",
+                ))?,
+            )?,
+            probe_success: gauge_vec(
+                r,
+                "lucia_probe_success",
+                "1 when the scenario held in the last run (passed, flaky, or a known gap that still fails as the Canon says), 0 when it failed or its claim is outdated; absent when skipped.",
+                &["environment", "feature", "scenario"],
+            )?,
+            runs_total: int_counter_vec(
+                r,
+                "lucia_runs_total",
+                "Runs finished, by result: passed, failed, error (could not run) or abandoned (stopped during the run).",
+                &["environment", "result"],
+            )?,
+            last_run: gauge_vec(
+                r,
+                "lucia_last_run_timestamp_seconds",
+                "When the last run of the environment finished (Unix time); restored from the state database on start.",
+                &["environment"],
+            )?,
+            drift_fields: int_gauge_vec(
+                r,
+                "lucia_drift_fields",
+                "Fields that drifted from the baseline in the last run, by baseline and kind of change (breaking, additive, value).",
+                &["environment", "baseline", "kind"],
+            )?,
+            promotion_ready: int_gauge_vec(
+                r,
+                "lucia_promotion_ready",
+                "1 when the version may be promoted from one environment to the other, 0 when not (or when the gate could not tell).",
+                &["from", "to", "version"],
+            )?,
+            baseline_reviewed: int_gauge_vec(
+                r,
+                "lucia_baseline_reviewed",
+                "1 when the baseline of the version was reviewed and approved by Eval Labs, 0 when it exists but is not approved.",
+                &["version"],
+            )?,
+            claim_violations: int_gauge_vec(
+                r,
+                "lucia_claim_violations",
+                "Implemented, configured or tested claims of the Canon that failed in the last run.",
+                &["environment"],
+            )?,
+            scenario_results: int_counter_vec(
+                r,
+                "lucia_scenario_results_total",
+                "Scenario outcomes, by status (passed, flaky, failed, skipped, known_gap, claim_outdated): the flaky rate is rate(flaky) over rate(all that ran).",
+                &["environment", "status"],
+            )?,
+            run_in_progress: int_gauge_vec(
+                r,
+                "lucia_run_in_progress",
+                "1 while a run of the environment is in progress.",
+                &["environment"],
+            )?,
+            run_duration: gauge_vec(
+                r,
+                "lucia_last_run_duration_seconds",
+                "How long the last run of the environment took.",
+                &["environment"],
+            )?,
             started: Instant::now(),
             written: Mutex::new(Written::default()),
-        })
+            registry,
+        };
+        metrics.precreate(environments);
+        Ok(metrics)
+    }
+
+    /// The labelled series of every environment, at zero, so a dashboard
+    /// shows zeros rather than gaps.
+    fn precreate(&self, environments: &[String]) {
+        for env in environments {
+            for r in RunResult::ALL_FINISHED {
+                self.runs_total
+                    .with_label_values(&[env.as_str(), r.as_str()]);
+            }
+            for s in STATUSES {
+                self.scenario_results
+                    .with_label_values(&[env.as_str(), s.as_str()]);
+            }
+            self.run_in_progress
+                .with_label_values(&[env.as_str()])
+                .set(0);
+        }
     }
 
     fn written(&self) -> std::sync::MutexGuard<'_, Written> {
