@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use probes::ErrorKind;
-use reporters::model::{ScenarioReport, Status};
+use reporters::model::{RunReport, ScenarioReport, Status};
 use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
 
 use super::evidence::{FlakyPolicy, GateEvidence};
@@ -79,47 +79,54 @@ pub fn evaluate(e: &GateEvidence<'_>) -> Readiness {
     Readiness::new(e.from, e.to, e.version, checks, Utc::now(), HARNESS_VERSION)
 }
 
-fn source_down(e: &GateEvidence<'_>, id: CheckId) -> Option<Check> {
-    match &e.source {
-        Err(why) => Some(Check::new(
+/// The source's run, or the check saying its evidence could not be
+/// gathered: the suite could not run, or requests were made and not one
+/// got an answer.
+fn source_run<'a>(e: &GateEvidence<'a>, id: CheckId) -> Result<&'a RunReport, Check> {
+    let r = e.source.as_ref().map_err(|why| {
+        Check::new(
             id,
             CheckStatus::Unknown,
             format!("the {} suite could not run: {why}", e.from),
-        )),
-        Ok(r) => {
-            // Down when requests were made and not one got an answer.
-            let tried = r
-                .scenarios
-                .iter()
-                .any(|s| !s.http.is_empty() || unreachable(s));
-            let answered = r
-                .scenarios
-                .iter()
-                .flat_map(|s| &s.http)
-                .any(|x| x.status.is_some());
-            let first = r.scenarios.iter().find(|s| unreachable(s));
-            (tried && !answered).then(|| {
-                Check::new(
-                    id,
-                    CheckStatus::Unknown,
-                    format!(
-                        "{} could not be reached ({}): the evidence could not be gathered; check the environment and the network, then run the gate again",
-                        e.from,
-                        first.map(first_line).unwrap_or_default()
-                    ),
-                )
-            })
-        }
+        )
+    })?;
+    let tried = r
+        .scenarios
+        .iter()
+        .any(|s| !s.http.is_empty() || unreachable(s));
+    let answered = r
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.http)
+        .any(|x| x.status.is_some());
+    if tried && !answered {
+        let first = r.scenarios.iter().find(|s| unreachable(s));
+        return Err(Check::new(
+            id,
+            CheckStatus::Unknown,
+            format!(
+                "{} could not be reached ({}): the evidence could not be gathered; check the environment and the network, then run the gate again",
+                e.from,
+                first.map(first_line).unwrap_or_default()
+            ),
+        ));
     }
+    Ok(r)
+}
+
+/// The scenarios of `of` for which `keep` holds.
+fn only<'a>(
+    of: &[&'a ScenarioReport],
+    keep: impl Fn(&ScenarioReport) -> bool,
+) -> Vec<&'a ScenarioReport> {
+    of.iter().copied().filter(|s| keep(s)).collect()
 }
 
 fn source_version(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::SourceVersion;
-    if let Some(c) = source_down(e, id) {
-        return c;
-    }
-    let Ok(r) = e.source else {
-        unreachable!("source_down handles Err")
+    let r = match source_run(e, id) {
+        Ok(r) => r,
+        Err(c) => return c,
     };
     let version: Vec<&ScenarioReport> = r
         .scenarios
@@ -136,11 +143,8 @@ fn source_version(e: &GateEvidence<'_>) -> Check {
             ),
         );
     }
-    let wrong: Vec<&ScenarioReport> = version
-        .iter()
-        .copied()
-        .filter(|s| s.status == Status::Failed && !unreachable(s))
-        .collect();
+    let wrong: Vec<&ScenarioReport> =
+        only(&version, |s| s.status == Status::Failed && !unreachable(s));
     if !wrong.is_empty() {
         return Check::new(
             id,
@@ -155,7 +159,7 @@ fn source_version(e: &GateEvidence<'_>) -> Check {
             ),
         );
     }
-    let down: Vec<&ScenarioReport> = version.iter().copied().filter(|s| unreachable(s)).collect();
+    let down: Vec<&ScenarioReport> = only(&version, unreachable);
     if !down.is_empty() {
         return Check::new(
             id,
@@ -163,11 +167,7 @@ fn source_version(e: &GateEvidence<'_>) -> Check {
             format!("the version could not be read: {}", list(&down, 3)),
         );
     }
-    let not_run: Vec<&ScenarioReport> = version
-        .iter()
-        .copied()
-        .filter(|s| s.status == Status::Skipped)
-        .collect();
+    let not_run: Vec<&ScenarioReport> = only(&version, |s| s.status == Status::Skipped);
     if !not_run.is_empty() {
         return Check::new(
             id,
@@ -185,11 +185,9 @@ fn source_version(e: &GateEvidence<'_>) -> Check {
 
 fn source_suite(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::SourceSuite;
-    if let Some(c) = source_down(e, id) {
-        return c;
-    }
-    let Ok(r) = e.source else {
-        unreachable!("source_down handles Err")
+    let r = match source_run(e, id) {
+        Ok(r) => r,
+        Err(c) => return c,
     };
     let gating: Vec<&ScenarioReport> = r
         .scenarios
@@ -203,11 +201,9 @@ fn source_suite(e: &GateEvidence<'_>) -> Check {
             format!("no @gating scenario ran in {}", e.from),
         );
     }
-    let failed: Vec<&ScenarioReport> = gating
-        .iter()
-        .copied()
-        .filter(|s| matches!(s.status, Status::Failed | Status::ClaimOutdated) && !unreachable(s))
-        .collect();
+    let failed: Vec<&ScenarioReport> = only(&gating, |s| {
+        matches!(s.status, Status::Failed | Status::ClaimOutdated) && !unreachable(s)
+    });
     if !failed.is_empty() {
         return Check::new(
             id,
@@ -221,7 +217,7 @@ fn source_suite(e: &GateEvidence<'_>) -> Check {
             ),
         );
     }
-    let down: Vec<&ScenarioReport> = gating.iter().copied().filter(|s| unreachable(s)).collect();
+    let down: Vec<&ScenarioReport> = only(&gating, unreachable);
     if !down.is_empty() {
         return Check::new(
             id,
@@ -234,11 +230,7 @@ fn source_suite(e: &GateEvidence<'_>) -> Check {
             ),
         );
     }
-    let flaky: Vec<&ScenarioReport> = gating
-        .iter()
-        .copied()
-        .filter(|s| s.status == Status::Flaky)
-        .collect();
+    let flaky: Vec<&ScenarioReport> = only(&gating, |s| s.status == Status::Flaky);
     let passed = gating
         .iter()
         .filter(|s| matches!(s.status, Status::Passed | Status::Flaky | Status::KnownGap))
@@ -270,11 +262,7 @@ fn source_suite(e: &GateEvidence<'_>) -> Check {
     }
     if skipped > 0 {
         // Not run is not passed: a person decides whether the reason is acceptable.
-        let not_run: Vec<&ScenarioReport> = gating
-            .iter()
-            .copied()
-            .filter(|s| s.status == Status::Skipped)
-            .collect();
+        let not_run: Vec<&ScenarioReport> = only(&gating, |s| s.status == Status::Skipped);
         return Check::new(
             id,
             CheckStatus::Warn,
@@ -369,11 +357,9 @@ fn baseline_reviewed(e: &GateEvidence<'_>) -> Check {
 
 fn no_drift(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::NoDrift;
-    if let Some(c) = source_down(e, id) {
-        return c;
-    }
-    let Ok(r) = e.source else {
-        unreachable!("source_down handles Err")
+    let r = match source_run(e, id) {
+        Ok(r) => r,
+        Err(c) => return c,
     };
     let compared: Vec<&ScenarioReport> = r
         .scenarios
@@ -387,11 +373,9 @@ fn no_drift(e: &GateEvidence<'_>) -> Check {
             format!("no scenario compared {} against a baseline", e.from),
         );
     }
-    let drifted: Vec<&ScenarioReport> = compared
-        .iter()
-        .copied()
-        .filter(|s| s.error.as_ref().is_some_and(|x| x.kind == ErrorKind::Drift))
-        .collect();
+    let drifted: Vec<&ScenarioReport> = only(&compared, |s| {
+        s.error.as_ref().is_some_and(|x| x.kind == ErrorKind::Drift)
+    });
     if !drifted.is_empty() {
         return Check::new(
             id,
@@ -407,16 +391,12 @@ fn no_drift(e: &GateEvidence<'_>) -> Check {
             ),
         );
     }
-    let unknown: Vec<&ScenarioReport> = compared
-        .iter()
-        .copied()
-        .filter(|s| {
-            s.status == Status::Skipped
-                || s.error
-                    .as_ref()
-                    .is_some_and(|x| x.kind.is_reachability() || x.kind == ErrorKind::Config)
-        })
-        .collect();
+    let unknown: Vec<&ScenarioReport> = only(&compared, |s| {
+        s.status == Status::Skipped
+            || s.error
+                .as_ref()
+                .is_some_and(|x| x.kind.is_reachability() || x.kind == ErrorKind::Config)
+    });
     if !unknown.is_empty() {
         return Check::new(
             id,
@@ -441,11 +421,9 @@ fn no_drift(e: &GateEvidence<'_>) -> Check {
 
 fn claims(e: &GateEvidence<'_>) -> Check {
     let id = CheckId::Claims;
-    if let Some(c) = source_down(e, id) {
-        return c;
-    }
-    let Ok(r) = e.source else {
-        unreachable!("source_down handles Err")
+    let r = match source_run(e, id) {
+        Ok(r) => r,
+        Err(c) => return c,
     };
     let violated: Vec<&ScenarioReport> = r
         .scenarios
@@ -540,11 +518,7 @@ fn target_healthy(e: &GateEvidence<'_>) -> Check {
             format!("no @health scenario ran in {}", e.to),
         );
     }
-    let failed: Vec<&ScenarioReport> = health
-        .iter()
-        .copied()
-        .filter(|s| s.status == Status::Failed)
-        .collect();
+    let failed: Vec<&ScenarioReport> = only(&health, |s| s.status == Status::Failed);
     if !failed.is_empty() {
         return Check::new(
             id,
