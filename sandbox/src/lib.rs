@@ -1,5 +1,5 @@
-//! A faithful local stand-in for Lucia's surfaces (DESIGN.md "Assumed Lucia
-//! surfaces") and the provider APIs the Canon's claims need, one port, a
+//! A faithful local stand-in for Lucia's surfaces (the README's "The
+//! sandbox") and the provider APIs the Canon's claims need, one port, a
 //! path prefix per surface:
 //!
 //! | prefix       | stands for                                                   |
@@ -151,7 +151,7 @@ impl Credentials {
 
 /// What the sandbox serves and how it misbehaves.
 #[derive(Clone, Debug, Default)]
-pub struct Config {
+pub struct SandboxConfig {
     pub credentials: Credentials,
     pub drifts: Vec<Drift>,
     pub faults: Vec<Fault>,
@@ -160,7 +160,7 @@ pub struct Config {
     pub ledger_file: Option<PathBuf>,
 }
 
-impl Config {
+impl SandboxConfig {
     /// Adds a `--fault` spec: a route fault (`ROUTE=KIND`) or a named one.
     pub fn add_fault(&mut self, spec: &str) -> Result<(), SpecError> {
         if spec.contains('=') {
@@ -190,7 +190,7 @@ pub(crate) enum Scheme {
 
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) config: Config,
+    pub(crate) config: SandboxConfig,
     pub(crate) injections: Injections,
     pub(crate) ledger: ledger::Ledger,
     /// When Engine (re)started.
@@ -223,11 +223,11 @@ impl Shared {
 }
 
 /// The sandbox as an axum app, with its ledger opened.
-pub fn app(config: Config) -> std::io::Result<Router> {
+pub fn app(config: SandboxConfig) -> std::io::Result<Router> {
     Ok(router(state(config)?))
 }
 
-fn state(config: Config) -> std::io::Result<AppState> {
+fn state(config: SandboxConfig) -> std::io::Result<AppState> {
     let injections = Injections {
         drifts: Arc::new(config.drifts.clone()),
         faults: Arc::new(config.faults.clone()),
@@ -300,7 +300,7 @@ impl Drop for Running {
 
 /// Binds `addr` (use port 0 for a free port) and serves in the background
 /// on the current tokio runtime.
-pub async fn start(addr: &str, config: Config) -> std::io::Result<Running> {
+pub async fn start(addr: &str, config: SandboxConfig) -> std::io::Result<Running> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let prepared = Prepared::new(config)?;
@@ -313,7 +313,7 @@ pub async fn start(addr: &str, config: Config) -> std::io::Result<Running> {
 }
 
 /// Serves until the process is stopped (for `lucia-harness sandbox`).
-pub async fn serve(listener: TcpListener, config: Config) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, config: SandboxConfig) -> std::io::Result<()> {
     Prepared::new(config)?.serve(listener).await
 }
 
@@ -326,7 +326,7 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(config: Config) -> std::io::Result<Self> {
+    fn new(config: SandboxConfig) -> std::io::Result<Self> {
         let days = if config.broken(Break::ExpiredCertificate) {
             -1
         } else if config.broken(Break::ExpiringCertificate) {

@@ -12,7 +12,7 @@ use super::args::{Globals, RunArgs};
 use super::output::{error, finish, load, note, progress_printer, run_error, warn};
 
 pub async fn demo(g: &Globals, args: &RunArgs) -> ExitCode {
-    let sb = match sandbox::start("127.0.0.1:0", sandbox::Config::default()).await {
+    let sb = match sandbox::start("127.0.0.1:0", sandbox::SandboxConfig::default()).await {
         Ok(s) => s,
         Err(e) => return error(format!("cannot start the sandbox: {e}")),
     };

@@ -30,10 +30,10 @@ pub struct SandboxCommand {
 }
 
 pub async fn sandbox(cmd: &SandboxCommand) -> ExitCode {
-    let mut config = sandbox::Config {
+    let mut config = sandbox::SandboxConfig {
         credentials: sandbox::Credentials::from_lookup(|v| std::env::var(v).ok()),
         ledger_file: cmd.ledger.as_deref().map(Path::to_path_buf),
-        ..sandbox::Config::default()
+        ..sandbox::SandboxConfig::default()
     };
     for d in &cmd.drift {
         if let Err(e) = config.add_drift(d) {

@@ -1,8 +1,9 @@
-//! The Prometheus metrics of `serve`, named as DESIGN.md names them, plus
+//! The Prometheus metrics of `serve` (the README's "Metrics" lists them), plus
 //! the process's own. Every label value comes from a bounded set:
 //! environment names from environments.toml, feature, scenario and baseline
 //! names from the repository, statuses and results from fixed enums. Never
-//! a URL, an error message or anything a response chose (STYLE.md 11).
+//! a URL, an error message or anything a response chose: a label set
+//! that grows with what Lucia answers would grow Prometheus without bound.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;

@@ -1,6 +1,6 @@
 //! `lucia-harness serve`: scheduled runs of each environment's suite,
 //! durable history, Prometheus metrics, Sentry alerts and the readiness
-//! dashboard (DESIGN.md "Serving, metrics, alerts, state").
+//! dashboard.
 //!
 //! [`Harness`] is the shared state; [`app`] builds the HTTP API over it (test
 //! it with `tower::ServiceExt::oneshot`); [`serve`] runs the scheduler and

@@ -651,12 +651,12 @@ async fn secrets_and_personal_data_never_reach_snapshots_or_reports() {
         "admin/api/version=add:owner=ROWAN ellery",
     ];
     let start = |drifts: &[&str]| {
-        let mut config = sandbox::Config {
+        let mut config = sandbox::SandboxConfig {
             credentials: sandbox::Credentials {
                 operator_token: CANARY.to_owned(),
                 ..sandbox::Credentials::default()
             },
-            ..sandbox::Config::default()
+            ..sandbox::SandboxConfig::default()
         };
         for d in drifts {
             config.drifts.push(d.parse().expect("drift"));

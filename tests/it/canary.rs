@@ -84,14 +84,14 @@ fn planted(dsn: &str) -> Vec<String> {
 /// A sandbox that knows the canaries as its credentials (so scenarios pass
 /// only when the harness really used them), with `drifts` planted.
 async fn sandbox_with(drifts: &[String]) -> sandbox::Running {
-    let mut config = sandbox::Config {
+    let mut config = sandbox::SandboxConfig {
         credentials: sandbox::Credentials::from_lookup(|v| {
             SECRETS
                 .iter()
                 .find(|(k, _)| *k == v)
                 .map(|(_, s)| (*s).to_owned())
         }),
-        ..sandbox::Config::default()
+        ..sandbox::SandboxConfig::default()
     };
     for d in drifts {
         config.add_drift(d).expect("drift");

@@ -150,7 +150,7 @@ async fn signatures_are_checked_in_both_directions() {
         assert_eq!(o.scenario(name)["status"], "passed", "{name}");
     }
     // Replace the sandbox's Twilio token: now the harness's "signed" requests carry a wrong signature.
-    let mut config = sandbox::Config::default();
+    let mut config = sandbox::SandboxConfig::default();
     config.credentials.twilio_auth_token = "another-token".into();
     let sb = sandbox::start("127.0.0.1:0", config)
         .await

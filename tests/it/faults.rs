@@ -318,7 +318,7 @@ async fn start_matrix() -> (
     sandbox::Running,
     sandbox::Running,
 ) {
-    let mut sb = sandbox::Config::default();
+    let mut sb = sandbox::SandboxConfig::default();
     for f in [
         "engine/e500=500",
         "engine/loop=redirect-loop",
@@ -333,7 +333,7 @@ async fn start_matrix() -> (
         sb.add_fault(f).expect("fault");
     }
     let faulty = sandbox::start("127.0.0.1:0", sb).await.expect("sandbox");
-    let mut ex = sandbox::Config::default();
+    let mut ex = sandbox::SandboxConfig::default();
     ex.add_fault("expired-certificate").expect("fault");
     let expired = sandbox::start("127.0.0.1:0", ex).await.expect("sandbox");
     // A route without faults on the same sandbox: one origin's faults do not

@@ -21,7 +21,7 @@ pub fn bin() -> tokio::process::Command {
 }
 
 pub async fn sandbox(drifts: &[&str], faults: &[&str]) -> sandbox::Running {
-    let mut config = sandbox::Config::default();
+    let mut config = sandbox::SandboxConfig::default();
     for d in drifts {
         config.add_drift(d).expect("drift spec");
     }
