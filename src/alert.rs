@@ -410,7 +410,7 @@ pub fn version_of(config: &crate::config::Config, env: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::state::fixtures::{report_of, scenario};
-    use reporters::model::{ErrorReport, HttpExchangeReport};
+    use reporters::{ErrorReport, HttpExchangeReport};
 
     fn run(statuses: &[Status]) -> Vec<RunReport> {
         statuses

@@ -27,7 +27,9 @@ use probes::normalise::{Rules, RulesFile};
 use probes::redact::Redactor;
 use probes::snapshot::{SnapFile, SnapHeader, contents_of, mask_noise, response_document};
 use probes::{Baselines, ErrorKind, Observed, StepError};
-use reporters::drift::{BaselineDrift, DriftReport, DriftSummary, Outcome, Side, Verdict};
+use reporters::model::drift::{
+    BaselineDrift, DriftOutcome, DriftReport, DriftSummary, DriftVerdict, Side,
+};
 use reporters::{RunReport, Status};
 use serde::Serialize;
 use serde_json::Value;
@@ -211,7 +213,7 @@ impl Baselines for Comparer {
                 c.breaking,
                 c.additive,
                 c.value,
-                reporters::drift::describe_changes(&changes, 12)
+                reporters::text::drift::describe_changes(&changes, 12)
             ),
         ))
     }
@@ -410,7 +412,8 @@ impl CaptureReport {
             out.push_str("  ");
             out.push_str(&line);
             out.push_str(
-                &reporters::drift::describe_changes(&e.changes, 12).replace("\n  ", "\n      "),
+                &reporters::text::drift::describe_changes(&e.changes, 12)
+                    .replace("\n  ", "\n      "),
             );
             out.push('\n');
         }
@@ -631,34 +634,36 @@ fn remove_stale(pending: &Path) -> Result<(), StoreError> {
     }
 }
 
-fn verdict(baselines: &[BaselineDrift], approved: bool) -> Verdict {
+fn verdict(baselines: &[BaselineDrift], approved: bool) -> DriftVerdict {
     let breaking = baselines
         .iter()
-        .any(|b| b.counts.breaking > 0 || b.outcome == Outcome::Removed);
+        .any(|b| b.counts.breaking > 0 || b.outcome == DriftOutcome::Removed);
     let drift = baselines
         .iter()
-        .any(|b| matches!(b.outcome, Outcome::Drifted | Outcome::Added));
-    let unobserved = baselines.iter().any(|b| b.outcome == Outcome::NotObserved);
+        .any(|b| matches!(b.outcome, DriftOutcome::Drifted | DriftOutcome::Added));
+    let unobserved = baselines
+        .iter()
+        .any(|b| b.outcome == DriftOutcome::NotObserved);
     if breaking {
-        Verdict::Breaking
+        DriftVerdict::Breaking
     } else if drift && !approved {
-        Verdict::UnapprovedDrift
+        DriftVerdict::UnapprovedDrift
     } else if unobserved {
-        Verdict::Inconclusive
+        DriftVerdict::Inconclusive
     } else if drift {
-        Verdict::ApprovedDrift
+        DriftVerdict::ApprovedDrift
     } else {
-        Verdict::NoDrift
+        DriftVerdict::NoDrift
     }
 }
 
 /// The exit code of a comparison: 1 on breaking or unapproved drift, 3 when
 /// nothing drifted but something could not be observed, else 0.
-pub fn exit_code(v: Verdict) -> u8 {
+pub fn exit_code(v: DriftVerdict) -> u8 {
     match v {
-        Verdict::Breaking | Verdict::UnapprovedDrift => 1,
-        Verdict::Inconclusive => 3,
-        Verdict::ApprovedDrift | Verdict::NoDrift => 0,
+        DriftVerdict::Breaking | DriftVerdict::UnapprovedDrift => 1,
+        DriftVerdict::Inconclusive => 3,
+        DriftVerdict::ApprovedDrift | DriftVerdict::NoDrift => 0,
     }
 }
 
@@ -676,9 +681,9 @@ fn compare(name: &str, file: String, old: &Value, new: &Value, noise: &[String])
     BaselineDrift {
         name: name.to_owned(),
         outcome: if changes.is_empty() {
-            Outcome::Unchanged
+            DriftOutcome::Unchanged
         } else {
-            Outcome::Drifted
+            DriftOutcome::Drifted
         },
         detail: None,
         counts: Counts::of(&changes),
@@ -688,7 +693,7 @@ fn compare(name: &str, file: String, old: &Value, new: &Value, noise: &[String])
     }
 }
 
-fn unmatched(name: &str, outcome: Outcome, detail: String) -> BaselineDrift {
+fn unmatched(name: &str, outcome: DriftOutcome, detail: String) -> BaselineDrift {
     BaselineDrift {
         name: name.to_owned(),
         outcome,
@@ -749,14 +754,14 @@ pub async fn diff_live(
         let Some(obs) = seen.get(&p.name) else {
             let why =
                 failure(&run, p).unwrap_or_else(|| "the baseline step was not reached".into());
-            baselines.push(unmatched(&p.name, Outcome::NotObserved, why));
+            baselines.push(unmatched(&p.name, DriftOutcome::NotObserved, why));
             continue;
         };
         let file = Store::relative_snap(&version, &m.captured_from, &p.name);
         match m.baselines.get(&p.name) {
             None => baselines.push(unmatched(
                 &p.name,
-                Outcome::Added,
+                DriftOutcome::Added,
                 format!("no baseline in {version} yet ({file})"),
             )),
             Some(entry) => {
@@ -796,10 +801,12 @@ pub fn diff_versions(store: &Store, from: &str, to: &str) -> Result<DriftReport,
             }
             (Some(_), None) => baselines.push(unmatched(
                 name,
-                Outcome::Removed,
+                DriftOutcome::Removed,
                 format!("in {from}, not in {to}"),
             )),
-            (None, _) => baselines.push(unmatched(name, Outcome::Added, format!("new in {to}"))),
+            (None, _) => {
+                baselines.push(unmatched(name, DriftOutcome::Added, format!("new in {to}")))
+            }
         }
     }
     Ok(report(
@@ -1252,9 +1259,9 @@ fn target(env: &str, t: &TargetArgs) -> Target {
 fn render_drift(r: &DriftReport, format: Format, color: bool) -> Output {
     let mut buf = Vec::new();
     let written = match format {
-        Format::Terminal => reporters::drift::write_terminal(r, color, &mut buf),
-        Format::Markdown => reporters::drift::write_markdown(r, &mut buf),
-        Format::Json => reporters::drift::write_json(r, &mut buf),
+        Format::Terminal => reporters::terminal::drift::write_drift(r, color, &mut buf),
+        Format::Markdown => reporters::format::drift::write_markdown(r, &mut buf),
+        Format::Json => reporters::format::drift::write_json(r, &mut buf),
     };
     if let Err(e) = written {
         return Output::error(format!("cannot render the diff: {e}"));

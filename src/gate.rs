@@ -6,8 +6,8 @@
 
 use chrono::Utc;
 use probes::ErrorKind;
-use reporters::model::{RunReport, ScenarioReport, Status};
-use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
+use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
+use reporters::{RunReport, ScenarioReport, Status};
 
 use crate::run::HARNESS_VERSION;
 
@@ -638,8 +638,8 @@ fn target_healthy(e: &Evidence<'_>) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reporters::model::{ErrorReport, StepReport, StepStatus, Summary};
-    use reporters::readiness::Verdict;
+    use reporters::model::readiness::ReadinessVerdict;
+    use reporters::{ErrorReport, StepReport, StepStatus, Summary};
 
     fn scenario(
         name: &str,
@@ -758,7 +758,7 @@ mod tests {
     fn all_evidence_good_is_ready() {
         let target = report(vec![scenario("health", &["health"], Status::Passed, None)]);
         let r = verdict(&report(good_source()), &target, &baseline());
-        assert_eq!(r.verdict, Verdict::Ready, "{:#?}", r.checks);
+        assert_eq!(r.verdict, ReadinessVerdict::Ready, "{:#?}", r.checks);
         assert!(r.checks.iter().all(|c| c.status == CheckStatus::Pass));
     }
 
@@ -775,7 +775,7 @@ mod tests {
         let r = verdict(&report(wrong_version), &target, &baseline());
         assert_eq!(
             (r.verdict, status(&r, CheckId::SourceVersion)),
-            (Verdict::NotReady, CheckStatus::Fail)
+            (ReadinessVerdict::NotReady, CheckStatus::Fail)
         );
 
         let mut drift = good_source();
@@ -808,7 +808,7 @@ mod tests {
         let r = verdict(&report(good_source()), &down, &baseline());
         assert_eq!(
             (r.verdict, status(&r, CheckId::TargetHealthy)),
-            (Verdict::NotReady, CheckStatus::Fail)
+            (ReadinessVerdict::NotReady, CheckStatus::Fail)
         );
     }
 
@@ -829,7 +829,7 @@ mod tests {
             })
             .collect();
         let r = verdict(&report(down), &target, &baseline());
-        assert_eq!(r.verdict, Verdict::Inconclusive, "{:#?}", r.checks);
+        assert_eq!(r.verdict, ReadinessVerdict::Inconclusive, "{:#?}", r.checks);
         assert_eq!(r.verdict.exit_code(), 3);
     }
 
@@ -842,7 +842,7 @@ mod tests {
         let r = verdict(&source, &target, &baseline());
         assert_eq!(
             (r.verdict, status(&r, CheckId::SourceSuite)),
-            (Verdict::Ready, CheckStatus::Warn)
+            (ReadinessVerdict::Ready, CheckStatus::Warn)
         );
         let b = baseline();
         let r = evaluate(&Evidence {
@@ -854,7 +854,7 @@ mod tests {
             baseline: &b,
             flaky: FlakyPolicy::Fail,
         });
-        assert_eq!(r.verdict, Verdict::NotReady);
+        assert_eq!(r.verdict, ReadinessVerdict::NotReady);
     }
 }
 

@@ -552,7 +552,7 @@ fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
         list_all: args.verbose || report.scenarios.len() <= 40,
     };
     let mut buf = Vec::new();
-    let _ = reporters::terminal::write_summary(report, style, &mut buf);
+    let _ = reporters::terminal::summary::write_summary(report, style, &mut buf);
     emit(&buf);
     if let Some(dir) = &args.report_dir
         && let Err(e) = write_reports(dir, report)
@@ -572,7 +572,7 @@ fn finish(cli: &Cli, args: &RunArgs, report: &RunReport) -> ExitCode {
 fn github(report: &RunReport) {
     use reporters::Reporter as _;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        let mut lines = reporters::annotations::github(report).join("\n");
+        let mut lines = reporters::format::annotations::github(report).join("\n");
         if !lines.is_empty() {
             lines.push('\n');
             emit(lines.as_bytes());
@@ -761,7 +761,7 @@ async fn claims(
         list_all: true,
     };
     let mut buf = Vec::new();
-    let _ = reporters::terminal::write_claims(&report, style, &mut buf);
+    let _ = reporters::terminal::claims::write_claims(&report, style, &mut buf);
     emit(&buf);
     if from_report.is_none()
         && let Some(dir) = &args.report_dir
@@ -772,7 +772,7 @@ async fn claims(
     let broken = report.claims.iter().any(|c| {
         matches!(
             c.verdict,
-            reporters::model::ClaimVerdict::Violated | reporters::model::ClaimVerdict::Outdated
+            reporters::ClaimVerdict::Violated | reporters::ClaimVerdict::Outdated
         )
     });
     ExitCode::from(if broken { EXIT_FAILED } else { EXIT_OK })
@@ -783,7 +783,6 @@ async fn gate(
     opts: &lucia_harness::gate::GateOptions,
     report_dir: Option<&Path>,
 ) -> ExitCode {
-    use reporters::readiness::CheckStatus;
     let (config, suite) = match load(cli) {
         Ok(x) => x,
         Err(code) => return code,
@@ -805,37 +804,9 @@ async fn gate(
             Err(e) => return error(e),
         };
     let r = &outcome.readiness;
-    let paint = |code: &str, s: &str| {
-        if color_enabled(cli) {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_owned()
-        }
-    };
-    let mut out = format!(
-        "Promotion of {} from {} to {}: {}\n\n",
-        r.version,
-        r.from,
-        r.to,
-        paint(
-            match r.verdict {
-                reporters::readiness::Verdict::Ready => "1;32",
-                reporters::readiness::Verdict::NotReady => "1;31",
-                reporters::readiness::Verdict::Inconclusive => "1;33",
-            },
-            r.verdict.label()
-        )
-    );
-    for c in &r.checks {
-        let status = match c.status {
-            CheckStatus::Pass => paint("32", "pass   "),
-            CheckStatus::Fail => paint("31", "FAIL   "),
-            CheckStatus::Warn => paint("33", "warn   "),
-            CheckStatus::Unknown => paint("33", "unknown"),
-        };
-        out.push_str(&format!("  {status} {:<18} {}\n", c.id.as_str(), c.detail));
-    }
-    emit(out.as_bytes());
+    let mut buf = Vec::new();
+    let _ = reporters::terminal::readiness::write_readiness(r, color_enabled(cli), &mut buf);
+    emit(&buf);
     if let Some(dir) = report_dir {
         if let Err(e) = write_readiness(dir, r) {
             return error(e);
@@ -851,9 +822,12 @@ async fn gate(
     ExitCode::from(r.verdict.exit_code())
 }
 
-fn write_readiness(dir: &Path, readiness: &reporters::readiness::Readiness) -> Result<(), String> {
+fn write_readiness(
+    dir: &Path,
+    readiness: &reporters::model::readiness::Readiness,
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for r in reporters::readiness::all() {
+    for r in reporters::format::readiness::all() {
         let path = dir.join(r.file_name());
         let mut bytes = Vec::new();
         r.write(readiness, &mut bytes)

@@ -13,7 +13,7 @@ use probes::cucumber::gherkin::{self, tagexpr::TagOperation};
 use probes::cucumber::tag::Ext as _;
 use probes::cucumber::{self, Cucumber, Event, Writer, cli, event, parser, runner, writer};
 use probes::{ErrorKind, Exchange, RunContext, StepError, World};
-use reporters::model::{
+use reporters::{
     ClaimReport, ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport,
     StepStatus, Summary,
 };
@@ -644,7 +644,7 @@ pub async fn run(
         finished_at,
         duration_ms: duration.as_secs_f64() * 1000.0,
         summary: Summary::of(&scenarios),
-        harness: Some(reporters::model::HarnessStats::of_this_process()),
+        harness: Some(reporters::HarnessStats::of_this_process()),
         claims: scenarios
             .iter()
             .filter_map(|s| ClaimReport::of(s, finished_at))

@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use reporters::escape::html;
-use reporters::model::{ClaimReport, ClaimVerdict};
-use reporters::readiness::Readiness;
+use reporters::model::readiness::Readiness;
+use reporters::text::escape::html;
+use reporters::{ClaimReport, ClaimVerdict};
 use reporters::{RunReport, ScenarioReport, Status};
 
 use super::evidence::{BaselineView, Promotion, drift_fields};
@@ -158,7 +158,7 @@ pub fn render(v: &View) -> String {
 <meta http-equiv=\"refresh\" content=\"{}\">\n<title>Lucia readiness · lucia-harness</title>\n\
 <style>\n{}{EXTRA_CSS}</style>\n</head>\n<body>",
         v.refresh_seconds,
-        reporters::html::CSS
+        reporters::format::html::CSS
     );
     let overall = if v
         .envs

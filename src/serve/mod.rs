@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reporters::RunReport;
-use reporters::readiness::Readiness;
+use reporters::model::readiness::Readiness;
 use tokio::sync::{Notify, watch};
 
 pub use evidence::{BaselineView, Promotion};

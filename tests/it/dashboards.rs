@@ -8,7 +8,7 @@ use chrono::Utc;
 use lucia_harness::gate::{BaselineEvidence, Review};
 use lucia_harness::serve::{BaselineView, Metrics};
 use probes::ErrorKind;
-use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
+use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
 use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
 use serde_json::Value;
 

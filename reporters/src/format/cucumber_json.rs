@@ -22,7 +22,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::Reporter;
-use crate::model::{RunReport, ScenarioReport, Status, StepStatus};
+use crate::model::run::{RunReport, ScenarioReport, Status, StepStatus};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CucumberJson;

@@ -35,7 +35,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::model::{RunReport, ScenarioReport, Status, StepStatus};
+use crate::model::run::{RunReport, ScenarioReport, Status, StepStatus};
 use crate::{Reporter, Sources};
 
 /// The cucumber/messages protocol version this subset follows.

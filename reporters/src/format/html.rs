@@ -7,9 +7,9 @@
 use std::io::{self, Write};
 
 use crate::Reporter;
-use crate::describe::{by_area, count, summary_line};
-use crate::escape::{duration, html};
-use crate::model::{RunReport, ScenarioReport, Status};
+use crate::model::run::{RunReport, ScenarioReport, Status};
+use crate::text::describe::{by_area, count, summary_line};
+use crate::text::escape::{duration, html};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Html;

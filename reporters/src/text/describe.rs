@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{RunReport, ScenarioReport, Status, StepStatus};
+use crate::model::run::{RunReport, ScenarioReport, Status, StepStatus};
 
 impl ScenarioReport {
     /// The index of the step the error belongs to, if it belongs to one
