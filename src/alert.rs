@@ -190,7 +190,7 @@ pub fn event(t: &Transition, ctx: &Context<'_>) -> Event<'static> {
         tags.insert("version".to_owned(), v.to_owned());
     }
     if let Some(c) = &sc.claim {
-        tags.insert("claim".to_owned(), c.clone());
+        tags.insert("claim".to_owned(), c.as_str().to_owned());
     }
     if let Some(e) = &sc.error {
         tags.insert("error_kind".to_owned(), e.kind.as_str().to_owned());

@@ -639,7 +639,7 @@ fn target_healthy(e: &Evidence<'_>) -> Check {
 mod tests {
     use super::*;
     use reporters::model::readiness::ReadinessVerdict;
-    use reporters::{ErrorReport, StepReport, StepStatus, Summary};
+    use reporters::{Claim, ErrorReport, StepReport, StepStatus, Summary};
 
     fn scenario(
         name: &str,
@@ -656,10 +656,7 @@ mod tests {
             status,
             duration_ms: 1.0,
             attempts: if status == Status::Flaky { 2 } else { 1 },
-            claim: tags
-                .iter()
-                .find(|t| ["implemented", "configured", "tested", "deferred", "future"].contains(t))
-                .map(|t| (*t).to_owned()),
+            claim: tags.iter().find_map(|t| Claim::from_tag(t)),
             error: error.map(|kind| ErrorReport {
                 kind,
                 message: format!("{kind} happened"),

@@ -769,12 +769,7 @@ async fn claims(
     {
         return error(e);
     }
-    let broken = report.claims.iter().any(|c| {
-        matches!(
-            c.verdict,
-            reporters::ClaimVerdict::Violated | reporters::ClaimVerdict::Outdated
-        )
-    });
+    let broken = report.claims.iter().any(|c| c.verdict.is_broken());
     ExitCode::from(if broken { EXIT_FAILED } else { EXIT_OK })
 }
 

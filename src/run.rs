@@ -14,8 +14,8 @@ use probes::cucumber::tag::Ext as _;
 use probes::cucumber::{self, Cucumber, Event, Writer, cli, event, parser, runner, writer};
 use probes::{ErrorKind, Exchange, RunContext, StepError, World};
 use reporters::{
-    ClaimReport, ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, StepReport,
-    StepStatus, Summary,
+    Claim, ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, StepReport, StepStatus,
+    Summary, reported_status,
 };
 
 use crate::config::{Config, ConfigError, EnvConfig};
@@ -23,9 +23,6 @@ use crate::features::{Problem, ScenarioInfo, ScenarioKey, Suite, key_of};
 use probes::steps::Requirement;
 
 pub const HARNESS_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The Canon's claim statuses, as tags.
-pub const CLAIM_TAGS: [&str; 5] = ["implemented", "configured", "tested", "deferred", "future"];
 
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -166,25 +163,6 @@ fn unavailable(sc: &ScenarioInfo<'_>, env: &probes::Environment) -> Option<Strin
         }
     }
     None
-}
-
-fn claim_of(tags: &[String]) -> Option<String> {
-    tags.iter()
-        .find(|t| CLAIM_TAGS.contains(&t.as_str()))
-        .cloned()
-}
-
-/// Folds a raw outcome and the claim into the reported status ("no pretending").
-pub fn classify(passed: Option<bool>, attempts: u32, claim: Option<&str>) -> Status {
-    let gap = matches!(claim, Some("deferred" | "future"));
-    match passed {
-        None => Status::Skipped,
-        Some(true) if gap => Status::ClaimOutdated,
-        Some(true) if attempts > 1 => Status::Flaky,
-        Some(true) => Status::Passed,
-        Some(false) if gap => Status::KnownGap,
-        Some(false) => Status::Failed,
-    }
 }
 
 /// What the after-hook takes out of a finished World.
@@ -563,7 +541,7 @@ pub async fn run(
         }
         let rec = records.remove(&key);
         let ev = evidence.remove(&key).unwrap_or_default();
-        let claim = claim_of(&sc.tags);
+        let claim = Claim::of_tags(&sc.tags);
         let steps_written: Vec<&gherkin::Step> = sc.steps().collect();
         let mut steps = Vec::with_capacity(steps_written.len());
         let (passed, attempts, error) = match (&rec, &skip_reason) {
@@ -607,7 +585,7 @@ pub async fn run(
             Some(e) if e.kind == ErrorKind::Unreachable => (None, Some(e.message.clone())),
             _ => (passed, skip_reason),
         };
-        let status = classify(passed, attempts, claim.as_deref());
+        let status = reported_status(passed, attempts, claim);
         scenarios.push(ScenarioReport {
             feature: sc.feature.name.clone(),
             feature_file: display_path(&sc.file()),
@@ -647,7 +625,7 @@ pub async fn run(
         harness: Some(reporters::HarnessStats::of_this_process()),
         claims: scenarios
             .iter()
-            .filter_map(|s| ClaimReport::of(s, finished_at))
+            .filter_map(|s| s.claim_report(finished_at))
             .collect(),
         scenarios,
     })
@@ -660,22 +638,4 @@ pub fn display_path(p: &std::path::Path) -> String {
         .and_then(|cwd| p.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf))
         .unwrap_or_else(|| p.to_path_buf());
     rel.to_string_lossy().trim_start_matches("./").to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn claims_are_held_to_their_status() {
-        assert_eq!(classify(Some(true), 1, Some("implemented")), Status::Passed);
-        assert_eq!(classify(Some(false), 1, Some("tested")), Status::Failed);
-        assert_eq!(classify(Some(false), 1, Some("deferred")), Status::KnownGap);
-        assert_eq!(
-            classify(Some(true), 1, Some("future")),
-            Status::ClaimOutdated
-        );
-        assert_eq!(classify(Some(true), 2, None), Status::Flaky);
-        assert_eq!(classify(None, 1, None), Status::Skipped);
-    }
 }

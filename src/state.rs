@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reporters::{RunReport, ScenarioReport, Status};
+use reporters::{Claim, RunReport, ScenarioReport, Status};
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::Serialize;
 
@@ -478,7 +478,7 @@ impl Store {
                     sc.feature,
                     sc.scenario,
                     sc.status.as_str(),
-                    sc.claim,
+                    sc.claim.map(Claim::as_str),
                     sc.error.as_ref().map(|e| e.kind.as_str()),
                     sc.error.as_ref().map(|e| e.message.as_str()),
                     sc.duration_ms,
@@ -759,7 +759,7 @@ pub fn is_pass(status: Status) -> bool {
 #[cfg(test)]
 pub(crate) mod fixtures {
     use chrono::Utc;
-    use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
+    use reporters::{Claim, ErrorReport, RunReport, ScenarioReport, Status, Summary};
 
     /// A scenario of features/engine/health.feature with an `@implemented` claim.
     pub(crate) fn scenario(
@@ -777,7 +777,7 @@ pub(crate) mod fixtures {
             status,
             duration_ms: 12.0,
             attempts: 1,
-            claim: Some("implemented".into()),
+            claim: Some(Claim::Implemented),
             error,
             skip_reason: None,
             steps: vec![],

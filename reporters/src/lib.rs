@@ -39,10 +39,12 @@ pub use format::junit::JUnit;
 pub use format::markdown::Markdown;
 pub use format::messages::Messages;
 pub use mask::{Mask, Masked};
+pub use model::claim::{Claim, ClaimReport, ClaimVerdict, reported_status};
 pub use model::run::{
-    ClaimReport, ClaimVerdict, ErrorReport, HarnessStats, HttpExchangeReport, RunReport,
-    ScenarioReport, Status, StepReport, StepStatus, Summary,
+    ErrorReport, HarnessStats, HttpExchangeReport, RunReport, ScenarioReport, StepReport,
+    StepStatus, Summary,
 };
+pub use model::status::Status;
 
 /// One report format of `T` (a run by default, or a [`model::readiness::Readiness`]).
 pub trait Reporter<T: ?Sized = RunReport> {

@@ -7,8 +7,8 @@ use probes::ErrorKind;
 use reporters::HttpExchangeReport;
 use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
 use reporters::{
-    ErrorReport, Masked, Reporter, RunReport, ScenarioReport, Status, StepReport, StepStatus,
-    Summary,
+    Claim, ErrorReport, Masked, Reporter, RunReport, ScenarioReport, Status, StepReport,
+    StepStatus, Summary,
 };
 use serde_json::Value;
 
@@ -38,7 +38,7 @@ fn scenario(file: &str, feature: &str, name: &str, line: usize, status: Status) 
         status,
         duration_ms: 12.5,
         attempts: 1,
-        claim: Some("implemented".into()),
+        claim: Some(Claim::Implemented),
         error: None,
         skip_reason: None,
         steps: vec![step(
@@ -191,7 +191,7 @@ fn fixture() -> RunReport {
         14,
         Status::KnownGap,
     );
-    gap.claim = Some("deferred".into());
+    gap.claim = Some(Claim::Deferred);
     gap.tags.push("deferred".into());
     gap.steps.push(step(
         "When",
@@ -214,7 +214,7 @@ fn fixture() -> RunReport {
         20,
         Status::ClaimOutdated,
     );
-    outdated.claim = Some("future".into());
+    outdated.claim = Some(Claim::Future);
     outdated.tags.push("future".into());
 
     let mut skipped = scenario(
@@ -224,7 +224,7 @@ fn fixture() -> RunReport {
         10,
         Status::Skipped,
     );
-    skipped.claim = Some("tested".into());
+    skipped.claim = Some(Claim::Tested);
     skipped.tags.push("mutating".into());
     skipped.duration_ms = 0.0;
     skipped.steps[0].status = StepStatus::Skipped;
@@ -247,7 +247,7 @@ fn fixture() -> RunReport {
         harness: None,
         claims: scenarios
             .iter()
-            .filter_map(|s| reporters::ClaimReport::of(s, at(20, 4, 58)))
+            .filter_map(|s| s.claim_report(at(20, 4, 58)))
             .collect(),
         scenarios,
     }

@@ -9,7 +9,7 @@ use lucia_harness::gate::{BaselineEvidence, Review};
 use lucia_harness::serve::{BaselineView, Metrics};
 use probes::ErrorKind;
 use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
-use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
+use reporters::{Claim, ErrorReport, RunReport, ScenarioReport, Status, Summary};
 use serde_json::Value;
 
 use crate::serve::promtool;
@@ -30,7 +30,7 @@ fn scenario(
         status,
         duration_ms: 140.0,
         attempts: 1,
-        claim: Some("implemented".into()),
+        claim: Some(Claim::Implemented),
         error,
         skip_reason: None,
         steps: vec![],

@@ -22,7 +22,8 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::Reporter;
-use crate::model::run::{RunReport, ScenarioReport, Status, StepStatus};
+use crate::model::run::{RunReport, ScenarioReport, StepStatus};
+use crate::model::status::Status;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CucumberJson;

@@ -21,7 +21,8 @@ use std::io::{self, Write};
 use probes::ErrorKind;
 
 use crate::Reporter;
-use crate::model::run::{RunReport, ScenarioReport, Status};
+use crate::model::run::{RunReport, ScenarioReport};
+use crate::model::status::Status;
 use crate::text::escape::{xml_attr as attr, xml_text as text};
 
 #[derive(Clone, Copy, Debug, Default)]

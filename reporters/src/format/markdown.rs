@@ -8,7 +8,8 @@
 use std::io::{self, Write};
 
 use crate::Reporter;
-use crate::model::run::{RunReport, Status};
+use crate::model::run::RunReport;
+use crate::model::status::Status;
 use crate::text::describe::{by_area, count, summary_line};
 use crate::text::escape::{duration, md_cell, md_code, md_fence, md_inline};
 

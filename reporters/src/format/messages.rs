@@ -35,7 +35,8 @@ use std::io::{self, Write};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::model::run::{RunReport, ScenarioReport, Status, StepStatus};
+use crate::model::run::{RunReport, ScenarioReport, StepStatus};
+use crate::model::status::Status;
 use crate::{Reporter, Sources};
 
 /// The cucumber/messages protocol version this subset follows.

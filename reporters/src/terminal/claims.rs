@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{Paint, Style};
-use crate::model::run::{ClaimReport, ClaimVerdict, RunReport};
+use crate::model::claim::{ClaimReport, ClaimVerdict};
+use crate::model::run::RunReport;
 
 /// The claim ledger: every claim of the Canon this run saw, by area, with
 /// its status in the Canon, what the harness saw, and when it last passed.

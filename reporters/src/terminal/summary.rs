@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::{Paint, Style};
-use crate::model::run::{RunReport, ScenarioReport, Status};
+use crate::model::run::{RunReport, ScenarioReport};
+use crate::model::status::Status;
 
 fn symbol(p: &Paint, s: Status) -> String {
     match s {
@@ -162,7 +163,7 @@ fn write_needs_attention(s: &ScenarioReport, p: &Paint, out: &mut dyn Write) -> 
         writeln!(
             out,
             "    the Canon says `{}` but this passes: update the claim (no pretending)",
-            s.claim.as_deref().unwrap_or("deferred")
+            s.claim_or_deferred()
         )?;
     }
     if let Some(reason) = &s.skip_reason {
