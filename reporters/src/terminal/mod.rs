@@ -1,6 +1,6 @@
 //! What a person reads on the terminal: the run summary, the claim
 //! ledger, a baseline comparison, the gate's verdict. Every one is drawn
-//! with the one [`Paint`]: ANSI colour, or plain text.
+//! with the one `Paint`: ANSI colour, or plain text.
 
 pub mod claims;
 pub mod drift;
