@@ -1,80 +1,51 @@
-//! Report writers. Every format implements [`Reporter`] over `io::Write`, so
-//! a format is tested by writing into a `Vec<u8>` and the binary decides
-//! where bytes go. Writers wrap each other ([`Masked`] rewrites what the
-//! inner writer sees), as cucumber-rs's writers do. Nothing here prints or
-//! exits.
+//! Report writers of lucia-harness. Every format implements [`Reporter`]
+//! over `io::Write`, so a format is tested by writing into a `Vec<u8>` and
+//! the binary decides where bytes go. Writers wrap each other ([`Masked`]
+//! rewrites what the inner writer sees), as cucumber-rs's writers do.
+//! Nothing here prints or exits.
 //!
-//! A run is written as `report.json` ([`Json`]), `junit.xml` ([`JUnit`]),
-//! `cucumber.json` ([`CucumberJson`]), `messages.ndjson` ([`Messages`]),
-//! `report.md` ([`Markdown`]) and `report.html` ([`Html`]); a gate's verdict
-//! as `readiness.json`, `readiness.md` and `readiness.html`
-//! ([`readiness::all`]).
+//! What each folder owns:
+//! - `model/`: the data every rendering reads — the run and its scenarios
+//!   (`model::run`), the Canon's claim and the one rule that holds a
+//!   scenario to it (`model::claim`), a baseline comparison
+//!   (`model::drift`), a gate's verdict (`model::readiness`).
+//! - `format/`: one file per file format. A run is written as
+//!   `report.json` ([`Json`]), `junit.xml` ([`JUnit`]), `cucumber.json`
+//!   ([`CucumberJson`]), `messages.ndjson` ([`Messages`]), `report.md`
+//!   ([`Markdown`]) and `report.html` ([`Html`]), and as GitHub annotations;
+//!   a gate's verdict as `readiness.json`, `readiness.md` and
+//!   `readiness.html` ([`format::readiness::all`]); a baseline comparison
+//!   as Markdown or JSON.
+//! - `terminal/`: what a person reads on the terminal, drawn with the one
+//!   `Paint`.
+//! - `text/`: what several renderings share — escaping, and outcomes told
+//!   in words.
+//! - `mask.rs`: [`Masked`], a writer over any [`Reporter`] that hides what
+//!   changes from run to run.
 
-pub mod annotations;
-pub mod cucumber_json;
-mod describe;
-pub mod drift;
-pub mod escape;
-pub mod html;
-pub mod junit;
-pub mod markdown;
+pub mod format;
 pub mod mask;
-pub mod messages;
 pub mod model;
-pub mod readiness;
 pub mod terminal;
+pub mod text;
 
-use std::collections::BTreeMap;
-use std::io::{self, Write};
-
-pub use cucumber_json::CucumberJson;
-pub use html::Html;
-pub use junit::JUnit;
-pub use markdown::Markdown;
+pub use format::cucumber_json::CucumberJson;
+pub use format::html::Html;
+pub use format::json::Json;
+pub use format::junit::JUnit;
+pub use format::markdown::Markdown;
+pub use format::messages::Messages;
+pub use format::reporter::{Reporter, Sources};
 pub use mask::{Mask, Masked};
-pub use messages::Messages;
-pub use model::{ErrorReport, RunReport, ScenarioReport, Status, StepReport, StepStatus, Summary};
-
-/// One report format of `T` (a run by default, or a [`readiness::Readiness`]).
-pub trait Reporter<T: ?Sized = RunReport> {
-    /// The file name the format is written to inside `--report-dir`.
-    fn file_name(&self) -> &'static str;
-    fn write(&self, report: &T, out: &mut dyn Write) -> io::Result<()>;
-}
-
-impl<T: ?Sized, R: Reporter<T> + ?Sized> Reporter<T> for Box<R> {
-    fn file_name(&self) -> &'static str {
-        (**self).file_name()
-    }
-
-    fn write(&self, report: &T, out: &mut dyn Write) -> io::Result<()> {
-        (**self).write(report, out)
-    }
-}
-
-/// `report.json`: the run, whole. Its JSON Schema is
-/// `reporters/schema/report.schema.json` ([`REPORT_SCHEMA`]).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Json;
-
-impl Reporter for Json {
-    fn file_name(&self) -> &'static str {
-        "report.json"
-    }
-
-    fn write(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, report)?;
-        out.write_all(b"\n")
-    }
-}
+pub use model::claim::{Claim, ClaimReport, ClaimVerdict, reported_status};
+pub use model::run::{
+    ErrorReport, HarnessStats, HttpExchangeReport, RunReport, ScenarioReport, StepReport,
+    StepStatus, Summary,
+};
+pub use model::status::Status;
 
 /// The JSON Schema (draft 2020-12) `report.json` conforms to.
 pub const REPORT_SCHEMA: &str = include_str!("../schema/report.schema.json");
-
-/// The text of the feature files a run read, by the path reports name them
-/// with (`ScenarioReport::feature_file`). Formats that can embed the source
-/// (Cucumber Messages) do when they have it.
-pub type Sources = BTreeMap<String, String>;
 
 /// Every run format, in the order they are written.
 pub fn all() -> Vec<Box<dyn Reporter>> {

@@ -7,9 +7,9 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, TimeZone as _, Utc};
 
-use crate::Reporter;
-use crate::model::RunReport;
-use crate::readiness::Readiness;
+use crate::format::reporter::Reporter;
+use crate::model::readiness::Readiness;
+use crate::model::run::RunReport;
 
 /// The instant every masked timestamp becomes.
 pub fn masked_time() -> DateTime<Utc> {

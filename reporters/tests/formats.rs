@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, TimeZone as _, Utc};
 use probes::ErrorKind;
-use reporters::model::HttpExchangeReport;
-use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
+use reporters::HttpExchangeReport;
+use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
 use reporters::{
-    ErrorReport, Masked, Reporter, RunReport, ScenarioReport, Status, StepReport, StepStatus,
-    Summary,
+    Claim, ErrorReport, Masked, Reporter, RunReport, ScenarioReport, Status, StepReport,
+    StepStatus, Summary,
 };
 use serde_json::Value;
 
@@ -38,7 +38,7 @@ fn scenario(file: &str, feature: &str, name: &str, line: usize, status: Status) 
         status,
         duration_ms: 12.5,
         attempts: 1,
-        claim: Some("implemented".into()),
+        claim: Some(Claim::Implemented),
         error: None,
         skip_reason: None,
         steps: vec![step(
@@ -191,7 +191,7 @@ fn fixture() -> RunReport {
         14,
         Status::KnownGap,
     );
-    gap.claim = Some("deferred".into());
+    gap.claim = Some(Claim::Deferred);
     gap.tags.push("deferred".into());
     gap.steps.push(step(
         "When",
@@ -214,7 +214,7 @@ fn fixture() -> RunReport {
         20,
         Status::ClaimOutdated,
     );
-    outdated.claim = Some("future".into());
+    outdated.claim = Some(Claim::Future);
     outdated.tags.push("future".into());
 
     let mut skipped = scenario(
@@ -224,7 +224,7 @@ fn fixture() -> RunReport {
         10,
         Status::Skipped,
     );
-    skipped.claim = Some("tested".into());
+    skipped.claim = Some(Claim::Tested);
     skipped.tags.push("mutating".into());
     skipped.duration_ms = 0.0;
     skipped.steps[0].status = StepStatus::Skipped;
@@ -247,7 +247,7 @@ fn fixture() -> RunReport {
         harness: None,
         claims: scenarios
             .iter()
-            .filter_map(|s| reporters::model::ClaimReport::of(s, at(20, 4, 58)))
+            .filter_map(|s| s.claim_report(at(20, 4, 58)))
             .collect(),
         scenarios,
     }
@@ -332,15 +332,27 @@ fn golden_html() {
 
 #[test]
 fn golden_annotations() {
-    insta::assert_yaml_snapshot!("annotations", reporters::annotations::github(&fixture()));
+    insta::assert_yaml_snapshot!(
+        "annotations",
+        reporters::format::annotations::github(&fixture())
+    );
 }
 
 #[test]
 fn golden_readiness() {
     let r = not_ready();
-    insta::assert_snapshot!("readiness.json", render(&reporters::readiness::Json, &r));
-    insta::assert_snapshot!("readiness.md", render(&reporters::readiness::Markdown, &r));
-    insta::assert_snapshot!("readiness.html", render(&reporters::readiness::Html, &r));
+    insta::assert_snapshot!(
+        "readiness.json",
+        render(&reporters::format::readiness::ReadinessJson, &r)
+    );
+    insta::assert_snapshot!(
+        "readiness.md",
+        render(&reporters::format::readiness::ReadinessMarkdown, &r)
+    );
+    insta::assert_snapshot!(
+        "readiness.html",
+        render(&reporters::format::readiness::ReadinessHtml, &r)
+    );
 }
 
 #[test]
@@ -357,7 +369,7 @@ fn every_run_format_has_its_own_file() {
             "report.html"
         ]
     );
-    let names: Vec<&str> = reporters::readiness::all()
+    let names: Vec<&str> = reporters::format::readiness::all()
         .iter()
         .map(|r| r.file_name())
         .collect();
@@ -400,7 +412,7 @@ fn masked_output_does_not_change_between_runs() {
     }
     let mut later = not_ready();
     later.generated_at = at(23, 0, 0);
-    for r in reporters::readiness::all() {
+    for r in reporters::format::readiness::all() {
         let masked = Masked(r);
         assert_eq!(render(&masked, &not_ready()), render(&masked, &later));
     }
@@ -425,7 +437,7 @@ fn html_escapes_what_features_and_responses_say() {
         7,
         "every non-passed scenario is open"
     );
-    let ready = render(&reporters::readiness::Html, &not_ready());
+    let ready = render(&reporters::format::readiness::ReadinessHtml, &not_ready());
     assert!(ready.contains("&lt;check ledger mode&gt;"));
 }
 
@@ -533,10 +545,10 @@ fn messages_are_one_envelope_per_line_with_a_test_case_per_scenario() {
 
 #[test]
 fn annotations_escape_per_github_rules() {
-    use reporters::annotations::{escape_data, escape_property};
+    use reporters::format::annotations::{escape_data, escape_property};
     assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
     assert_eq!(escape_property("a: b, c%"), "a%3A b%2C c%25");
-    let lines = reporters::annotations::github(&fixture());
+    let lines = reporters::format::annotations::github(&fixture());
     // Failures and the outdated claim are errors, the flaky one a warning;
     // the known gap and the skip stay quiet.
     let levels: Vec<&str> = lines

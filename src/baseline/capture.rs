@@ -95,7 +95,8 @@ impl CaptureReport {
             out.push_str("  ");
             out.push_str(&line);
             out.push_str(
-                &reporters::drift::describe_changes(&e.changes, 12).replace("\n  ", "\n      "),
+                &reporters::text::drift::describe_changes(&e.changes, 12)
+                    .replace("\n  ", "\n      "),
             );
             out.push('\n');
         }

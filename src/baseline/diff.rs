@@ -8,7 +8,9 @@ use chrono::Utc;
 use probes::diff::{Counts, diff_responses, text_diff};
 use probes::normalise::RulesFile;
 use probes::snapshot::{contents_of, mask_noise};
-use reporters::drift::{BaselineDrift, DriftReport, DriftSummary, Outcome, Side, Verdict};
+use reporters::model::drift::{
+    BaselineDrift, DriftOutcome, DriftReport, DriftSummary, DriftVerdict, Side,
+};
 use serde_json::Value;
 
 use super::error::BaselineError;
@@ -19,34 +21,36 @@ use crate::input::config::Config;
 use crate::input::features::Suite;
 use crate::run::HARNESS_VERSION;
 
-fn verdict(baselines: &[BaselineDrift], approved: bool) -> Verdict {
+fn verdict(baselines: &[BaselineDrift], approved: bool) -> DriftVerdict {
     let breaking = baselines
         .iter()
-        .any(|b| b.counts.breaking > 0 || b.outcome == Outcome::Removed);
+        .any(|b| b.counts.breaking > 0 || b.outcome == DriftOutcome::Removed);
     let drift = baselines
         .iter()
-        .any(|b| matches!(b.outcome, Outcome::Drifted | Outcome::Added));
-    let unobserved = baselines.iter().any(|b| b.outcome == Outcome::NotObserved);
+        .any(|b| matches!(b.outcome, DriftOutcome::Drifted | DriftOutcome::Added));
+    let unobserved = baselines
+        .iter()
+        .any(|b| b.outcome == DriftOutcome::NotObserved);
     if breaking {
-        Verdict::Breaking
+        DriftVerdict::Breaking
     } else if drift && !approved {
-        Verdict::UnapprovedDrift
+        DriftVerdict::UnapprovedDrift
     } else if unobserved {
-        Verdict::Inconclusive
+        DriftVerdict::Inconclusive
     } else if drift {
-        Verdict::ApprovedDrift
+        DriftVerdict::ApprovedDrift
     } else {
-        Verdict::NoDrift
+        DriftVerdict::NoDrift
     }
 }
 
 /// The exit code of a comparison: 1 on breaking or unapproved drift, 3 when
 /// nothing drifted but something could not be observed, else 0.
-pub fn exit_code(v: Verdict) -> u8 {
+pub fn exit_code(v: DriftVerdict) -> u8 {
     match v {
-        Verdict::Breaking | Verdict::UnapprovedDrift => 1,
-        Verdict::Inconclusive => 3,
-        Verdict::ApprovedDrift | Verdict::NoDrift => 0,
+        DriftVerdict::Breaking | DriftVerdict::UnapprovedDrift => 1,
+        DriftVerdict::Inconclusive => 3,
+        DriftVerdict::ApprovedDrift | DriftVerdict::NoDrift => 0,
     }
 }
 
@@ -64,9 +68,9 @@ fn compare(name: &str, file: String, old: &Value, new: &Value, noise: &[String])
     BaselineDrift {
         name: name.to_owned(),
         outcome: if changes.is_empty() {
-            Outcome::Unchanged
+            DriftOutcome::Unchanged
         } else {
-            Outcome::Drifted
+            DriftOutcome::Drifted
         },
         detail: None,
         counts: Counts::of(&changes),
@@ -76,7 +80,7 @@ fn compare(name: &str, file: String, old: &Value, new: &Value, noise: &[String])
     }
 }
 
-fn unmatched(name: &str, outcome: Outcome, detail: String) -> BaselineDrift {
+fn unmatched(name: &str, outcome: DriftOutcome, detail: String) -> BaselineDrift {
     BaselineDrift {
         name: name.to_owned(),
         outcome,
@@ -137,14 +141,14 @@ pub async fn diff_live(
         let Some(obs) = seen.get(&p.name) else {
             let why =
                 failure(&run, p).unwrap_or_else(|| "the baseline step was not reached".into());
-            baselines.push(unmatched(&p.name, Outcome::NotObserved, why));
+            baselines.push(unmatched(&p.name, DriftOutcome::NotObserved, why));
             continue;
         };
         let file = SnapshotStore::relative_snap(&version, &m.captured_from, &p.name);
         match m.baselines.get(&p.name) {
             None => baselines.push(unmatched(
                 &p.name,
-                Outcome::Added,
+                DriftOutcome::Added,
                 format!("no baseline in {version} yet ({file})"),
             )),
             Some(entry) => {
@@ -188,10 +192,12 @@ pub fn diff_versions(
             }
             (Some(_), None) => baselines.push(unmatched(
                 name,
-                Outcome::Removed,
+                DriftOutcome::Removed,
                 format!("in {from}, not in {to}"),
             )),
-            (None, _) => baselines.push(unmatched(name, Outcome::Added, format!("new in {to}"))),
+            (None, _) => {
+                baselines.push(unmatched(name, DriftOutcome::Added, format!("new in {to}")))
+            }
         }
     }
     Ok(report(

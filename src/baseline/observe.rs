@@ -194,7 +194,7 @@ impl Baselines for Comparer {
                 c.breaking,
                 c.additive,
                 c.value,
-                reporters::drift::describe_changes(&changes, 12)
+                reporters::text::drift::describe_changes(&changes, 12)
             ),
         ))
     }

@@ -14,7 +14,7 @@ use lucia_harness::baseline::{BaselineError, ReviewState, SnapshotStore};
 use lucia_harness::input::config::Config;
 use lucia_harness::input::features::Suite;
 use lucia_harness::run::RunError;
-use reporters::drift::DriftReport;
+use reporters::model::drift::DriftReport;
 
 use super::args::{Globals, duration};
 use super::output::emit;
@@ -162,9 +162,9 @@ fn target(env: &str, t: &TargetArgs) -> Target {
 fn render_drift(r: &DriftReport, format: Format, color: bool) -> Output {
     let mut buf = Vec::new();
     let written = match format {
-        Format::Terminal => reporters::drift::write_terminal(r, color, &mut buf),
-        Format::Markdown => reporters::drift::write_markdown(r, &mut buf),
-        Format::Json => reporters::drift::write_json(r, &mut buf),
+        Format::Terminal => reporters::terminal::drift::write_drift(r, color, &mut buf),
+        Format::Markdown => reporters::format::drift::write_markdown(r, &mut buf),
+        Format::Json => reporters::format::drift::write_json(r, &mut buf),
     };
     if let Err(e) = written {
         return Output::error(format!("cannot render the diff: {e}"));

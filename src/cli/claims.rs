@@ -74,7 +74,7 @@ pub async fn claims(g: &Globals, cmd: &ClaimsCommand) -> ExitCode {
         list_all: true,
     };
     let mut buf = Vec::new();
-    let _ = reporters::terminal::write_claims(&report, style, &mut buf);
+    let _ = reporters::terminal::claims::write_claims(&report, style, &mut buf);
     emit(&buf);
     if cmd.from_report.is_none()
         && let Some(dir) = &cmd.run.report_dir
@@ -82,11 +82,6 @@ pub async fn claims(g: &Globals, cmd: &ClaimsCommand) -> ExitCode {
     {
         return error(e);
     }
-    let broken = report.claims.iter().any(|c| {
-        matches!(
-            c.verdict,
-            reporters::model::ClaimVerdict::Violated | reporters::model::ClaimVerdict::Outdated
-        )
-    });
+    let broken = report.claims.iter().any(|c| c.verdict.is_broken());
     ExitCode::from(if broken { EXIT_FAILED } else { EXIT_OK })
 }

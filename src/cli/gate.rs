@@ -85,10 +85,10 @@ pub async fn gate(g: &Globals, cmd: &GateCommand) -> ExitCode {
         };
     let r = &outcome.readiness;
     let mut out = Vec::new();
-    let _ = write_readiness(r, g.color(), &mut out);
+    let _ = reporters::terminal::readiness::write_readiness(r, g.color(), &mut out);
     emit(&out);
     if let Some(dir) = &cmd.report_dir {
-        if let Err(e) = write_all(dir, &reporters::readiness::all(), r) {
+        if let Err(e) = write_all(dir, &reporters::format::readiness::all(), r) {
             return error(e);
         }
         for (sub, report) in [("source", &outcome.source), ("target", &outcome.target)] {
@@ -100,45 +100,4 @@ pub async fn gate(g: &Globals, cmd: &GateCommand) -> ExitCode {
         }
     }
     ExitCode::from(r.verdict.exit_code())
-}
-
-// TEMPORARY until reporters::terminal has it.
-fn write_readiness(
-    r: &reporters::readiness::Readiness,
-    color: bool,
-    out: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    use reporters::readiness::CheckStatus;
-    use std::io::Write as _;
-    let paint = |code: &str, s: &str| {
-        if color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_owned()
-        }
-    };
-    let mut text = format!(
-        "Promotion of {} from {} to {}: {}\n\n",
-        r.version,
-        r.from,
-        r.to,
-        paint(
-            match r.verdict {
-                reporters::readiness::Verdict::Ready => "1;32",
-                reporters::readiness::Verdict::NotReady => "1;31",
-                reporters::readiness::Verdict::Inconclusive => "1;33",
-            },
-            r.verdict.label()
-        )
-    );
-    for c in &r.checks {
-        let status = match c.status {
-            CheckStatus::Pass => paint("32", "pass   "),
-            CheckStatus::Fail => paint("31", "FAIL   "),
-            CheckStatus::Warn => paint("33", "warn   "),
-            CheckStatus::Unknown => paint("33", "unknown"),
-        };
-        text.push_str(&format!("  {status} {:<18} {}\n", c.id.as_str(), c.detail));
-    }
-    out.write_all(text.as_bytes())
 }

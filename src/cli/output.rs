@@ -144,7 +144,7 @@ pub fn finish(
         list_all: list_all || report.scenarios.len() <= 40,
     };
     let mut buf = Vec::new();
-    let _ = reporters::terminal::write_summary(report, style, &mut buf);
+    let _ = reporters::terminal::summary::write_summary(report, style, &mut buf);
     emit(&buf);
     if let Some(dir) = report_dir
         && let Err(e) = write_reports(dir, report)
@@ -164,7 +164,7 @@ pub fn finish(
 fn github(report: &RunReport) {
     use reporters::Reporter as _;
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        let mut lines = reporters::annotations::github(report).join("\n");
+        let mut lines = reporters::format::annotations::github(report).join("\n");
         if !lines.is_empty() {
             lines.push('\n');
             emit(lines.as_bytes());

@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use probes::ErrorKind;
-use reporters::model::{RunReport, ScenarioReport, Status};
-use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
+use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
+use reporters::{RunReport, ScenarioReport, Status};
 
 use super::evidence::{FlakyPolicy, GateEvidence};
 use crate::baseline::store::ReviewState;
@@ -560,9 +560,8 @@ fn target_healthy(e: &GateEvidence<'_>) -> Check {
 mod tests {
     use super::*;
     use crate::gate::evidence::BaselineEvidence;
-    use reporters::model::RunReport;
-    use reporters::model::{ErrorReport, StepReport, StepStatus, Summary};
-    use reporters::readiness::Verdict;
+    use reporters::model::readiness::ReadinessVerdict;
+    use reporters::{Claim, ErrorReport, RunReport, StepReport, StepStatus, Summary};
 
     fn scenario(
         name: &str,
@@ -579,10 +578,7 @@ mod tests {
             status,
             duration_ms: 1.0,
             attempts: if status == Status::Flaky { 2 } else { 1 },
-            claim: tags
-                .iter()
-                .find(|t| ["implemented", "configured", "tested", "deferred", "future"].contains(t))
-                .map(|t| (*t).to_owned()),
+            claim: tags.iter().find_map(|t| Claim::from_tag(t)),
             error: error.map(|kind| ErrorReport {
                 kind,
                 message: format!("{kind} happened"),
@@ -681,7 +677,7 @@ mod tests {
     fn all_evidence_good_is_ready() {
         let target = report(vec![scenario("health", &["health"], Status::Passed, None)]);
         let r = verdict(&report(good_source()), &target, &baseline());
-        assert_eq!(r.verdict, Verdict::Ready, "{:#?}", r.checks);
+        assert_eq!(r.verdict, ReadinessVerdict::Ready, "{:#?}", r.checks);
         assert!(r.checks.iter().all(|c| c.status == CheckStatus::Pass));
     }
 
@@ -698,7 +694,7 @@ mod tests {
         let r = verdict(&report(wrong_version), &target, &baseline());
         assert_eq!(
             (r.verdict, status(&r, CheckId::SourceVersion)),
-            (Verdict::NotReady, CheckStatus::Fail)
+            (ReadinessVerdict::NotReady, CheckStatus::Fail)
         );
 
         let mut drift = good_source();
@@ -731,7 +727,7 @@ mod tests {
         let r = verdict(&report(good_source()), &down, &baseline());
         assert_eq!(
             (r.verdict, status(&r, CheckId::TargetHealthy)),
-            (Verdict::NotReady, CheckStatus::Fail)
+            (ReadinessVerdict::NotReady, CheckStatus::Fail)
         );
     }
 
@@ -752,7 +748,7 @@ mod tests {
             })
             .collect();
         let r = verdict(&report(down), &target, &baseline());
-        assert_eq!(r.verdict, Verdict::Inconclusive, "{:#?}", r.checks);
+        assert_eq!(r.verdict, ReadinessVerdict::Inconclusive, "{:#?}", r.checks);
         assert_eq!(r.verdict.exit_code(), 3);
     }
 
@@ -765,7 +761,7 @@ mod tests {
         let r = verdict(&source, &target, &baseline());
         assert_eq!(
             (r.verdict, status(&r, CheckId::SourceSuite)),
-            (Verdict::Ready, CheckStatus::Warn)
+            (ReadinessVerdict::Ready, CheckStatus::Warn)
         );
         let b = baseline();
         let r = evaluate(&GateEvidence {
@@ -777,6 +773,6 @@ mod tests {
             baseline: &b,
             flaky: FlakyPolicy::Fail,
         });
-        assert_eq!(r.verdict, Verdict::NotReady);
+        assert_eq!(r.verdict, ReadinessVerdict::NotReady);
     }
 }

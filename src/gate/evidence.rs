@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use reporters::model::RunReport;
+use reporters::RunReport;
 
 use crate::baseline::store::{self, ReviewState, SnapshotStore};
 use crate::input::display_path;

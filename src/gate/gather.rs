@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use reporters::model::RunReport;
-use reporters::readiness::Readiness;
+use reporters::RunReport;
+use reporters::model::readiness::Readiness;
 
 use super::checks::evaluate;
 use super::evidence::{FlakyPolicy, GateEvidence, baseline_evidence};

@@ -132,7 +132,7 @@ pub fn is_pass(status: Status) -> bool {
 mod tests {
     use super::*;
     use crate::record::history::fixtures::{report_of, scenario};
-    use reporters::model::{ErrorReport, HttpExchangeReport};
+    use reporters::{ErrorReport, HttpExchangeReport};
 
     fn run(statuses: &[Status]) -> Vec<RunReport> {
         statuses

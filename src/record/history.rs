@@ -282,7 +282,7 @@ pub(crate) mod fixtures {
             status,
             duration_ms: 12.0,
             attempts: 1,
-            claim: Some("implemented".into()),
+            claim: Some(reporters::Claim::Implemented),
             error,
             skip_reason: None,
             steps: vec![],

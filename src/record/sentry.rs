@@ -76,7 +76,7 @@ pub fn event(t: &Transition, ctx: &Context<'_>) -> Event<'static> {
         tags.insert("version".to_owned(), v.to_owned());
     }
     if let Some(c) = &sc.claim {
-        tags.insert("claim".to_owned(), c.clone());
+        tags.insert("claim".to_owned(), c.as_str().to_owned());
     }
     if let Some(e) = &sc.error {
         tags.insert("error_kind".to_owned(), e.kind.as_str().to_owned());
@@ -258,8 +258,7 @@ mod tests {
     use super::*;
     use crate::record::alert::evaluate;
     use crate::record::history::fixtures::{report_of, scenario};
-    use reporters::model::{ErrorReport, HttpExchangeReport};
-    use reporters::{RunReport, Status};
+    use reporters::{ErrorReport, HttpExchangeReport, RunReport, Status};
 
     fn failed_run() -> RunReport {
         let error = ErrorReport {

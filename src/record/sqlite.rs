@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reporters::{RunReport, Status};
+use reporters::{Claim, RunReport, Status};
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 
 use super::history::{
@@ -326,7 +326,7 @@ impl History for SqliteHistory {
                     sc.feature,
                     sc.scenario,
                     sc.status.as_str(),
-                    sc.claim,
+                    sc.claim.map(Claim::as_str),
                     sc.error.as_ref().map(|e| e.kind.as_str()),
                     sc.error.as_ref().map(|e| e.message.as_str()),
                     sc.duration_ms,

@@ -12,35 +12,13 @@ use probes::cucumber::gherkin;
 use probes::cucumber::{self, Event, Writer, cli, event, parser, writer};
 use probes::redact::Redactor;
 use probes::{ErrorKind, Exchange, StepError, World};
-use reporters::model::{
-    ErrorReport, HttpExchangeReport, ScenarioReport, Status, StepReport, StepStatus,
+use reporters::{
+    Claim, ErrorReport, HttpExchangeReport, ScenarioReport, StepReport, StepStatus, reported_status,
 };
 
 use super::options::{Progress, ProgressFn};
 use crate::input::display_path;
 use crate::input::features::{ScenarioInfo, ScenarioKey, Suite, key_of};
-
-/// The Canon's claim statuses, as tags.
-pub const CLAIM_TAGS: [&str; 5] = ["implemented", "configured", "tested", "deferred", "future"];
-
-fn claim_of(tags: &[String]) -> Option<String> {
-    tags.iter()
-        .find(|t| CLAIM_TAGS.contains(&t.as_str()))
-        .cloned()
-}
-
-/// Folds a raw outcome and the claim into the reported status ("no pretending").
-pub fn classify(passed: Option<bool>, attempts: u32, claim: Option<&str>) -> Status {
-    let gap = matches!(claim, Some("deferred" | "future"));
-    match passed {
-        None => Status::Skipped,
-        Some(true) if gap => Status::ClaimOutdated,
-        Some(true) if attempts > 1 => Status::Flaky,
-        Some(true) => Status::Passed,
-        Some(false) if gap => Status::KnownGap,
-        Some(false) => Status::Failed,
-    }
-}
 
 /// What the after-hook takes out of a finished World.
 #[derive(Debug, Default)]
@@ -238,7 +216,7 @@ fn scenario_report(
     skip_reason: Option<String>,
     redactor: &Redactor,
 ) -> ScenarioReport {
-    let claim = claim_of(&sc.tags);
+    let claim = Claim::of_tags(&sc.tags);
     let steps_written: Vec<&gherkin::Step> = sc.steps().collect();
     let mut steps = Vec::with_capacity(steps_written.len());
     let (passed, attempts, error) = match (rec, &skip_reason) {
@@ -281,7 +259,7 @@ fn scenario_report(
         Some(e) if e.kind == ErrorKind::Unreachable => (None, Some(e.message.clone())),
         _ => (passed, skip_reason),
     };
-    let status = classify(passed, attempts, claim.as_deref());
+    let status = reported_status(passed, attempts, claim);
     ScenarioReport {
         feature: sc.feature.name.clone(),
         feature_file: display_path(&sc.file()),

@@ -12,7 +12,7 @@ use chrono::Utc;
 use futures::FutureExt as _;
 use probes::cucumber::{Cucumber, cli, gherkin, runner};
 use probes::{RunContext, World};
-use reporters::model::{ClaimReport, RunReport, Summary};
+use reporters::{HarnessStats, RunReport, Summary};
 
 use super::collect::{self, Collector, ObservationMap, Preparsed};
 use super::options::{HARNESS_VERSION, Progress, ProgressFn, RunError, RunOptions};
@@ -102,10 +102,10 @@ pub async fn run(
         finished_at,
         duration_ms: duration.as_secs_f64() * 1000.0,
         summary: Summary::of(&scenarios),
-        harness: Some(reporters::model::HarnessStats::of_this_process()),
+        harness: Some(HarnessStats::of_this_process()),
         claims: scenarios
             .iter()
-            .filter_map(|s| ClaimReport::of(s, finished_at))
+            .filter_map(|s| s.claim_report(finished_at))
             .collect(),
         scenarios,
     })

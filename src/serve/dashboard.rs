@@ -10,16 +10,15 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use reporters::escape::html;
-use reporters::model::{ClaimReport, ClaimVerdict};
-use reporters::readiness::Readiness;
+use reporters::model::readiness::Readiness;
+use reporters::text::escape::html;
+use reporters::{ClaimReport, ClaimVerdict};
 use reporters::{RunReport, ScenarioReport, Status};
 
 use super::evidence::{BaselineView, Promotion, drift_fields};
 use super::harness::{EnvState, Harness};
 use crate::record::history::{AlertState, ScenarioId};
 use crate::record::recording::last_passed;
-use crate::run::collect::CLAIM_TAGS;
 
 /// One environment as the page shows it.
 #[derive(Clone, Debug)]
@@ -159,7 +158,7 @@ pub fn render(v: &View) -> String {
 <meta http-equiv=\"refresh\" content=\"{}\">\n<title>Lucia readiness · lucia-harness</title>\n\
 <style>\n{}{EXTRA_CSS}</style>\n</head>\n<body>",
         v.refresh_seconds,
-        reporters::html::CSS
+        reporters::format::html::CSS
     );
     let overall = if v
         .envs
@@ -424,7 +423,7 @@ fn failing(v: &View, b: &mut String) {
                 sc.line
             );
             if let Some(c) = &sc.claim {
-                let _ = write!(b, " · claim <code>@{}</code>", html(c));
+                let _ = write!(b, " · claim <code>@{}</code>", html(c.as_str()));
             }
             if let Some(a) = e
                 .alerts
@@ -524,13 +523,6 @@ fn baseline(v: &View, b: &mut String) {
     );
 }
 
-fn claim_rank(c: &str) -> usize {
-    CLAIM_TAGS
-        .iter()
-        .position(|t| *t == c)
-        .unwrap_or(CLAIM_TAGS.len())
-}
-
 /// The colour of a claim's verdict.
 fn verdict_class(v: ClaimVerdict) -> &'static str {
     match v {
@@ -551,18 +543,12 @@ fn ledger(v: &View, b: &mut String) {
         .flat_map(|(e, r)| r.claims.iter().map(move |c| (c, e)))
         .collect();
     rows.sort_by(|a, b| {
-        (
-            claim_rank(&a.0.claim),
-            &a.0.feature,
-            &a.0.scenario,
-            &a.1.name,
-        )
-            .cmp(&(
-                claim_rank(&b.0.claim),
-                &b.0.feature,
-                &b.0.scenario,
-                &b.1.name,
-            ))
+        (a.0.claim, &a.0.feature, &a.0.scenario, &a.1.name).cmp(&(
+            b.0.claim,
+            &b.0.feature,
+            &b.0.scenario,
+            &b.1.name,
+        ))
     });
     if rows.is_empty() {
         b.push_str("<p class=\"meta\">No claim-tagged scenario has run yet.</p></section>\n");
@@ -584,7 +570,7 @@ fn ledger(v: &View, b: &mut String) {
         let _ = writeln!(
             b,
             "<tr><td data-label=\"claim\"><code>@{}</code></td><td data-label=\"scenario\"><strong>{}</strong> › {}</td><td data-label=\"environment\">{}</td><td data-label=\"seen\"><span class=\"badge {}\">{}</span> {}</td><td data-label=\"last passed\">{last}</td></tr>",
-            html(&c.claim),
+            html(c.claim.as_str()),
             html(&c.feature),
             html(&c.scenario),
             html(&e.name),

@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock};
 use probes::ErrorKind;
 use regex::Regex;
 use reporters::RunReport;
-use reporters::readiness::Readiness;
+use reporters::model::readiness::Readiness;
 use serde::Serialize;
 
 use crate::baseline::store::ReviewState;

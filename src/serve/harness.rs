@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reporters::RunReport;
-use reporters::readiness::Readiness;
+use reporters::model::readiness::Readiness;
 use tokio::sync::{Notify, watch};
 
 use super::evidence::{self, BaselineView, Promotion};

@@ -119,9 +119,13 @@ async fn readiness(State(h): State<Harness>, Query(p): Query<Params>) -> Respons
     let (verdict, baseline) = h.evidence();
     let format = p.format.as_deref().unwrap_or("json");
     match (verdict, format) {
-        (Ok(r), "json") => render(&reporters::readiness::Json, &r, JSON),
-        (Ok(r), "md") => render(&reporters::readiness::Markdown, &r, MARKDOWN),
-        (Ok(r), "html") => render(&reporters::readiness::Html, &r, HTML),
+        (Ok(r), "json") => render(&reporters::format::readiness::ReadinessJson, &r, JSON),
+        (Ok(r), "md") => render(
+            &reporters::format::readiness::ReadinessMarkdown,
+            &r,
+            MARKDOWN,
+        ),
+        (Ok(r), "html") => render(&reporters::format::readiness::ReadinessHtml, &r, HTML),
         (Err(why), "json") => Json(json!({
             "ready": false,
             "verdict": "not_evaluated",
@@ -134,8 +138,8 @@ async fn readiness(State(h): State<Harness>, Query(p): Query<Params>) -> Respons
             MARKDOWN,
             format!(
                 "## ❔ No readiness evaluated yet\n\n{}\n\nBaseline: {}\n",
-                reporters::escape::md_inline(&why),
-                reporters::escape::md_inline(&baseline.describe())
+                reporters::text::escape::md_inline(&why),
+                reporters::text::escape::md_inline(&baseline.describe())
             )
             .into_bytes(),
         ),

@@ -13,7 +13,7 @@ use prometheus::{
     Encoder as _, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
-use reporters::readiness::Readiness;
+use reporters::model::readiness::Readiness;
 use reporters::{RunReport, Status};
 
 use super::evidence::{BaselineView, drift_fields};

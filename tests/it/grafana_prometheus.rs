@@ -9,8 +9,8 @@ use lucia_harness::baseline::ReviewState;
 use lucia_harness::gate::BaselineEvidence;
 use lucia_harness::serve::{BaselineView, Metrics};
 use probes::ErrorKind;
-use reporters::readiness::{Check, CheckId, CheckStatus, Readiness};
-use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
+use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
+use reporters::{Claim, ErrorReport, RunReport, ScenarioReport, Status, Summary};
 use serde_json::Value;
 
 use crate::support::repo;
@@ -31,7 +31,7 @@ fn scenario(
         status,
         duration_ms: 140.0,
         attempts: 1,
-        claim: Some("implemented".into()),
+        claim: Some(Claim::Implemented),
         error,
         skip_reason: None,
         steps: vec![],

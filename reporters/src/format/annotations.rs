@@ -7,7 +7,8 @@
 //! `::warning` for a flaky scenario (it passed, but only on a retry). Known
 //! gaps and skips are expected and stay quiet.
 
-use crate::model::{RunReport, ScenarioReport, Status};
+use crate::model::run::{RunReport, ScenarioReport};
+use crate::model::status::Status;
 
 /// A workflow command's message: GitHub reads `%`, CR and LF as escapes.
 pub fn escape_data(s: &str) -> String {

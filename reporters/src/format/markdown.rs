@@ -7,10 +7,11 @@
 
 use std::io::{self, Write};
 
-use crate::Reporter;
-use crate::describe::{by_area, count, summary_line};
-use crate::escape::{duration, md_cell, md_code, md_fence, md_inline};
-use crate::model::{RunReport, Status};
+use crate::format::reporter::Reporter;
+use crate::model::run::RunReport;
+use crate::model::status::Status;
+use crate::text::describe::{by_area, count, summary_line};
+use crate::text::escape::{duration, md_cell, md_code, md_fence, md_inline};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Markdown;

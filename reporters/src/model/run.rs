@@ -1,42 +1,14 @@
-//! The result of a run, as every report format reads it. `report.json` is
-//! this, serialised; its JSON Schema is `reporters/schema/report.schema.json`.
+//! The result of a run, as every report format reads it: the run, its
+//! scenarios and their steps, errors and HTTP exchanges, the counts.
+//! `report.json` is this, serialised; its JSON Schema is
+//! `reporters/schema/report.schema.json`.
 
 use chrono::{DateTime, Utc};
 use probes::ErrorKind;
 use serde::{Deserialize, Serialize};
 
-/// The outcome of one scenario.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Passed,
-    /// Passed, but only after a retry: never folded into passed.
-    Flaky,
-    Failed,
-    Skipped,
-    /// A `@deferred`/`@future` claim that fails, as the Canon says it will.
-    KnownGap,
-    /// A `@deferred`/`@future` claim that passes: the Canon is out of date.
-    ClaimOutdated,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Passed => "passed",
-            Self::Flaky => "flaky",
-            Self::Failed => "failed",
-            Self::Skipped => "skipped",
-            Self::KnownGap => "known_gap",
-            Self::ClaimOutdated => "claim_outdated",
-        }
-    }
-
-    /// Whether this status makes a run fail (exit 1).
-    pub fn is_failure(self) -> bool {
-        matches!(self, Self::Failed | Self::ClaimOutdated)
-    }
-}
+use crate::model::claim::{Claim, ClaimReport, ClaimVerdict};
+use crate::model::status::Status;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -93,9 +65,9 @@ pub struct ScenarioReport {
     pub duration_ms: f64,
     /// 1 unless the scenario was retried.
     pub attempts: u32,
-    /// The Canon claim status from the tags (implemented, configured, tested, deferred, future).
+    /// The Canon's claim, from the tags.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub claim: Option<String>,
+    pub claim: Option<Claim>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<ErrorReport>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -112,14 +84,57 @@ impl ScenarioReport {
         area_of(&self.feature_file)
     }
 
+    /// What this run says of the scenario's claim, if it carries one.
+    pub fn claim_verdict(&self) -> Option<ClaimVerdict> {
+        self.claim.map(|c| ClaimVerdict::of(c, self.status))
+    }
+
     /// Whether this is a claim violation: an implemented/configured/tested
     /// claim that failed.
     pub fn is_claim_violation(&self) -> bool {
-        self.status == Status::Failed
-            && matches!(
-                self.claim.as_deref(),
-                Some("implemented" | "configured" | "tested")
+        self.claim_verdict() == Some(ClaimVerdict::Violated)
+    }
+
+    /// The claim ledger's entry of this scenario, if it carries a claim
+    /// tag; `at` is when it passed, if it did.
+    pub fn claim_report(&self, at: DateTime<Utc>) -> Option<ClaimReport> {
+        let claim = self.claim?;
+        let verdict = ClaimVerdict::of(claim, self.status);
+        let evidence = short(if let Some(reason) = &self.skip_reason {
+            format!("skipped: {reason}")
+        } else if let Some(e) = &self.error {
+            format!(
+                "[{}] {}",
+                e.kind,
+                e.message.lines().next().unwrap_or_default()
             )
+        } else if let Some(x) = self.http.last() {
+            let status = x
+                .status
+                .map_or_else(|| "no answer".to_owned(), |c| c.to_string());
+            format!(
+                "{} {} → {status} in {:.0} ms",
+                x.method, x.url, x.duration_ms
+            )
+        } else {
+            format!("{} step(s) passed", self.steps.len())
+        });
+        let passed = matches!(
+            self.status,
+            Status::Passed | Status::Flaky | Status::ClaimOutdated
+        );
+        Some(ClaimReport {
+            area: self.area().to_owned(),
+            feature: self.feature.clone(),
+            scenario: self.scenario.clone(),
+            feature_file: self.feature_file.clone(),
+            line: Some(self.line),
+            claim,
+            observed: self.status,
+            verdict,
+            evidence,
+            last_passed: passed.then_some(at),
+        })
     }
 }
 
@@ -205,106 +220,6 @@ impl HarnessStats {
                     .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
             });
         Self { peak_rss_mb: peak }
-    }
-}
-
-/// What a run says of one claim of the Canon.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimVerdict {
-    /// An implemented/configured/tested claim that passed.
-    Holds,
-    /// An implemented/configured/tested claim that failed.
-    Violated,
-    /// A deferred/future claim failing, as the Canon says it will.
-    KnownGap,
-    /// A deferred/future claim that passes: the Canon is out of date.
-    Outdated,
-    /// Not checked in this run (skipped, with the reason as evidence).
-    Unverified,
-}
-
-impl ClaimVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Holds => "holds",
-            Self::Violated => "violated",
-            Self::KnownGap => "known_gap",
-            Self::Outdated => "outdated",
-            Self::Unverified => "unverified",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ClaimReport {
-    pub area: String,
-    pub feature: String,
-    pub scenario: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub feature_file: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    /// The status the Canon gives: implemented, configured, tested, deferred, future.
-    pub claim: String,
-    pub observed: Status,
-    pub verdict: ClaimVerdict,
-    /// What the harness saw, in one line.
-    pub evidence: String,
-    /// When it last passed, if known (this run, or the serve history).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_passed: Option<DateTime<Utc>>,
-}
-
-impl ClaimReport {
-    /// The ledger entry of a scenario carrying a claim tag.
-    pub fn of(s: &ScenarioReport, at: DateTime<Utc>) -> Option<Self> {
-        let claim = s.claim.clone()?;
-        let gap = matches!(claim.as_str(), "deferred" | "future");
-        let verdict = match s.status {
-            Status::Passed | Status::Flaky if !gap => ClaimVerdict::Holds,
-            Status::Failed if !gap => ClaimVerdict::Violated,
-            Status::KnownGap => ClaimVerdict::KnownGap,
-            Status::ClaimOutdated => ClaimVerdict::Outdated,
-            // A deferred/future claim whose scenario "passed" cannot happen
-            // (it is claim_outdated); anything else was not checked.
-            _ => ClaimVerdict::Unverified,
-        };
-        let evidence = short(if let Some(reason) = &s.skip_reason {
-            format!("skipped: {reason}")
-        } else if let Some(e) = &s.error {
-            format!(
-                "[{}] {}",
-                e.kind,
-                e.message.lines().next().unwrap_or_default()
-            )
-        } else if let Some(x) = s.http.last() {
-            let status = x
-                .status
-                .map_or_else(|| "no answer".to_owned(), |c| c.to_string());
-            format!(
-                "{} {} → {status} in {:.0} ms",
-                x.method, x.url, x.duration_ms
-            )
-        } else {
-            format!("{} step(s) passed", s.steps.len())
-        });
-        let passed = matches!(
-            s.status,
-            Status::Passed | Status::Flaky | Status::ClaimOutdated
-        );
-        Some(Self {
-            area: s.area().to_owned(),
-            feature: s.feature.clone(),
-            scenario: s.scenario.clone(),
-            feature_file: s.feature_file.clone(),
-            line: Some(s.line),
-            claim,
-            observed: s.status,
-            verdict,
-            evidence,
-            last_passed: passed.then_some(at),
-        })
     }
 }
 

@@ -6,10 +6,11 @@
 
 use std::io::{self, Write};
 
-use crate::Reporter;
-use crate::describe::{by_area, count, summary_line};
-use crate::escape::{duration, html};
-use crate::model::{RunReport, ScenarioReport, Status};
+use crate::format::reporter::Reporter;
+use crate::model::run::{RunReport, ScenarioReport};
+use crate::model::status::Status;
+use crate::text::describe::{by_area, count, summary_line};
+use crate::text::escape::{duration, html};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Html;
@@ -66,7 +67,7 @@ fn scenario_card(s: &ScenarioReport, b: &mut String) {
         html(&s.location())
     ));
     if let Some(c) = &s.claim {
-        b.push_str(&format!(" · claim <code>@{}</code>", html(c)));
+        b.push_str(&format!(" · claim <code>@{}</code>", html(c.as_str())));
     }
     b.push_str("</p>\n");
     if let Some(e) = &s.error {
@@ -84,7 +85,7 @@ fn scenario_card(s: &ScenarioReport, b: &mut String) {
             if s.status == Status::KnownGap {
                 b.push_str(&format!(
                     "<p>known gap: the Canon says <code>@{}</code>; expected to fail until it ships</p>\n",
-                    html(s.claim_or_deferred())
+                    html(s.claim_or_deferred().as_str())
                 ));
             }
             b.push_str(&format!("<pre>{}</pre>\n", html(&e.message)));

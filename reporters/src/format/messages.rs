@@ -35,8 +35,9 @@ use std::io::{self, Write};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::model::{RunReport, ScenarioReport, Status, StepStatus};
-use crate::{Reporter, Sources};
+use crate::format::reporter::{Reporter, Sources};
+use crate::model::run::{RunReport, ScenarioReport, StepStatus};
+use crate::model::status::Status;
 
 /// The cucumber/messages protocol version this subset follows.
 pub const PROTOCOL_VERSION: &str = "27.0.0";

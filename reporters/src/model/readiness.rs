@@ -1,15 +1,10 @@
-//! The promotion gate's verdict (DESIGN.md "Readiness") and its three
-//! formats: `readiness.json`, `readiness.md` (for a job summary) and
-//! `readiness.html`. The gate gathers the evidence and fills the checks;
-//! this module only holds and renders them.
-
-use std::io::{self, Write};
+//! The promotion gate's verdict: the seven checks of the promotion rule,
+//! each check's outcome, and the verdict they make. The gate gathers the
+//! evidence and fills the checks; `format::readiness` and
+//! `terminal::readiness` render them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-use crate::Reporter;
-use crate::escape::{html, md_cell, md_code};
 
 /// The seven checks of the promotion rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -97,15 +92,6 @@ impl CheckStatus {
             Self::Unknown => "unknown",
         }
     }
-
-    fn symbol(self) -> &'static str {
-        match self {
-            Self::Pass => "✅",
-            Self::Fail => "❌",
-            Self::Warn => "⚠️",
-            Self::Unknown => "❔",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,13 +116,13 @@ impl Check {
 /// "could not tell" as "ready" or as "not ready".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum ReadinessVerdict {
     Ready,
     NotReady,
     Inconclusive,
 }
 
-impl Verdict {
+impl ReadinessVerdict {
     /// A failed check means not ready, whatever else is unknown: the
     /// evidence already says no. Otherwise an unknown (or missing) check
     /// means inconclusive. Warnings do not block.
@@ -179,14 +165,6 @@ impl Verdict {
             Self::Inconclusive => "INCONCLUSIVE: the evidence could not be gathered",
         }
     }
-
-    fn symbol(self) -> &'static str {
-        match self {
-            Self::Ready => "✅",
-            Self::NotReady => "❌",
-            Self::Inconclusive => "❔",
-        }
-    }
 }
 
 /// Whether `version` may be promoted from `from` to `to`, and why.
@@ -197,14 +175,14 @@ pub struct Readiness {
     pub version: String,
     /// `verdict == ready`, for readers that want a boolean.
     pub ready: bool,
-    pub verdict: Verdict,
+    pub verdict: ReadinessVerdict,
     pub checks: Vec<Check>,
     pub generated_at: DateTime<Utc>,
     pub harness_version: String,
 }
 
 impl Readiness {
-    /// A verdict from checks: `ready` and `verdict` follow [`Verdict::of`].
+    /// A verdict from checks: `ready` and `verdict` follow [`ReadinessVerdict::of`].
     pub fn new(
         from: impl Into<String>,
         to: impl Into<String>,
@@ -213,12 +191,12 @@ impl Readiness {
         generated_at: DateTime<Utc>,
         harness_version: impl Into<String>,
     ) -> Self {
-        let verdict = Verdict::of(&checks);
+        let verdict = ReadinessVerdict::of(&checks);
         Self {
             from: from.into(),
             to: to.into(),
             version: version.into(),
-            ready: verdict == Verdict::Ready,
+            ready: verdict == ReadinessVerdict::Ready,
             verdict,
             checks,
             generated_at,
@@ -233,113 +211,10 @@ impl Readiness {
             .filter(|c| matches!(c.status, CheckStatus::Fail | CheckStatus::Unknown))
     }
 
-    fn title(&self) -> String {
+    /// `Promote VERSION from FROM to TO`: the title of every rendering.
+    pub fn title(&self) -> String {
         format!("Promote {} from {} to {}", self.version, self.from, self.to)
     }
-}
-
-/// `readiness.json`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Json;
-
-impl Reporter<Readiness> for Json {
-    fn file_name(&self) -> &'static str {
-        "readiness.json"
-    }
-
-    fn write(&self, r: &Readiness, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, r)?;
-        out.write_all(b"\n")
-    }
-}
-
-/// `readiness.md`: the verdict and a table of checks, for a job summary.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Markdown;
-
-impl Reporter<Readiness> for Markdown {
-    fn file_name(&self) -> &'static str {
-        "readiness.md"
-    }
-
-    fn write(&self, r: &Readiness, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(
-            out,
-            "## {} {}: {}\n",
-            r.verdict.symbol(),
-            md_cell(&r.title()),
-            r.verdict.label()
-        )?;
-        writeln!(
-            out,
-            "Generated {} by lucia-harness {}.\n",
-            r.generated_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            md_cell(&r.harness_version)
-        )?;
-        writeln!(out, "| | check | status | detail |")?;
-        writeln!(out, "|---|---|---|---|")?;
-        for c in &r.checks {
-            writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                c.status.symbol(),
-                md_code(c.id.as_str()),
-                c.status.as_str(),
-                md_cell(&c.detail)
-            )?;
-        }
-        let blocking: Vec<&Check> = r.blocking().collect();
-        if !blocking.is_empty() {
-            writeln!(out, "\n### What to do next\n")?;
-            for c in blocking {
-                writeln!(
-                    out,
-                    "- {} {}: {}",
-                    md_code(c.id.as_str()),
-                    c.status.as_str(),
-                    md_cell(&c.detail)
-                )?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `readiness.html`: one self-contained page.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Html;
-
-impl Reporter<Readiness> for Html {
-    fn file_name(&self) -> &'static str {
-        "readiness.html"
-    }
-
-    fn write(&self, r: &Readiness, out: &mut dyn Write) -> io::Result<()> {
-        let mut body = format!(
-            "<header class=\"verdict {}\"><h1>{}</h1><p class=\"big\">{}</p><p class=\"meta\">generated {} · lucia-harness {}</p></header>\n<ul class=\"cards\">\n",
-            r.verdict.as_str(),
-            html(&r.title()),
-            html(r.verdict.label()),
-            r.generated_at.format("%Y-%m-%d %H:%M:%S UTC"),
-            html(&r.harness_version)
-        );
-        for c in &r.checks {
-            body.push_str(&format!(
-                "<li class=\"card {st}\"><span class=\"badge {st}\">{st}</span> <code>{id}</code><p class=\"q\">{q}</p><p>{detail}</p></li>\n",
-                st = c.status.as_str(),
-                id = html(c.id.as_str()),
-                q = html(c.id.question()),
-                detail = html(&c.detail),
-            ));
-        }
-        body.push_str("</ul>\n");
-        crate::html::page(out, &r.title(), &body)
-    }
-}
-
-/// Every readiness format, in the order they are written.
-pub fn all() -> Vec<Box<dyn Reporter<Readiness>>> {
-    vec![Box::new(Json), Box::new(Markdown), Box::new(Html)]
 }
 
 #[cfg(test)]
@@ -355,14 +230,17 @@ mod tests {
 
     #[test]
     fn verdict_follows_the_checks() {
-        assert_eq!(Verdict::of(&checks(|_| CheckStatus::Pass)), Verdict::Ready);
         assert_eq!(
-            Verdict::of(&checks(|id| if id == CheckId::NoDrift {
+            ReadinessVerdict::of(&checks(|_| CheckStatus::Pass)),
+            ReadinessVerdict::Ready
+        );
+        assert_eq!(
+            ReadinessVerdict::of(&checks(|id| if id == CheckId::NoDrift {
                 CheckStatus::Warn
             } else {
                 CheckStatus::Pass
             })),
-            Verdict::Ready
+            ReadinessVerdict::Ready
         );
         let one = |bad: CheckStatus| {
             checks(move |id| {
@@ -373,27 +251,33 @@ mod tests {
                 }
             })
         };
-        assert_eq!(Verdict::of(&one(CheckStatus::Fail)), Verdict::NotReady);
         assert_eq!(
-            Verdict::of(&one(CheckStatus::Unknown)),
-            Verdict::Inconclusive
+            ReadinessVerdict::of(&one(CheckStatus::Fail)),
+            ReadinessVerdict::NotReady
+        );
+        assert_eq!(
+            ReadinessVerdict::of(&one(CheckStatus::Unknown)),
+            ReadinessVerdict::Inconclusive
         );
         // A known failure outweighs what could not be looked at.
         let mut mixed = one(CheckStatus::Fail);
         mixed[0].status = CheckStatus::Unknown;
-        assert_eq!(Verdict::of(&mixed), Verdict::NotReady);
+        assert_eq!(ReadinessVerdict::of(&mixed), ReadinessVerdict::NotReady);
         // A missing check is never read as a pass.
         let mut missing = checks(|_| CheckStatus::Pass);
         missing.pop();
-        assert_eq!(Verdict::of(&missing), Verdict::Inconclusive);
-        assert_eq!(Verdict::of(&[]), Verdict::Inconclusive);
+        assert_eq!(
+            ReadinessVerdict::of(&missing),
+            ReadinessVerdict::Inconclusive
+        );
+        assert_eq!(ReadinessVerdict::of(&[]), ReadinessVerdict::Inconclusive);
     }
 
     #[test]
     fn exit_codes_are_the_documented_ones() {
-        assert_eq!(Verdict::Ready.exit_code(), 0);
-        assert_eq!(Verdict::NotReady.exit_code(), 1);
-        assert_eq!(Verdict::Inconclusive.exit_code(), 3);
+        assert_eq!(ReadinessVerdict::Ready.exit_code(), 0);
+        assert_eq!(ReadinessVerdict::NotReady.exit_code(), 1);
+        assert_eq!(ReadinessVerdict::Inconclusive.exit_code(), 3);
     }
 
     #[test]

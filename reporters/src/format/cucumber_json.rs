@@ -21,8 +21,9 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::Reporter;
-use crate::model::{RunReport, ScenarioReport, Status, StepStatus};
+use crate::format::reporter::Reporter;
+use crate::model::run::{RunReport, ScenarioReport, StepStatus};
+use crate::model::status::Status;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CucumberJson;

@@ -20,9 +20,10 @@ use std::io::{self, Write};
 
 use probes::ErrorKind;
 
-use crate::Reporter;
-use crate::escape::{xml_attr as attr, xml_text as text};
-use crate::model::{RunReport, ScenarioReport, Status};
+use crate::format::reporter::Reporter;
+use crate::model::run::{RunReport, ScenarioReport};
+use crate::model::status::Status;
+use crate::text::escape::{xml_attr as attr, xml_text as text};
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JUnit;

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::model::{RunReport, ScenarioReport, Status, StepStatus};
+use crate::model::claim::Claim;
+use crate::model::run::{RunReport, ScenarioReport, StepStatus};
+use crate::model::status::Status;
 
 impl ScenarioReport {
     /// The index of the step the error belongs to, if it belongs to one
@@ -25,9 +27,9 @@ impl ScenarioReport {
         format!("{}:{line}", self.feature_file)
     }
 
-    /// The claim tag this scenario is held to, `deferred` when a gap has none.
-    pub fn claim_or_deferred(&self) -> &str {
-        self.claim.as_deref().unwrap_or("deferred")
+    /// The claim this scenario is held to, `deferred` when a gap has none.
+    pub fn claim_or_deferred(&self) -> Claim {
+        self.claim.unwrap_or(Claim::Deferred)
     }
 
     /// Why an outdated claim fails the run.

@@ -1,0 +1,13 @@
+//! One file per file format. Each writes a model of `crate::model` into an
+//! `io::Write`; most implement [`crate::format::reporter::Reporter`].
+
+pub mod annotations;
+pub mod cucumber_json;
+pub mod drift;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod messages;
+pub mod readiness;
+pub mod reporter;
