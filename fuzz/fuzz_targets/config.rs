@@ -13,7 +13,7 @@ use std::path::Path;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use lucia_harness::config::Config;
+use lucia_harness::input::config::Config;
 use lucia_harness_fuzz::{Input, string};
 use probes::EnvStatus;
 use toml::{Table, Value};
