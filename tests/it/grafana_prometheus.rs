@@ -39,7 +39,7 @@ fn scenario(
     }
 }
 
-/// A scrape with every metric DESIGN.md names given a value: a run with a
+/// A scrape with every metric the README's "Metrics" names given a value: a run with a
 /// failure and drift, a verdict, a reviewed baseline.
 fn full_scrape() -> String {
     let m = Metrics::new(&["dev".to_owned()]).expect("metrics");
@@ -123,7 +123,7 @@ fn names(scrape: &str) -> BTreeSet<String> {
 }
 
 #[test]
-fn every_metric_design_md_names_is_exported_and_promtool_accepts_them() {
+fn every_metric_the_readme_names_is_exported_and_promtool_accepts_them() {
     let scrape = full_scrape();
     let dir = tempfile::tempdir().expect("tmp");
     let (ok, out) = promtool(&["check", "metrics"], Some(scrape.as_bytes()), dir.path());

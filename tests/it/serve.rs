@@ -768,7 +768,7 @@ async fn readiness_drift_and_the_reviewed_baseline_reach_the_api_metrics_and_das
     let metrics = s.get("/metrics").await.text().await.expect("scrape");
     let (ok, out) = promtool(&["check", "metrics"], Some(metrics.as_bytes()), dir.path());
     assert!(ok, "{out}\n{metrics}");
-    // Every metric DESIGN.md names, from a real scrape.
+    // Every metric the README's "Metrics" names, from a real scrape.
     for name in [
         "lucia_probe_success{",
         "lucia_probe_duration_seconds_bucket{",

@@ -281,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn ids_serialise_as_design_md_names_them() {
+    fn ids_serialise_as_the_readme_names_them() {
         let names: Vec<String> = CheckId::ALL
             .iter()
             .map(|id| {
