@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
+use probes::core::duration::parse as parse_duration;
 use probes::diff::{Counts, diff_responses, noise_between, text_diff};
 use probes::normalise::{Rules, RulesFile};
 use probes::redact::Redactor;
@@ -32,7 +33,7 @@ use reporters::{RunReport, Status};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{Config, EnvConfig, parse_duration};
+use crate::config::{Config, EnvConfig};
 use crate::features::Suite;
 use crate::run::{self, HARNESS_VERSION, RunError, RunOptions, Selection, display_path};
 pub use store::{Manifest, ReviewState, Store, StoreError};

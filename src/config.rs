@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use probes::core::duration::parse as parse_duration;
 use probes::{EnvStatus, Environment, Secret};
 use serde::Deserialize;
 
@@ -176,28 +177,6 @@ pub struct EnvConfig {
 pub struct Config {
     pub path: PathBuf,
     pub environments: BTreeMap<String, EnvConfig>,
-}
-
-/// Parses `10s`, `500ms`, `2m`, `1.5s`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let n: f64 = num
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    // `from_secs_f64` panics past Duration::MAX (`1e300s`): too long is not a duration.
-    Duration::try_from_secs_f64(secs).ok()
 }
 
 fn is_loopback(url: &url::Url) -> bool {
@@ -852,16 +831,6 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
             local.surfaces["engine"], "https://127.0.0.1:40002/engine",
             "the scheme is kept"
         );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("x"), None);
-        assert_eq!(parse_duration("-1s"), None);
     }
 
     /// Found writing the fuzz target `config`: a `ca_file` naming a device

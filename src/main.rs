@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use lucia_harness::baseline;
-use lucia_harness::config::{Config, parse_duration};
+use lucia_harness::config::Config;
+use probes::core::duration::parse as parse_duration;
 use lucia_harness::demo_db::DemoDatabase;
 use lucia_harness::features::Suite;
 use lucia_harness::run::{self, Progress, RunError, RunOptions};

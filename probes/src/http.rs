@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
+use crate::core::duration::human;
 use crate::error::{ErrorKind, StepError};
 
 /// Clients shared by every scenario of a run (connection pooling matters:
@@ -222,7 +223,7 @@ impl HttpClient {
             Err(_) => {
                 return Err(StepError::new(
                     ErrorKind::Timeout,
-                    format!("{what}: no answer within {}", human_duration(timeout)),
+                    format!("{what}: no answer within {}", human(timeout)),
                 ));
             }
         };
@@ -252,7 +253,7 @@ impl HttpClient {
                         ErrorKind::BodyTimeout,
                         format!(
                             "{what}: answered {status}, but the body was still arriving after {} ({} bytes so far)",
-                            human_duration(timeout),
+                            human(timeout),
                             body.len()
                         ),
                     ));
@@ -280,16 +281,6 @@ fn too_large(what: &str, max: usize, announced: Option<u64>) -> StepError {
             "{what}: the body exceeds the {max}-byte limit{announced}; reading stopped (raise max_body_bytes in environments.toml if this is expected)"
         ),
     )
-}
-
-pub fn human_duration(d: Duration) -> String {
-    if d.as_millis() < 1000 {
-        format!("{} ms", d.as_millis())
-    } else if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
 }
 
 /// Turns a reqwest error into the kind a report needs, looking through the

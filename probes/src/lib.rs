@@ -6,6 +6,7 @@
 //! drive the probes; the binary decides what to print and how to exit.
 
 pub mod baseline;
+pub mod core;
 pub mod csp;
 pub mod diff;
 pub mod env;

@@ -85,7 +85,7 @@ impl Db {
                 ErrorKind::Timeout,
                 format!(
                     "database \"{name}\": no connection within {}",
-                    crate::http::human_duration(timeout)
+                    crate::core::duration::human(timeout)
                 ),
             )
         })??;

@@ -10,7 +10,8 @@ use cucumber::step::Context;
 use serde_json::{Value, json};
 
 use crate::error::{ErrorKind, StepError, StepResult};
-use crate::http::{HttpRequest, human_duration};
+use crate::core::duration::human;
+use crate::http::HttpRequest;
 use crate::signing;
 use crate::steps::arg;
 use crate::world::{Exchange, Outgoing, World};
@@ -196,7 +197,7 @@ pub(crate) async fn restart(w: &mut World, ctx: &Context) -> StepResult {
                 ErrorKind::Timeout,
                 format!(
                     "\"{service}\" did not come back healthy after the restart within the scenario timeout ({} waited)",
-                    human_duration(started.elapsed())
+                    human(started.elapsed())
                 ),
             ));
         }

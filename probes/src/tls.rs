@@ -144,7 +144,7 @@ pub async fn inspect(
             ErrorKind::Timeout,
             format!(
                 "{what}: no handshake within {}",
-                crate::http::human_duration(timeout)
+                crate::core::duration::human(timeout)
             ),
         )),
     }

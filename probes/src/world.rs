@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::baseline::Baselines;
 use crate::env::Environment;
 use crate::error::{ErrorKind, StepError};
-use crate::http::{HttpClient, HttpRequest, HttpResponse, human_duration};
+use crate::core::duration::human;
+use crate::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::redact::Redactor;
 use crate::template::{Interpolated, Interpolator};
 
@@ -315,7 +316,7 @@ impl World {
                 ErrorKind::Timeout,
                 format!(
                     "{method} {display_url}: the scenario timeout ({}) was reached before the request",
-                    human_duration(env.scenario_timeout)
+                    human(env.scenario_timeout)
                 ),
             ));
         }
@@ -357,7 +358,7 @@ impl World {
                 if e.kind == ErrorKind::Timeout && timeout < env.request_timeout {
                     e.message.push_str(&format!(
                         " (the scenario timeout of {} was reached)",
-                        human_duration(env.scenario_timeout)
+                        human(env.scenario_timeout)
                     ));
                 }
                 Err(e)
