@@ -22,11 +22,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
+use probes::core::diff::{Counts, diff_responses, noise_between, text_diff};
 use probes::core::duration::parse as parse_duration;
-use probes::diff::{Counts, diff_responses, noise_between, text_diff};
-use probes::normalise::{Rules, RulesFile};
-use probes::redact::Redactor;
-use probes::snapshot::{SnapFile, SnapHeader, contents_of, mask_noise, response_document};
+use probes::core::normalise::{Rules, RulesFile};
+use probes::core::redact::Redactor;
+use probes::core::snapshot::{SnapFile, SnapHeader, contents_of, mask_noise, response_document};
 use probes::{Baselines, ErrorKind, Observed, StepError};
 use reporters::drift::{BaselineDrift, DriftReport, DriftSummary, Outcome, Side, Verdict};
 use reporters::{RunReport, Status};
@@ -362,7 +362,7 @@ pub struct CaptureEntry {
     pub noise: Vec<String>,
     /// For a pending snapshot: how it differs from the stored one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<probes::diff::Change>,
+    pub changes: Vec<probes::core::diff::Change>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -536,7 +536,7 @@ pub async fn capture(
     })
 }
 
-type CaptureResult = Result<(CaptureOutcome, Vec<String>, Vec<probes::diff::Change>), String>;
+type CaptureResult = Result<(CaptureOutcome, Vec<String>, Vec<probes::core::diff::Change>), String>;
 
 fn capture_one(
     store: &Store,

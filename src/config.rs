@@ -592,7 +592,7 @@ impl EnvConfig {
         for (name, var) in &self.databases {
             env.databases.insert(
                 name.clone(),
-                probes::env::Database {
+                probes::core::env::Database {
                     env_var: var.clone(),
                     dsn: lookup(var).filter(|v| !v.is_empty()),
                 },

@@ -17,10 +17,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use lucia_harness::baseline;
 use lucia_harness::config::Config;
-use probes::core::duration::parse as parse_duration;
 use lucia_harness::demo_db::DemoDatabase;
 use lucia_harness::features::Suite;
 use lucia_harness::run::{self, Progress, RunError, RunOptions};
+use probes::core::duration::parse as parse_duration;
 use reporters::RunReport;
 
 const EXIT_OK: u8 = 0;

@@ -42,7 +42,7 @@ pub struct RunOptions {
     /// Run only the scenarios that have a baseline step (capture, `baseline diff`).
     pub only_baselines: bool,
     /// Personal-data rules every message is scrubbed with (snapshots/normalise.toml).
-    pub privacy: Option<Arc<probes::normalise::Rules>>,
+    pub privacy: Option<Arc<probes::core::normalise::Rules>>,
 }
 
 /// Why a run could not start. All of these are exit 2.
@@ -418,7 +418,7 @@ pub async fn run(
                     }
                 }
                 for (r, step) in sc.references() {
-                    if let probes::template::Reference::Expected(k) = r
+                    if let probes::core::template::Reference::Expected(k) = r
                         && !env_cfg.expected.contains_key(&k)
                     {
                         problems.push(Problem {

@@ -322,7 +322,13 @@ Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remo
     let local = listener.local_addr().map_or(addr, |a| a);
     let envs: Vec<String> = schedules
         .iter()
-        .map(|s| format!("{} every {}", s.environment, probes::core::duration::human(s.interval)))
+        .map(|s| {
+            format!(
+                "{} every {}",
+                s.environment,
+                probes::core::duration::human(s.interval)
+            )
+        })
         .collect();
     tracing::info!(
         state = %args.state.display(),

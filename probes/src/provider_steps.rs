@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use cucumber::step::Context;
 use serde_json::{Value, json};
 
-use crate::error::{ErrorKind, StepError, StepResult};
 use crate::core::duration::human;
-use crate::http::HttpRequest;
-use crate::signing;
+use crate::core::error::{ErrorKind, StepError, StepResult};
+use crate::core::signing;
+use crate::probe::http::HttpRequest;
 use crate::steps::arg;
 use crate::world::{Exchange, Outgoing, World};
 
@@ -274,7 +274,7 @@ pub(crate) async fn tls_valid(w: &mut World, ctx: &Context) -> StepResult {
     let result = w
         .guarded(
             &format!("https://{host}:{port}"),
-            crate::tls::inspect(
+            crate::probe::tls::inspect(
                 &host,
                 port,
                 run.environment.extra_ca_pem.as_deref(),
@@ -355,7 +355,7 @@ pub(crate) async fn https_redirect(w: &mut World, ctx: &Context) -> StepResult {
 pub(crate) async fn csp_blocks(w: &mut World, ctx: &Context) -> StepResult {
     let host = w.interpolate(arg(ctx, 1))?.text;
     let r = w.response()?;
-    match crate::csp::connect_allowed(r.header("content-security-policy"), &host) {
+    match crate::core::csp::connect_allowed(r.header("content-security-policy"), &host) {
         None => Ok(()),
         Some(why) => Err(StepError::assertion(format!(
             "{} {}: {why}",
@@ -400,11 +400,11 @@ pub(crate) async fn embedded_equals(w: &mut World, ctx: &Context) -> StepResult 
     }
     let run = w.ctx()?;
     let redact = |path: &str, key: &str, v: &Value| run.redactor.value(v, key, path);
-    let diff = crate::matcher::match_redacted(
+    let diff = crate::core::matcher::match_redacted(
         "$",
         &remembered,
         Some(&page),
-        crate::matcher::Mode::Exact,
+        crate::core::matcher::Mode::Exact,
         &redact,
     )
     .err()
@@ -436,7 +436,7 @@ pub(crate) async fn database(w: &mut World, ctx: &Context) -> StepResult {
     let timeout = env.request_timeout.min(w.time_left());
     let started = Instant::now();
     let result =
-        crate::postgres::Db::connect(name, dsn, env.extra_ca_pem.as_deref(), timeout).await;
+        crate::probe::postgres::Db::connect(name, dsn, env.extra_ca_pem.as_deref(), timeout).await;
     record(
         w,
         name,
@@ -450,7 +450,7 @@ pub(crate) async fn database(w: &mut World, ctx: &Context) -> StepResult {
     Ok(())
 }
 
-fn db(w: &World) -> Result<crate::postgres::SharedDb, StepError> {
+fn db(w: &World) -> Result<crate::probe::postgres::SharedDb, StepError> {
     w.db.clone().ok_or_else(|| {
         StepError::config("no database selected: start with `Given the Postgres database \"…\"`")
     })

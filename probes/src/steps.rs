@@ -12,9 +12,9 @@ use futures::future::LocalBoxFuture;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::error::{StepError, StepResult};
-use crate::jsonpath::JsonPath;
-use crate::matcher::{self, MatchError, Mode};
+use crate::core::error::{StepError, StepResult};
+use crate::core::jsonpath::JsonPath;
+use crate::core::matcher::{self, MatchError, Mode};
 use crate::world::World;
 
 type StepFn = cucumber::Step<World>;
@@ -569,7 +569,7 @@ pub fn suggest(step: &gherkin::Step) -> Option<String> {
             // Prefer the step's own type: a Then written as When is still a typo.
             let penalty = usize::from(d.ty != step.ty) * 2;
             (
-                crate::suggest::distance(&wanted, &shape(d.template)) + penalty,
+                crate::core::suggest::distance(&wanted, &shape(d.template)) + penalty,
                 d,
             )
         })
@@ -699,7 +699,7 @@ fn check_status(w: &World, want: &[u16]) -> StepResult {
     // A 5xx nobody asked for is the service failing, not a different answer.
     if r.status >= 500 && !want.iter().any(|w| *w >= 500) {
         Err(StepError::new(
-            crate::error::ErrorKind::ServerError,
+            crate::core::error::ErrorKind::ServerError,
             message,
         ))
     } else {
@@ -775,7 +775,7 @@ fn check_json(
     matcher::match_redacted(root, want, actual, mode, &redact).map_err(|e| match_error(e, r))
 }
 
-fn match_error(e: MatchError, r: &crate::http::HttpResponse) -> StepError {
+fn match_error(e: MatchError, r: &crate::probe::http::HttpResponse) -> StepError {
     match e {
         MatchError::Expectation(e) => StepError::config(format!("invalid expectation: {e}")),
         MatchError::Mismatches(_) => StepError::assertion(format!("{} {}: {e}", r.method, r.url)),

@@ -1,12 +1,12 @@
 //! Baseline comparisons (`lucia-harness baseline diff`): the model and its
 //! three renderings — terminal, Markdown (for a CI job summary or a review
-//! thread) and JSON. The structural diff itself comes from `probes::diff`;
+//! thread) and JSON. The structural diff itself comes from `probes::core::diff`;
 //! this module only renders it.
 
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
-use probes::diff::{Change, Counts, LineTag, TextHunk, TextLine};
+use probes::core::diff::{Change, Counts, LineTag, TextHunk, TextLine};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -264,9 +264,9 @@ pub fn write_terminal(r: &DriftReport, color: bool, out: &mut dyn Write) -> io::
         for c in &b.changes {
             let line = change_line(c);
             let code = match c.class {
-                probes::diff::Class::Breaking => "31",
-                probes::diff::Class::Additive => "32",
-                probes::diff::Class::Value => "33",
+                probes::core::diff::Class::Breaking => "31",
+                probes::core::diff::Class::Additive => "32",
+                probes::core::diff::Class::Value => "33",
             };
             writeln!(out, "      {}", p.wrap(code, &line))?;
         }
@@ -383,7 +383,7 @@ pub fn write_json(r: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use probes::diff::{ChangeKind, Class, diff_responses, text_diff};
+    use probes::core::diff::{ChangeKind, Class, diff_responses, text_diff};
     use serde_json::json;
 
     fn report() -> DriftReport {

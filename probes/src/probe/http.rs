@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::core::duration::human;
-use crate::error::{ErrorKind, StepError};
+use crate::core::error::{ErrorKind, StepError};
 
 /// Clients shared by every scenario of a run (connection pooling matters:
 /// a new client per request costs a TLS handshake each time).
@@ -61,7 +61,7 @@ pub struct HttpResponse {
     /// From sending the request to the last byte of the body.
     pub elapsed: Duration,
     /// What messages quoting the body scrub it with (the run's redactor).
-    pub redactor: Option<std::sync::Arc<crate::redact::Redactor>>,
+    pub redactor: Option<std::sync::Arc<crate::core::redact::Redactor>>,
     json: OnceLock<Result<Value, StepError>>,
 }
 
@@ -166,7 +166,7 @@ impl HttpClient {
     /// (the sandbox's loopback CA for `local`).
     pub fn new(max_body_bytes: usize, extra_ca_pem: Option<&str>) -> Result<Self, StepError> {
         // One TLS configuration (roots loaded once) for every client.
-        let tls = crate::tls::client_config(extra_ca_pem)?;
+        let tls = crate::probe::tls::client_config(extra_ca_pem)?;
         Ok(Self {
             direct: build_client(&tls, reqwest::redirect::Policy::none())?,
             following: OnceLock::new(),

@@ -12,7 +12,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use regex::Regex;
 use serde_json::Value;
 
-use crate::jsonpath::push_key;
+use crate::core::jsonpath::push_key;
 
 /// Exact (`matches`) or subset (`contains`) comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,7 +326,7 @@ fn nearest_marker(text: &str) -> Option<&'static str> {
     MARKERS
         .iter()
         .filter(|m| !m.contains(' ') && !m.contains('['))
-        .map(|m| (crate::suggest::distance(text, m), *m))
+        .map(|m| (crate::core::suggest::distance(text, m), *m))
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, m)| m)
