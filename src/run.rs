@@ -398,7 +398,7 @@ pub async fn run(
         if opts.only_baselines
             && !sc
                 .steps()
-                .any(|s| probes::baseline::step_baseline(&s.value).is_some())
+                .any(|s| probes::steps::baseline::step_baseline(&s.value).is_some())
         {
             continue;
         }

@@ -16,10 +16,8 @@
 //!
 //! The binary decides what to print and how to exit.
 
-pub mod baseline;
 pub mod core;
 pub mod probe;
-pub mod provider_steps;
 pub mod steps;
 pub mod world;
 
