@@ -1,6 +1,6 @@
 //! Structural diff of two JSON documents, and of two normalised responses
 //! (status, content type, body), classified by what the change means to a
-//! caller. Returns data (STYLE.md 2): rendering is the reporters' business.
+//! caller. Returns data: rendering is the reporters' business.
 //!
 //! Classes: *breaking* — a removed field, a changed type, a changed status
 //! or content type (a client written against the old answer breaks);

@@ -1,5 +1,5 @@
 //! Normalisation and redaction of responses before a baseline saves or
-//! compares them (STYLE.md 4, insta's `normalize`): volatile values become
+//! compares them (as insta's `normalize` does): volatile values become
 //! placeholders, personal data and secrets are redacted. Pure functions over
 //! `serde_json::Value` and `&str`; the rules come from a file
 //! (`snapshots/normalise.toml`), read by the binary.
