@@ -12,10 +12,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use lucia_harness_fuzz::{Input, SCALARS, document_pair};
-use probes::diff::{
+use probes::core::diff::{
     ChangeKind, Class, Counts, LineTag, diff, diff_responses, noise_between, text_diff,
 };
-use probes::jsonpath::JsonPath;
+use probes::core::jsonpath::JsonPath;
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
@@ -77,7 +77,7 @@ fn check_json(a: &Value, b: &Value) {
 
     let noise = noise_between(a, b);
     let mut masked = serde_json::json!({"body": a.clone()});
-    probes::snapshot::mask_noise(&mut masked, &noise);
+    probes::core::snapshot::mask_noise(&mut masked, &noise);
 
     // As response documents: the noise paths leave the body out of it.
     let doc = |body: &Value| serde_json::json!({"status": 200, "content_type": "application/json", "body": body});

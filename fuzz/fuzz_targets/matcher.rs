@@ -11,7 +11,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use lucia_harness_fuzz::{Input, MARKERS, document_pair};
-use probes::matcher::{Marker, MatchError, Mode, match_at, match_json, validate_expectation};
+use probes::core::matcher::{Marker, MatchError, Mode, match_at, match_json, validate_expectation};
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use lucia_harness_fuzz::{Input, KEYS, SCALARS, json, string};
-use probes::normalise::{RuleSet, Rules, RulesFile};
-use probes::redact::Redactor;
+use probes::core::normalise::{RuleSet, Rules, RulesFile};
+use probes::core::redact::Redactor;
 use serde_json::{Map, Value};
 
 /// Every placeholder the normaliser writes.

@@ -11,7 +11,7 @@
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use lucia_harness_fuzz::{Input, KEYS, SCALARS, json, string};
-use probes::snapshot::{SnapFile, SnapHeader, contents_of};
+use probes::core::snapshot::{SnapFile, SnapHeader, contents_of};
 
 const HEADER_TEXT: &[&str] = &[
     "features/engine/health.feature",

@@ -40,7 +40,7 @@ impl<'a> Input<'a> {
 /// `#` markers of the JSON matcher: every one the matcher lists, and more,
 /// good and bad, nested and in pieces.
 pub static MARKERS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    probes::matcher::MARKERS
+    probes::core::matcher::MARKERS
         .iter()
         .copied()
         .chain([

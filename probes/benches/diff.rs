@@ -7,9 +7,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use probes::diff::diff;
-use probes::normalise::Rules;
-use probes::redact::Redactor;
+use probes::core::diff::diff;
+use probes::core::normalise::Rules;
+use probes::core::redact::Redactor;
 use serde_json::{Value, json};
 
 /// A document shaped like a large operator answer: reservations with

@@ -7,10 +7,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use probes::jsonpath::JsonPath;
-use probes::matcher::{Mode, match_json};
-use probes::normalise::Rules;
-use probes::redact::Redactor;
+use probes::core::jsonpath::JsonPath;
+use probes::core::matcher::{Mode, match_json};
+use probes::core::normalise::Rules;
+use probes::core::redact::Redactor;
 use serde_json::{Value, json};
 
 /// An operator-focus answer: 40 top-level fields, a reservation, a ledger

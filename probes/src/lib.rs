@@ -1,33 +1,27 @@
 //! The step library of lucia-harness and the probes it drives.
 //!
-//! The core (JSON paths, matching, templates, redaction, normalising,
-//! structural diff, the `.snap` format) takes values and
-//! returns values: no sockets, no printing. The World and the step functions
-//! drive the probes; the binary decides what to print and how to exit.
+//! The crate is a pipeline, each folder importing only those before it:
+//!
+//! - [`core`]: pure. JSON paths, matching, templates, redaction,
+//!   normalising, the structural diff, the `.snap` format, durations. Values
+//!   in, values out: no tokio, no sockets, no printing, no cucumber.
+//! - [`probe`]: I/O. The HTTP, TLS and Postgres probes and the guards (rate
+//!   limit, circuit) around them. Imports `core`.
+//! - [`world`]: the cucumber World of a scenario, what a run shares
+//!   ([`RunContext`]), the evidence of each exchange ([`Exchange`]) and the
+//!   seam to the baseline store ([`Baselines`]). Imports `core` and `probe`.
+//! - [`steps`]: the step vocabulary and its functions, one file per family,
+//!   and the registry that cucumber and `lucia-harness check` read. Imports
+//!   all of the above.
+//!
+//! The binary decides what to print and how to exit.
 
-pub mod baseline;
-pub mod csp;
-pub mod diff;
-pub mod env;
-pub mod error;
-pub mod guard;
-pub mod http;
-pub mod jsonpath;
-pub mod matcher;
-pub mod normalise;
-pub mod postgres;
-pub mod provider_steps;
-pub mod redact;
-pub mod signing;
-pub mod snapshot;
+pub mod core;
+pub mod probe;
 pub mod steps;
-pub mod suggest;
-pub mod template;
-pub mod tls;
 pub mod world;
 
-pub use baseline::{Baselines, Observed};
+pub use crate::core::env::{EnvStatus, Environment, Secret};
+pub use crate::core::error::{ErrorKind, StepError};
 pub use cucumber;
-pub use env::{EnvStatus, Environment, Secret};
-pub use error::{ErrorKind, StepError};
-pub use world::{Exchange, RunContext, World};
+pub use world::{Baselines, Exchange, Observed, RunContext, World};

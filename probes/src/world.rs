@@ -1,19 +1,23 @@
 //! The cucumber World: one per scenario, holding the selected service, the
-//! headers, the last response and what the scenario remembered.
+//! headers, the last response and what the scenario remembered; what every
+//! scenario of a run shares ([`RunContext`]); and the seam through which
+//! baseline steps reach the store that the binary keeps ([`Baselines`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::baseline::Baselines;
-use crate::env::Environment;
-use crate::error::{ErrorKind, StepError};
-use crate::http::{HttpClient, HttpRequest, HttpResponse, human_duration};
-use crate::redact::Redactor;
-use crate::template::{Interpolated, Interpolator};
+use crate::core::duration::human;
+use crate::core::env::Environment;
+use crate::core::error::{ErrorKind, StepError, StepResult};
+use crate::core::normalise::Rules;
+use crate::core::redact::Redactor;
+use crate::core::template::{Interpolated, Interpolator};
+use crate::probe::http::{HttpClient, HttpRequest, HttpResponse};
 
 /// What every scenario of a run shares.
 #[derive(Debug)]
@@ -22,8 +26,8 @@ pub struct RunContext {
     pub http: HttpClient,
     pub run_id: String,
     pub redactor: Arc<Redactor>,
-    pub rate_limit: Option<crate::guard::RateLimit>,
-    pub circuit: crate::guard::Circuit,
+    pub rate_limit: Option<crate::probe::guard::RateLimit>,
+    pub circuit: crate::probe::guard::Circuit,
     /// Where `the response matches the baseline` steps compare (or capture).
     pub baselines: Option<Arc<dyn Baselines>>,
 }
@@ -34,10 +38,15 @@ impl RunContext {
             environment.max_body_bytes,
             environment.extra_ca_pem.as_deref(),
         )?;
-        let redactor = Arc::new(Redactor::for_environment(&environment));
+        let redactor = Arc::new(Redactor::for_environment(
+            &environment,
+            Arc::new(Rules::builtin()),
+        ));
         Ok(Self {
-            rate_limit: crate::guard::RateLimit::per_second(environment.max_requests_per_second),
-            circuit: crate::guard::Circuit::new(environment.circuit_threshold),
+            rate_limit: crate::probe::guard::RateLimit::per_second(
+                environment.max_requests_per_second,
+            ),
+            circuit: crate::probe::guard::Circuit::new(environment.circuit_threshold),
             environment,
             http,
             run_id: run_id.into(),
@@ -45,6 +54,23 @@ impl RunContext {
             baselines: None,
         })
     }
+}
+
+/// A response as the baseline step hands it over: not yet normalised.
+#[derive(Debug)]
+pub struct Observed<'a> {
+    /// The service the request went to (`engine`).
+    pub service: &'a str,
+    /// The request's path under the service's base URL, secrets scrubbed.
+    pub path: &'a str,
+    pub response: &'a HttpResponse,
+}
+
+/// Where baseline steps send what they see. `observe` returns `Ok` when the
+/// response matches (or was recorded), a `drift` error with the structural
+/// diff when it does not, a `config` error when there is nothing to compare with.
+pub trait Baselines: Debug + Send + Sync {
+    fn observe(&self, name: &str, observed: &Observed<'_>, redactor: &Redactor) -> StepResult;
 }
 
 /// One HTTP exchange of a scenario, secrets already scrubbed: the evidence
@@ -102,7 +128,7 @@ pub struct World {
     pub(crate) follow_redirects: bool,
     pub(crate) response: Option<HttpResponse>,
     pub(crate) remembered: HashMap<String, Value>,
-    pub(crate) db: Option<crate::postgres::SharedDb>,
+    pub(crate) db: Option<crate::probe::postgres::SharedDb>,
     failure: Option<StepError>,
     deadline: Option<Instant>,
     started: Option<Instant>,
@@ -315,7 +341,7 @@ impl World {
                 ErrorKind::Timeout,
                 format!(
                     "{method} {display_url}: the scenario timeout ({}) was reached before the request",
-                    human_duration(env.scenario_timeout)
+                    human(env.scenario_timeout)
                 ),
             ));
         }
@@ -327,7 +353,7 @@ impl World {
             body: out.body,
             follow_redirects: self.follow_redirects,
         };
-        let origin = crate::guard::origin_of(&request.url);
+        let origin = crate::probe::guard::origin_of(&request.url);
         ctx.circuit.check(&env.name, &origin)?;
         if let Some(limit) = &ctx.rate_limit {
             limit.wait().await;
@@ -357,7 +383,7 @@ impl World {
                 if e.kind == ErrorKind::Timeout && timeout < env.request_timeout {
                     e.message.push_str(&format!(
                         " (the scenario timeout of {} was reached)",
-                        human_duration(env.scenario_timeout)
+                        human(env.scenario_timeout)
                     ));
                 }
                 Err(e)
@@ -373,7 +399,7 @@ impl World {
         probe: impl Future<Output = Result<T, StepError>>,
     ) -> Result<T, StepError> {
         let ctx = self.ctx()?;
-        let origin = crate::guard::origin_of(url);
+        let origin = crate::probe::guard::origin_of(url);
         ctx.circuit.check(&ctx.environment.name, &origin)?;
         if let Some(limit) = &ctx.rate_limit {
             limit.wait().await;
@@ -394,7 +420,7 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::EnvStatus;
+    use crate::core::env::EnvStatus;
 
     /// Even a step that skipped selection cannot mutate production: the
     /// World refuses before anything is sent.

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use probes::diff::{diff_responses, noise_between};
-use probes::normalise::RulesFile;
-use probes::snapshot::{SnapFile, SnapHeader, contents_of, mask_noise};
+use probes::core::diff::{diff_responses, noise_between};
+use probes::core::normalise::RulesFile;
+use probes::core::snapshot::{SnapFile, SnapHeader, contents_of, mask_noise};
 use reporters::RunReport;
 use serde::Serialize;
 use serde_json::Value;
@@ -46,7 +46,7 @@ pub struct CaptureEntry {
     pub noise: Vec<String>,
     /// For a pending snapshot: how it differs from the stored one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<probes::diff::Change>,
+    pub changes: Vec<probes::core::diff::Change>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -195,7 +195,7 @@ pub async fn capture(
     })
 }
 
-type CaptureResult = Result<(CaptureOutcome, Vec<String>, Vec<probes::diff::Change>), String>;
+type CaptureResult = Result<(CaptureOutcome, Vec<String>, Vec<probes::core::diff::Change>), String>;
 
 fn capture_one(
     store: &SnapshotStore,

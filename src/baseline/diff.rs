@@ -5,9 +5,9 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use probes::diff::{Counts, diff_responses, text_diff};
-use probes::normalise::RulesFile;
-use probes::snapshot::{contents_of, mask_noise};
+use probes::core::diff::{Counts, diff_responses, text_diff};
+use probes::core::normalise::RulesFile;
+use probes::core::snapshot::{contents_of, mask_noise};
 use reporters::model::drift::{
     BaselineDrift, DriftOutcome, DriftReport, DriftSummary, DriftVerdict, Side,
 };

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use probes::diff::{Counts, diff_responses};
-use probes::normalise::{Rules, RulesFile};
-use probes::redact::Redactor;
-use probes::snapshot::response_document;
+use probes::core::diff::{Counts, diff_responses};
+use probes::core::normalise::{Rules, RulesFile};
+use probes::core::redact::Redactor;
+use probes::core::snapshot::response_document;
 use probes::{Baselines, ErrorKind, Observed, StepError};
 use serde_json::Value;
 

@@ -56,7 +56,7 @@ pub(super) fn plan(
             continue;
         }
         for step in sc.steps() {
-            if let Some(name) = probes::baseline::step_baseline(&step.value) {
+            if let Some(name) = probes::steps::baseline::step_baseline(&step.value) {
                 let here = Planned {
                     name: name.to_owned(),
                     file: sc.file(),

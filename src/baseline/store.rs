@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use probes::normalise::RulesFile;
-use probes::snapshot::SnapFile;
+use probes::core::normalise::RulesFile;
+use probes::core::snapshot::SnapFile;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lucia_harness::input::config::parse_duration;
 use lucia_harness::run::RunOptions;
+use probes::core::duration::parse as parse_duration;
 
 /// The flags every command takes.
 #[derive(Debug, Clone, clap::Args)]

@@ -93,7 +93,7 @@ fn table(rows: &[RunRow]) -> String {
             r.skipped,
             r.known_gaps,
             r.duration_ms
-                .map_or_else(|| "–".to_owned(), |d| format!("{:.1}s", d / 1000.0)),
+                .map_or_else(|| "–".to_owned(), probes::core::duration::measured),
         ));
         if let Some(e) = &r.error {
             out.push_str(&format!("        ↳ {e}\n"));

@@ -268,7 +268,13 @@ Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remo
     let local = listener.local_addr().map_or(addr, |a| a);
     let envs: Vec<String> = schedules
         .iter()
-        .map(|s| format!("{} every {}", s.environment, humanize(s.interval)))
+        .map(|s| {
+            format!(
+                "{} every {}",
+                s.environment,
+                probes::core::duration::human(s.interval)
+            )
+        })
         .collect();
     tracing::info!(
         state = %args.state.display(),
@@ -283,14 +289,5 @@ Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remo
             ExitCode::from(EXIT_OK)
         }
         Err(e) => error(format!("serving stopped: {e}")),
-    }
-}
-
-fn humanize(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 60 && s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{}s", d.as_secs_f64())
     }
 }

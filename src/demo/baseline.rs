@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use probes::Baselines;
-use probes::normalise::Rules;
+use probes::core::normalise::Rules;
 
 use crate::baseline::capture::{CaptureReport, capture};
 use crate::baseline::observe::{Comparer, RuleBook};

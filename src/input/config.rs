@@ -87,28 +87,6 @@ pub struct Config {
     pub environments: BTreeMap<String, EnvConfig>,
 }
 
-/// Parses `10s`, `500ms`, `2m`, `1.5s`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let n: f64 = num
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    // `from_secs_f64` panics past Duration::MAX (`1e300s`): too long is not a duration.
-    Duration::try_from_secs_f64(secs).ok()
-}
-
 impl Config {
     pub fn environment(&self, name: &str) -> Result<&EnvConfig, ConfigError> {
         self.environments.get(name).ok_or_else(|| ConfigError {
@@ -170,7 +148,7 @@ impl EnvConfig {
         for (name, var) in &self.databases {
             env.databases.insert(
                 name.clone(),
-                probes::env::Database {
+                probes::core::env::Database {
                     env_var: var.clone(),
                     dsn: lookup(var).filter(|v| !v.is_empty()),
                 },
@@ -249,6 +227,7 @@ impl EnvConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use probes::core::duration::parse as parse_duration;
 
     const GOOD: &str = r#"
 [defaults]
@@ -411,18 +390,6 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
         );
     }
 
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("x"), None);
-        assert_eq!(parse_duration("-1s"), None);
-    }
-
-    /// Found writing the fuzz target `config`: a `ca_file` naming a device
-    /// or a FIFO was read to its end, which never comes.
     #[test]
     fn ca_file_must_be_a_small_regular_file() {
         let with_ca = |f: &str| {

@@ -7,9 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use probes::EnvStatus;
+use probes::core::duration::parse as parse_duration;
 use serde::Deserialize;
 
-use super::config::{Config, ConfigError, EnvConfig, SecretSpec, parse_duration};
+use super::config::{Config, ConfigError, EnvConfig, SecretSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,10 +7,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use probes::core::template::{self, Reference};
 use probes::cucumber::feature::Ext as _;
 use probes::cucumber::gherkin::{self, Feature, GherkinEnv, Rule, Scenario, Step};
 use probes::steps::Requirement;
-use probes::template::{self, Reference};
 use regex::Regex;
 
 use super::config::Config;

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
+use probes::core::redact::Redactor;
 use probes::cucumber::gherkin;
 use probes::cucumber::{self, Event, Writer, cli, event, parser, writer};
-use probes::redact::Redactor;
 use probes::{ErrorKind, Exchange, StepError, World};
 use reporters::{
     Claim, ErrorReport, HttpExchangeReport, ScenarioReport, StepReport, StepStatus, reported_status,

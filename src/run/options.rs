@@ -24,7 +24,7 @@ pub struct RunOptions {
     /// Run only the scenarios that have a baseline step (capture, `baseline diff`).
     pub only_baselines: bool,
     /// Personal-data rules every message is scrubbed with (snapshots/normalise.toml).
-    pub privacy: Option<Arc<probes::normalise::Rules>>,
+    pub privacy: Option<Arc<probes::core::normalise::Rules>>,
 }
 
 /// Why a run could not start. All of these are exit 2.

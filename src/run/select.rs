@@ -154,7 +154,7 @@ pub fn plan(
         if only_baselines
             && !sc
                 .steps()
-                .any(|s| probes::baseline::step_baseline(&s.value).is_some())
+                .any(|s| probes::steps::baseline::step_baseline(&s.value).is_some())
         {
             continue;
         }
@@ -191,7 +191,7 @@ fn unsupported(sc: &ScenarioInfo<'_>, env: &EnvConfig) -> Vec<Problem> {
         }
     }
     for (r, step) in sc.references() {
-        if let probes::template::Reference::Expected(k) = r
+        if let probes::core::template::Reference::Expected(k) = r
             && !env.expected.contains_key(&k)
         {
             problems.push(Problem {

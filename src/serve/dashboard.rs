@@ -311,23 +311,12 @@ fn environments(v: &View, b: &mut String) {
                 b,
                 "<p class=\"meta\">Next run {} · every {}</p>",
                 when(v.now, n),
-                humantime(s.interval)
+                probes::core::duration::human(s.interval)
             );
         }
         b.push_str("</div>\n");
     }
     b.push_str("</div></section>\n");
-}
-
-fn humantime(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 && s.is_multiple_of(3600) {
-        format!("{} h", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{} min", s / 60)
-    } else {
-        format!("{} s", d.as_secs_f64())
-    }
 }
 
 fn latest(e: &EnvView) -> Option<&Arc<RunReport>> {

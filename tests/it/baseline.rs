@@ -178,16 +178,17 @@ async fn snap_files_load_with_insta() {
         assert_eq!(doc["content_type"], "application/json");
         // insta's reading and ours agree.
         let ours =
-            probes::snapshot::SnapFile::parse(&std::fs::read_to_string(&path).expect("read"))
+            probes::core::snapshot::SnapFile::parse(&std::fs::read_to_string(&path).expect("read"))
                 .expect("parses");
         assert_eq!(ours.document().expect("json"), doc);
         assert_eq!(ours.header.expression.as_deref(), md.expression());
         // A file insta rewrites (as `cargo insta review` does) still reads back.
         let rewritten = dir.path().join("rewritten.snap");
         snap.save(&rewritten).expect("insta saves");
-        let back =
-            probes::snapshot::SnapFile::parse(&std::fs::read_to_string(&rewritten).expect("read"))
-                .expect("parses insta's file");
+        let back = probes::core::snapshot::SnapFile::parse(
+            &std::fs::read_to_string(&rewritten).expect("read"),
+        )
+        .expect("parses insta's file");
         assert_eq!(back.document().expect("json"), doc);
         std::fs::remove_file(&rewritten).expect("rm");
     }

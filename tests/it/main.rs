@@ -13,6 +13,7 @@ mod faults;
 mod flaky;
 mod gate;
 mod grafana_prometheus;
+mod layout;
 mod load;
 mod reports;
 mod safety;

@@ -88,7 +88,7 @@ pub fn write_json(r: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::model::drift::example;
-    use probes::diff::{ChangeKind, Class};
+    use probes::core::diff::{ChangeKind, Class};
 
     fn render(f: impl Fn(&DriftReport, &mut Vec<u8>) -> io::Result<()>) -> String {
         let mut buf = Vec::new();

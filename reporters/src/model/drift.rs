@@ -1,11 +1,11 @@
 //! The model of a baseline comparison (`lucia-harness baseline diff`): the
 //! two sides, each baseline's outcome and changes, the counts and the
-//! verdict. The structural diff itself comes from `probes::diff`; the words
+//! verdict. The structural diff itself comes from `probes::core::diff`; the words
 //! are in `text::drift`, the renderings in `terminal::drift` and
 //! `format::drift`.
 
 use chrono::{DateTime, Utc};
-use probes::diff::{Change, Counts, TextHunk};
+use probes::core::diff::{Change, Counts, TextHunk};
 use serde::{Deserialize, Serialize};
 
 /// One side of a comparison: a stored baseline version or a live environment.
@@ -149,7 +149,7 @@ pub struct DriftReport {
 #[cfg(test)]
 pub(crate) mod example {
     use super::*;
-    use probes::diff::{diff_responses, text_diff};
+    use probes::core::diff::{diff_responses, text_diff};
     use serde_json::json;
 
     pub(crate) fn report() -> DriftReport {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use probes::diff::LineTag;
+use probes::core::diff::LineTag;
 
 use super::Paint;
 use crate::model::drift::{DriftOutcome, DriftReport, DriftVerdict};
@@ -34,9 +34,9 @@ pub fn write_drift(r: &DriftReport, color: bool, out: &mut dyn Write) -> io::Res
         for c in &b.changes {
             let line = change_line(c);
             let code = match c.class {
-                probes::diff::Class::Breaking => "31",
-                probes::diff::Class::Additive => "32",
-                probes::diff::Class::Value => "33",
+                probes::core::diff::Class::Breaking => "31",
+                probes::core::diff::Class::Additive => "32",
+                probes::core::diff::Class::Value => "33",
             };
             writeln!(out, "      {}", p.wrap(code, &line))?;
         }

@@ -196,11 +196,11 @@ fn write_totals(report: &RunReport, p: &Paint, out: &mut dyn Write) -> io::Resul
     writeln!(out)?;
     writeln!(
         out,
-        "{verdict} · {} scenarios: {}{} · {:.2} s",
+        "{verdict} · {} scenarios: {}{} · {}",
         sm.total,
         parts.join(", "),
         failures_by_kind(report),
-        report.duration_ms / 1000.0
+        crate::text::escape::duration(report.duration_ms)
     )
 }
 

@@ -2,7 +2,7 @@
 //! in one short line, a change as a line, the headline and the summary
 //! line, a unified diff's lines.
 
-use probes::diff::{Change, Counts, LineTag, TextHunk, TextLine};
+use probes::core::diff::{Change, Counts, LineTag, TextHunk, TextLine};
 use serde_json::Value;
 
 use crate::model::drift::DriftReport;

@@ -140,16 +140,9 @@ pub fn md_fence(lang: &str, body: &str) -> String {
     format!("{fence}{lang}\n{}\n{fence}\n", body.trim_end_matches('\n'))
 }
 
-/// A duration for people: `<1 ms`, `19 ms`, `2.31 s`.
-pub fn duration(ms: f64) -> String {
-    if ms < 1.0 {
-        "<1 ms".to_owned()
-    } else if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.2} s", ms / 1000.0)
-    }
-}
+/// A measured duration for people: `<1 ms`, `19 ms`, `2.31 s` (the one
+/// formatter, in `probes::core::duration`).
+pub use probes::core::duration::measured as duration;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::error::{ErrorKind, StepError};
+use crate::core::error::{ErrorKind, StepError};
 
 /// What the handshake showed.
 #[derive(Clone, Debug)]
@@ -144,7 +144,7 @@ pub async fn inspect(
             ErrorKind::Timeout,
             format!(
                 "{what}: no handshake within {}",
-                crate::http::human_duration(timeout)
+                crate::core::duration::human(timeout)
             ),
         )),
     }

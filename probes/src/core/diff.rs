@@ -1,6 +1,6 @@
 //! Structural diff of two JSON documents, and of two normalised responses
 //! (status, content type, body), classified by what the change means to a
-//! caller. Returns data (STYLE.md 2): rendering is the reporters' business.
+//! caller. Returns data: rendering is the reporters' business.
 //!
 //! Classes: *breaking* — a removed field, a changed type, a changed status
 //! or content type (a client written against the old answer breaks);
@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::jsonpath::push_key;
+use crate::core::jsonpath::push_key;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -159,7 +159,7 @@ pub fn is_within(path: &str, prefix: &str) -> bool {
 }
 
 /// The difference between two normalised response documents
-/// (`{"status", "content_type", "body"}`, see [`crate::snapshot`]), leaving
+/// (`{"status", "content_type", "body"}`, see [`crate::core::snapshot`]), leaving
 /// out changes within the noise paths (body paths, `$.…`).
 pub fn diff_responses(old: &Value, new: &Value, noise: &[String]) -> Vec<Change> {
     let mut out = Vec::new();

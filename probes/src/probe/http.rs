@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-use crate::error::{ErrorKind, StepError};
+use crate::core::duration::human;
+use crate::core::error::{ErrorKind, StepError};
 
 /// Clients shared by every scenario of a run (connection pooling matters:
 /// a new client per request costs a TLS handshake each time).
@@ -60,7 +61,7 @@ pub struct HttpResponse {
     /// From sending the request to the last byte of the body.
     pub elapsed: Duration,
     /// What messages quoting the body scrub it with (the run's redactor).
-    pub redactor: Option<std::sync::Arc<crate::redact::Redactor>>,
+    pub redactor: Option<std::sync::Arc<crate::core::redact::Redactor>>,
     json: OnceLock<Result<Value, StepError>>,
 }
 
@@ -165,7 +166,7 @@ impl HttpClient {
     /// (the sandbox's loopback CA for `local`).
     pub fn new(max_body_bytes: usize, extra_ca_pem: Option<&str>) -> Result<Self, StepError> {
         // One TLS configuration (roots loaded once) for every client.
-        let tls = crate::tls::client_config(extra_ca_pem)?;
+        let tls = crate::probe::tls::client_config(extra_ca_pem)?;
         Ok(Self {
             direct: build_client(&tls, reqwest::redirect::Policy::none())?,
             following: OnceLock::new(),
@@ -222,7 +223,7 @@ impl HttpClient {
             Err(_) => {
                 return Err(StepError::new(
                     ErrorKind::Timeout,
-                    format!("{what}: no answer within {}", human_duration(timeout)),
+                    format!("{what}: no answer within {}", human(timeout)),
                 ));
             }
         };
@@ -252,7 +253,7 @@ impl HttpClient {
                         ErrorKind::BodyTimeout,
                         format!(
                             "{what}: answered {status}, but the body was still arriving after {} ({} bytes so far)",
-                            human_duration(timeout),
+                            human(timeout),
                             body.len()
                         ),
                     ));
@@ -280,16 +281,6 @@ fn too_large(what: &str, max: usize, announced: Option<u64>) -> StepError {
             "{what}: the body exceeds the {max}-byte limit{announced}; reading stopped (raise max_body_bytes in environments.toml if this is expected)"
         ),
     )
-}
-
-pub fn human_duration(d: Duration) -> String {
-    if d.as_millis() < 1000 {
-        format!("{} ms", d.as_millis())
-    } else if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{:.1} s", d.as_secs_f64())
-    }
 }
 
 /// Turns a reqwest error into the kind a report needs, looking through the

@@ -1,5 +1,5 @@
 //! Normalisation and redaction of responses before a baseline saves or
-//! compares them (STYLE.md 4, insta's `normalize`): volatile values become
+//! compares them (as insta's `normalize` does): volatile values become
 //! placeholders, personal data and secrets are redacted. Pure functions over
 //! `serde_json::Value` and `&str`; the rules come from a file
 //! (`snapshots/normalise.toml`), read by the binary.
@@ -19,8 +19,8 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::jsonpath::{JsonPath, push_key};
-use crate::redact::Redactor;
+use crate::core::jsonpath::{JsonPath, push_key};
+use crate::core::redact::{PersonalData, Redactor};
 
 pub const TIMESTAMP: &str = "[timestamp]";
 pub const UUID: &str = "[uuid]";
@@ -431,6 +431,16 @@ impl Rules {
     }
 }
 
+impl PersonalData for Rules {
+    fn redact_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redact_personal(text)
+    }
+
+    fn redact_value(&self, value: &Value, key: &str, path: &str, secrets: &Redactor) -> Value {
+        self.redact_at(value, key, path, secrets)
+    }
+}
+
 /// How [`Rules::walk`] treats a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Walk {
@@ -462,7 +472,10 @@ pub fn canonical(value: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::core::env::Environment;
     use serde_json::json;
 
     fn rules_with_names() -> Rules {
@@ -689,5 +702,54 @@ mod tests {
         ] {
             assert_eq!(r.redact_personal(fine), fine);
         }
+    }
+
+    // The Redactor with the built-in rules, as every run makes it.
+    #[test]
+    fn values_and_previews_are_redacted_before_they_are_cut() {
+        let mut r = Redactor::for_environment(
+            &Environment::new("t", crate::EnvStatus::Sandbox),
+            Arc::new(Rules::builtin()),
+        );
+        r.add("tok-123456", "${TOKEN}");
+        let doc = serde_json::json!({"guest_name": "Marisol V", "note": "tok-123456 for m@x.example", "n": 1});
+        assert_eq!(
+            r.value(&doc, "", "$"),
+            serde_json::json!({"guest_name": "[name]", "note": "${TOKEN} for [email]", "n": 1})
+        );
+        // Under a personal key, a scalar selected on its own.
+        assert_eq!(
+            r.value(
+                &serde_json::json!("Marisol V"),
+                "guest_name",
+                "$.guest_name"
+            ),
+            "[name]"
+        );
+        // Cut in the middle of the secret or the email: neither is quoted half.
+        let pad = "x".repeat(18);
+        assert_eq!(
+            r.preview(&format!("{pad} tok-123456 and more"), 22),
+            format!("{pad} ${{T…")
+        );
+        assert_eq!(
+            r.preview(&format!("{pad} m@x.example"), 24),
+            format!("{pad} [emai…")
+        );
+        assert_eq!(r.preview("short", 24), "short");
+    }
+
+    #[test]
+    fn scrubs_personal_data_after_secrets() {
+        let mut r = Redactor::for_environment(
+            &Environment::new("t", crate::EnvStatus::Sandbox),
+            Arc::new(Rules::builtin()),
+        );
+        r.add("tok@example.com", "${TOKEN}");
+        assert_eq!(
+            r.scrub("tok@example.com, harper.quinn@example.com, +15005550006"),
+            "${TOKEN}, [email], [phone]"
+        );
+        assert!(matches!(r.scrub("status 200"), Cow::Borrowed(_)));
     }
 }

@@ -1,19 +1,16 @@
-//! The baseline step, `Then the response matches the baseline "area/name"`,
-//! and the seam it reaches the baseline store through. The store (files
-//! under `snapshots/`) lives in the binary; the step hands it the response
-//! and the run's redactor, and the store either records it (capture) or
-//! compares it with the approved snapshot (run), returning a `drift` error.
+//! The baseline step, `Then the response matches the baseline "area/name"`.
+//! The store (files under `snapshots/`) lives in the binary, behind the seam
+//! [`crate::world::Baselines`]; the step hands it the response and the run's
+//! redactor, and the store either records it (capture) or compares it with
+//! the approved snapshot (run), returning a `drift` error.
 
-use std::fmt::Debug;
 use std::sync::LazyLock;
 
 use cucumber::step::Context;
 use regex::Regex;
 
-use crate::error::{StepError, StepResult};
-use crate::http::HttpResponse;
-use crate::redact::Redactor;
-use crate::world::World;
+use crate::core::error::{StepError, StepResult};
+use crate::world::{Observed, World};
 
 /// The step's pattern; group 1 is the baseline name.
 pub const STEP_PATTERN: &str = r#"^the response matches the baseline "([^"]*)"$"#;
@@ -48,23 +45,6 @@ pub fn validate_name(name: &str) -> Result<(), String> {
             "bad baseline name {name:?}: write it as \"area/name\" (letters, digits, _ - .), e.g. \"engine/health\""
         ))
     }
-}
-
-/// A response as the baseline step hands it over: not yet normalised.
-#[derive(Debug)]
-pub struct Observed<'a> {
-    /// The service the request went to (`engine`).
-    pub service: &'a str,
-    /// The request's path under the service's base URL, secrets scrubbed.
-    pub path: &'a str,
-    pub response: &'a HttpResponse,
-}
-
-/// Where baseline steps send what they see. `observe` returns `Ok` when the
-/// response matches (or was recorded), a `drift` error with the structural
-/// diff when it does not, a `config` error when there is nothing to compare with.
-pub trait Baselines: Debug + Send + Sync {
-    fn observe(&self, name: &str, observed: &Observed<'_>, redactor: &Redactor) -> StepResult;
 }
 
 pub(crate) async fn then_matches_baseline(w: &mut World, ctx: &Context) -> StepResult {

@@ -12,7 +12,7 @@ use std::sync::{LazyLock, Mutex, PoisonError};
 use regex::Regex;
 use serde_json::Value;
 
-use crate::jsonpath::push_key;
+use crate::core::jsonpath::push_key;
 
 /// Exact (`matches`) or subset (`contains`) comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,7 +326,7 @@ fn nearest_marker(text: &str) -> Option<&'static str> {
     MARKERS
         .iter()
         .filter(|m| !m.contains(' ') && !m.contains('['))
-        .map(|m| (crate::suggest::distance(text, m), *m))
+        .map(|m| (crate::core::suggest::distance(text, m), *m))
         .filter(|(d, _)| *d <= 3)
         .min()
         .map(|(_, m)| m)
@@ -509,72 +509,10 @@ fn walk(
         return Ok(());
     };
     match (expected, actual) {
-        (Value::Object(exp), Value::Object(act)) => {
-            for (k, ev) in exp {
-                let len = path.len();
-                push_key(path, k);
-                walk(ev, act.get(k), mode, path, k, show, out)?;
-                path.truncate(len);
-            }
-            if mode == Mode::Exact {
-                for (k, av) in act {
-                    if !exp.contains_key(k) {
-                        let len = path.len();
-                        push_key(path, k);
-                        out.push(Mismatch {
-                            path: path.clone(),
-                            expected: "no such key (the expectation does not name it; use `the JSON contains` to allow extra keys)".to_owned(),
-                            actual: show.describe(path, k, av),
-                        });
-                        path.truncate(len);
-                    }
-                }
-            }
+        (Value::Object(exp), Value::Object(act)) => walk_object(exp, act, mode, path, show, out)?,
+        (Value::Array(exp), Value::Array(act)) => {
+            walk_array(exp, act, actual, mode, path, key, show, out)?;
         }
-        (Value::Array(exp), Value::Array(act)) => match mode {
-            Mode::Exact => {
-                if exp.len() != act.len() {
-                    out.push(Mismatch {
-                        path: path.clone(),
-                        expected: format!("an array of {} items", exp.len()),
-                        actual: format!(
-                            "{} items: {}",
-                            act.len(),
-                            show.describe(path, key, actual)
-                        ),
-                    });
-                    return Ok(());
-                }
-                for (i, (e, a)) in exp.iter().zip(act).enumerate() {
-                    let len = path.len();
-                    path.push_str(&format!("[{i}]"));
-                    walk(e, Some(a), mode, path, key, show, out)?;
-                    path.truncate(len);
-                }
-            }
-            Mode::Contains => {
-                for (i, e) in exp.iter().enumerate() {
-                    let mut found = false;
-                    for a in act {
-                        let mut scratch = Vec::new();
-                        let mut p = path.clone();
-                        // Only whether it matched counts here: nothing to show.
-                        walk(e, Some(a), mode, &mut p, key, Show(None), &mut scratch)?;
-                        if scratch.is_empty() {
-                            found = true;
-                            break;
-                        }
-                    }
-                    if !found {
-                        out.push(Mismatch {
-                            path: format!("{path}[*]"),
-                            expected: format!("an item matching expected[{i}] = {}", describe(e)),
-                            actual: format!("no such item among {}", act.len()),
-                        });
-                    }
-                }
-            }
-        },
         (Value::Number(e), Value::Number(a)) => {
             let equal = match (e.as_i64(), a.as_i64()) {
                 (Some(x), Some(y)) => x == y,
@@ -591,6 +529,95 @@ fn walk(
             let e = unescape(e);
             if &e != a {
                 out.push(mismatch(path, key, describe(&e), a, show));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The keys of an expected object, and (when exact) the actual keys it
+/// does not name.
+fn walk_object(
+    exp: &serde_json::Map<String, Value>,
+    act: &serde_json::Map<String, Value>,
+    mode: Mode,
+    path: &mut String,
+    show: Show<'_>,
+    out: &mut Vec<Mismatch>,
+) -> Result<(), ExpectationError> {
+    for (k, ev) in exp {
+        let len = path.len();
+        push_key(path, k);
+        walk(ev, act.get(k), mode, path, k, show, out)?;
+        path.truncate(len);
+    }
+    if mode == Mode::Exact {
+        for (k, av) in act {
+            if !exp.contains_key(k) {
+                let len = path.len();
+                push_key(path, k);
+                out.push(Mismatch {
+                    path: path.clone(),
+                    expected: "no such key (the expectation does not name it; use `the JSON contains` to allow extra keys)".to_owned(),
+                    actual: show.describe(path, k, av),
+                });
+                path.truncate(len);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exact: the same length, item by item. Contains: every expected item
+/// matched by some actual item, in any order.
+#[allow(clippy::too_many_arguments)]
+fn walk_array(
+    exp: &[Value],
+    act: &[Value],
+    actual: &Value,
+    mode: Mode,
+    path: &mut String,
+    key: &str,
+    show: Show<'_>,
+    out: &mut Vec<Mismatch>,
+) -> Result<(), ExpectationError> {
+    match mode {
+        Mode::Exact => {
+            if exp.len() != act.len() {
+                out.push(Mismatch {
+                    path: path.clone(),
+                    expected: format!("an array of {} items", exp.len()),
+                    actual: format!("{} items: {}", act.len(), show.describe(path, key, actual)),
+                });
+                return Ok(());
+            }
+            for (i, (e, a)) in exp.iter().zip(act).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk(e, Some(a), mode, path, key, show, out)?;
+                path.truncate(len);
+            }
+        }
+        Mode::Contains => {
+            for (i, e) in exp.iter().enumerate() {
+                let mut found = false;
+                for a in act {
+                    let mut scratch = Vec::new();
+                    let mut p = path.clone();
+                    // Only whether it matched counts here: nothing to show.
+                    walk(e, Some(a), mode, &mut p, key, Show(None), &mut scratch)?;
+                    if scratch.is_empty() {
+                        found = true;
+                        break;
+                    }
+                }
+                if !found {
+                    out.push(Mismatch {
+                        path: format!("{path}[*]"),
+                        expected: format!("an item matching expected[{i}] = {}", describe(e)),
+                        actual: format!("no such item among {}", act.len()),
+                    });
+                }
             }
         }
     }

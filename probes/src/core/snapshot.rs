@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::normalise::Rules;
-use crate::redact::Redactor;
+use crate::core::normalise::Rules;
+use crate::core::redact::Redactor;
 
 /// The header of a `.snap` file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -191,17 +191,17 @@ pub fn contents_of(doc: &Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
 }
 
-/// `doc` with every noise path's value replaced by [`crate::normalise::NOISE`],
+/// `doc` with every noise path's value replaced by [`crate::core::normalise::NOISE`],
 /// so the saved file does not change with the noise. Paths are body paths.
 pub fn mask_noise(doc: &mut Value, noise: &[String]) {
     let Some(body) = doc.get_mut("body") else {
         return;
     };
     for p in noise {
-        if let Ok(path) = p.parse::<crate::jsonpath::JsonPath>()
+        if let Ok(path) = p.parse::<crate::core::jsonpath::JsonPath>()
             && let Some(slot) = path.get_mut(body)
         {
-            *slot = Value::String(crate::normalise::NOISE.to_owned());
+            *slot = Value::String(crate::core::normalise::NOISE.to_owned());
         }
     }
 }

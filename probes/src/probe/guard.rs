@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::error::{ErrorKind, StepError};
+use crate::core::error::{ErrorKind, StepError};
 
 /// Spaces requests at least `interval` apart (no bursts).
 #[derive(Debug)]

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{ErrorKind, StepError};
+use crate::core::error::{ErrorKind, StepError};
 
 /// A read-only session on one database.
 #[derive(Debug)]
@@ -58,9 +58,9 @@ impl Db {
         ) && dsn.contains("sslmode=require");
         let connect = async {
             if wants_tls {
-                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(crate::tls::client_config(
-                    extra_ca_pem,
-                )?);
+                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(
+                    crate::probe::tls::client_config(extra_ca_pem)?,
+                );
                 let (client, conn) = config
                     .connect(tls)
                     .await
@@ -85,7 +85,7 @@ impl Db {
                 ErrorKind::Timeout,
                 format!(
                     "database \"{name}\": no connection within {}",
-                    crate::http::human_duration(timeout)
+                    crate::core::duration::human(timeout)
                 ),
             )
         })??;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::env::Environment;
-use crate::error::StepError;
+use crate::core::env::Environment;
+use crate::core::error::StepError;
 
 /// A reference found in a template, for static checks.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,7 +149,7 @@ impl Interpolator<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::{EnvStatus, Secret};
+    use crate::core::env::{EnvStatus, Secret};
 
     fn env() -> Environment {
         let mut e = Environment::new("dev", EnvStatus::Live);
