@@ -445,10 +445,23 @@ pub enum Break {
     SentryMissing,
     /// Property payment policies are persisted (resolves a gap the Canon calls deferred).
     PaymentPolicyPersisted,
+    /// The providers were switched to Staging: Twilio's numbers and WhatsApp
+    /// sender, Stripe's enabled webhook endpoint and Postmark's inbound hook
+    /// point at Staging's Engine, not Development's.
+    ProvidersTargetStaging,
+    /// Stripe's webhook endpoint for Development's Engine is `disabled`.
+    StripeEndpointDisabled,
+    /// Render deploys lucia-admin-dev on every commit (`autoDeployTrigger`
+    /// `commit`), not once its checks pass.
+    RenderDeploysOnCommit,
+    /// Admin's CI is not a required status check on its `dev` branch.
+    AdminCiNotRequired,
+    /// Resend's sending domain is not verified (`pending`, its DKIM record not yet found).
+    ResendDomainUnverified,
 }
 
 impl Break {
-    pub const ALL: [(Self, &'static str); 16] = [
+    pub const ALL: [(Self, &'static str); 21] = [
         (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
         (Self::StripeDropsEvents, "stripe-drops-events"),
         (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
@@ -465,6 +478,11 @@ impl Break {
         (Self::NotNetlify, "not-netlify"),
         (Self::SentryMissing, "sentry-missing"),
         (Self::PaymentPolicyPersisted, "payment-policy-persisted"),
+        (Self::ProvidersTargetStaging, "providers-target-staging"),
+        (Self::StripeEndpointDisabled, "stripe-endpoint-disabled"),
+        (Self::RenderDeploysOnCommit, "render-deploys-on-commit"),
+        (Self::AdminCiNotRequired, "admin-ci-not-required"),
+        (Self::ResendDomainUnverified, "resend-domain-unverified"),
     ];
 
     pub fn name(self) -> &'static str {

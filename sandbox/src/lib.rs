@@ -9,10 +9,19 @@
 //! | `/marketing` | marketing and waitlist (hellolucia.ai)                       |
 //! | `/guest`     | guest lab (guest.hellolucia.ai)                              |
 //! | `/netlify`   | guest lab on Netlify (lucia-guest-agent.netlify.app)         |
-//! | `/render`    | Render's API (service restart)                               |
-//! | `/github`    | GitHub's API (branch protection)                             |
+//! | `/render`    | Render's API (services, their auto-deploy, restart)          |
+//! | `/github`    | GitHub's API (branch protection of `stage` and Admin's `dev`) |
 //! | `/supabase`  | Supabase REST (what the anon key can read)                   |
 //! | `/sentry`    | Sentry's API (the project exists)                            |
+//! | `/twilio`    | Twilio's REST API (api.twilio.com: incoming phone numbers)   |
+//! | `/twilio-messaging` | Twilio's Messaging API (messaging.twilio.com: WhatsApp senders) |
+//! | `/stripe`    | Stripe's API (webhook endpoints)                             |
+//! | `/postmark`  | Postmark's API (the server and its inbound hook)             |
+//! | `/resend`    | Resend's API (sending domains and their DNS records)         |
+//!
+//! The providers' configuration points at Development's Engine
+//! ([`SandboxConfig::dev_engine_url`]), as the seed says: "Development is
+//! currently the live intake surface for external providers."
 //!
 //! The port speaks HTTPS (a certificate from the committed loopback test CA)
 //! and plain HTTP, which it redirects to HTTPS as Cloudflare's edge does.
@@ -61,6 +70,11 @@ pub const DEFAULT_OPERATOR_TOKEN: &str = "sandbox-operator-token";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8700";
 /// The Render service id of the sandbox's Engine.
 pub const ENGINE_SERVICE_ID: &str = "srv-sandbox-engine";
+/// Development's Engine, where the providers deliver (the seed's
+/// "Development is currently the live intake surface for external providers").
+pub const DEV_ENGINE_URL: &str = "https://api-dev.hellolucia.ai";
+/// Staging's Engine: capable of intake, targeted only when manually switched.
+pub const STAGING_ENGINE_URL: &str = "https://api-staging.hellolucia.ai";
 
 /// The credentials the sandbox's surfaces and providers accept. The
 /// defaults match environments.toml's `local` secrets; each can be replaced
@@ -77,6 +91,14 @@ pub struct Credentials {
     pub github_token: String,
     pub supabase_anon_key: String,
     pub sentry_token: String,
+    /// The account SID: with `twilio_auth_token`, Twilio's REST API basic auth.
+    pub twilio_account_sid: String,
+    /// Stripe's secret API key (bearer).
+    pub stripe_secret_key: String,
+    /// Postmark's `X-Postmark-Server-Token`.
+    pub postmark_server_token: String,
+    /// Resend's API key (bearer).
+    pub resend_api_key: String,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -97,6 +119,10 @@ impl Default for Credentials {
             github_token: "ghp_sandbox".into(),
             supabase_anon_key: "sandbox-anon-key".into(),
             sentry_token: "sntrys_sandbox".into(),
+            twilio_account_sid: "ACd0c5a1b2e3f4a5b6c7d8e9f0a1b2c3d4".into(),
+            stripe_secret_key: "sk_test_sandbox".into(),
+            postmark_server_token: "sandbox-postmark-server-token".into(),
+            resend_api_key: "re_sandbox".into(),
         }
     }
 }
@@ -104,7 +130,7 @@ impl Default for Credentials {
 impl Credentials {
     /// The environment variable each credential is read from (the names the
     /// harness's `local` environment uses).
-    pub const ENV_VARS: [&'static str; 9] = [
+    pub const ENV_VARS: [&'static str; 13] = [
         "LUCIA_OPERATOR_TOKEN",
         "TWILIO_AUTH_TOKEN",
         "STRIPE_WEBHOOK_SECRET",
@@ -114,6 +140,10 @@ impl Credentials {
         "GITHUB_TOKEN",
         "SUPABASE_ANON_KEY",
         "SENTRY_AUTH_TOKEN",
+        "TWILIO_ACCOUNT_SID",
+        "STRIPE_SECRET_KEY",
+        "POSTMARK_SERVER_TOKEN",
+        "RESEND_API_KEY",
     ];
 
     /// Replaces defaults with non-empty values from `lookup`.
@@ -144,13 +174,17 @@ impl Credentials {
             "GITHUB_TOKEN" => &mut self.github_token,
             "SUPABASE_ANON_KEY" => &mut self.supabase_anon_key,
             "SENTRY_AUTH_TOKEN" => &mut self.sentry_token,
+            "TWILIO_ACCOUNT_SID" => &mut self.twilio_account_sid,
+            "STRIPE_SECRET_KEY" => &mut self.stripe_secret_key,
+            "POSTMARK_SERVER_TOKEN" => &mut self.postmark_server_token,
+            "RESEND_API_KEY" => &mut self.resend_api_key,
             _ => &mut self.operator_token,
         }
     }
 }
 
 /// What the sandbox serves and how it misbehaves.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SandboxConfig {
     pub credentials: Credentials,
     pub drifts: Vec<Drift>,
@@ -158,6 +192,29 @@ pub struct SandboxConfig {
     pub breaks: BTreeSet<Break>,
     /// The durable ledger file; a temporary file when `None`.
     pub ledger_file: Option<PathBuf>,
+    /// Development's Engine, the base URL the providers' webhooks (Twilio's
+    /// numbers and WhatsApp sender, Stripe's endpoint, Postmark's inbound
+    /// hook) point at. The real one by default: the sandbox stands in for
+    /// the providers' configuration, which names the real host, not the
+    /// sandbox's `/engine` prefix.
+    pub dev_engine_url: String,
+    /// Staging's Engine, where the providers point under
+    /// [`Break::ProvidersTargetStaging`].
+    pub staging_engine_url: String,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            credentials: Credentials::default(),
+            drifts: Vec::new(),
+            faults: Vec::new(),
+            breaks: BTreeSet::new(),
+            ledger_file: None,
+            dev_engine_url: DEV_ENGINE_URL.to_owned(),
+            staging_engine_url: STAGING_ENGINE_URL.to_owned(),
+        }
+    }
 }
 
 impl SandboxConfig {
@@ -178,6 +235,17 @@ impl SandboxConfig {
 
     pub fn broken(&self, b: Break) -> bool {
         self.breaks.contains(&b)
+    }
+
+    /// The Engine the providers deliver intake and payment events to:
+    /// Development's, or Staging's when switched ([`Break::ProvidersTargetStaging`]).
+    pub fn intake_engine_url(&self) -> &str {
+        let base = if self.broken(Break::ProvidersTargetStaging) {
+            &self.staging_engine_url
+        } else {
+            &self.dev_engine_url
+        };
+        base.trim_end_matches('/')
     }
 }
 
