@@ -18,9 +18,10 @@ pub struct SandboxCommand {
     /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate
     /// (add @N to fail only the first N requests); or break a claim by name:
     /// accept-unsigned-webhooks, stripe-drops-events, lose-truth-on-restart, leak-ledger-to-anon,
-    /// ledger-memory-mode, expiring-certificate, no-https-redirect, csp-allows-supabase,
+    /// ledger-memory-mode, expiring-certificate, expired-certificate, no-https-redirect, csp-allows-supabase,
     /// admin-own-payment-truth, clerk-open, stage-unprotected, no-cloudflare, not-netlify,
-    /// sentry-missing, payment-policy-persisted.
+    /// sentry-missing, payment-policy-persisted, providers-target-staging, stripe-endpoint-disabled,
+    /// render-deploys-on-commit, admin-ci-not-required, resend-domain-unverified.
     #[arg(long, value_name = "SPEC")]
     fault: Vec<String>,
     /// The durable payment ledger file (created with the seed's reservation when missing);

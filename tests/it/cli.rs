@@ -259,3 +259,17 @@ async fn production_never_runs_mutating_scenarios() {
     // No production scenario is mutating today; the selection must still say so, not fail.
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
 }
+
+#[tokio::test]
+async fn sandbox_help_names_every_claim_fault() {
+    let o = plain(&["sandbox", "--help"], &[]).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let help = o.stdout.replace('\n', " ");
+    for (_, name) in sandbox::Break::ALL {
+        assert!(
+            help.contains(name),
+            "`sandbox --help` names {name}:\n{}",
+            o.stdout
+        );
+    }
+}
