@@ -9,7 +9,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::{ADMIN_VERSION, AppState, Break, bearer, constant_time_eq, json_error};
+use crate::config::ADMIN_VERSION;
+use crate::inject::Break;
+use crate::state::{AppState, bearer, constant_time_eq, json_error};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -14,11 +14,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::config::{ADMIN_VERSION, ENGINE_VERSION};
+use crate::inject::Break;
 use crate::ledger::{LedgerEvent, Record};
 use crate::signatures;
-use crate::{
-    ADMIN_VERSION, AppState, Break, ENGINE_VERSION, Scheme, constant_time_eq, json_error,
-    now_rfc3339, request_id, scheme_of,
+use crate::state::{
+    AppState, Scheme, constant_time_eq, json_error, now_rfc3339, request_id, scheme_of,
 };
 
 pub(crate) fn routes(state: AppState) -> Router<AppState> {

@@ -21,7 +21,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::{AppState, Break, ENGINE_SERVICE_ID, RESTART_WINDOW, bearer, constant_time_eq};
+use crate::config::ENGINE_SERVICE_ID;
+use crate::inject::Break;
+use crate::state::{AppState, RESTART_WINDOW, bearer, constant_time_eq};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

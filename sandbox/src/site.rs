@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::{AppState, request_id};
+use crate::state::{AppState, request_id};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()

@@ -167,6 +167,33 @@ async fn shutdown_signal() {
     }
 }
 
+/// Where to listen: `--addr`, refused unless loopback or `--allow-remote`
+/// (the dashboard, /readiness and /metrics need no login).
+async fn listen_addr(args: &ServeArgs) -> Result<SocketAddr, String> {
+    let addr: SocketAddr = match tokio::net::lookup_host(&args.addr)
+        .await
+        .map(|mut a| a.next())
+    {
+        Ok(Some(a)) => a,
+        _ => {
+            return Err(format!(
+                "--addr {}: not an address to listen on (e.g. 127.0.0.1:9464)",
+                args.addr
+            ));
+        }
+    };
+    if !serve::is_loopback(&addr) {
+        if !args.allow_remote {
+            return Err(format!(
+                "refusing to listen on {addr}: it is not a loopback address, and the dashboard, /readiness and /metrics need no login. \
+Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remote if you mean it"
+            ));
+        }
+        tracing::warn!(%addr, "listening on a non-loopback address (--allow-remote): anyone who can reach it sees the dashboard and metrics");
+    }
+    Ok(addr)
+}
+
 pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
     init_logging();
     let (config, suite) = match load(g) {
@@ -188,27 +215,10 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return error(e),
     };
-    let addr: SocketAddr = match tokio::net::lookup_host(&args.addr)
-        .await
-        .map(|mut a| a.next())
-    {
-        Ok(Some(a)) => a,
-        _ => {
-            return error(format!(
-                "--addr {}: not an address to listen on (e.g. 127.0.0.1:9464)",
-                args.addr
-            ));
-        }
+    let addr = match listen_addr(args).await {
+        Ok(a) => a,
+        Err(e) => return error(e),
     };
-    if !serve::is_loopback(&addr) {
-        if !args.allow_remote {
-            return error(format!(
-                "refusing to listen on {addr}: it is not a loopback address, and the dashboard, /readiness and /metrics need no login. \
-Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remote if you mean it"
-            ));
-        }
-        tracing::warn!(%addr, "listening on a non-loopback address (--allow-remote): anyone who can reach it sees the dashboard and metrics");
-    }
     let lookup: serve::Lookup = Arc::new(|name: &str| std::env::var(name).ok());
     let sentry = match Sentry::from_env(&*lookup) {
         Ok(s) => s,

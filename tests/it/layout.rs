@@ -133,6 +133,11 @@ fn imports(root: &Path, file: &Path) -> BTreeSet<PathBuf> {
     let inline =
         regex::Regex::new(r"\b(?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)+").expect("regex");
     paths.extend(inline.find_iter(&text).map(|m| m.as_str().to_owned()));
+    // `child::item` in code, where `mod child;` is declared here.
+    let relative =
+        regex::Regex::new(r"(?:^|[^:A-Za-z0-9_])([a-z_][a-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)+)")
+            .expect("regex");
+    paths.extend(relative.captures_iter(&text).map(|c| c[1].to_owned()));
     // `mod x;` here: `use x::…` names the child module x.
     let declared = regex::Regex::new(r"(?m)^\s*(?:pub(?:\([a-z]+\))?\s+)?mod\s+([a-z_0-9]+)\s*;")
         .expect("regex");

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::{AppState, constant_time_eq};
+use crate::state::{AppState, constant_time_eq};
 
 const SERVER_ID: u64 = 13_847_202;
 const INBOUND_HASH: &str = "7f3c9a1e5b2d4f6a8c0e2b4d6f8a0c2e";

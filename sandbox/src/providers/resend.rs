@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::{AppState, Break, bearer, constant_time_eq};
+use crate::inject::Break;
+use crate::state::{AppState, bearer, constant_time_eq};
 
 pub(crate) const DOMAIN: &str = "send.hellolucia.ai";
 pub(crate) const DOMAIN_ID: &str = "4dd369bc-aa82-4ff3-97de-514ae3000ee0";

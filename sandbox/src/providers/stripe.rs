@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::basic_credentials;
-use crate::{AppState, Break, bearer, constant_time_eq};
+use crate::inject::Break;
+use crate::state::{AppState, bearer, constant_time_eq};
 
 const ENDPOINT_ID: &str = "we_1QhT7kLucIaDev0WebhookPay1";
 

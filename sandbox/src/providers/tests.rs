@@ -8,7 +8,9 @@ use base64::Engine as _;
 use serde_json::Value;
 use tower::ServiceExt as _;
 
-use crate::{Break, Credentials, SandboxConfig, Scheme};
+use crate::config::{Credentials, SandboxConfig};
+use crate::inject::Break;
+use crate::state::Scheme;
 
 fn config(breaks: &[Break]) -> SandboxConfig {
     let mut c = SandboxConfig::default();

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::basic_credentials;
-use crate::{AppState, constant_time_eq};
+use crate::state::{AppState, constant_time_eq};
 
 /// Lucia's Twilio number (a 555-01xx number, reserved for fiction), which
 /// takes SMS and is also the WhatsApp sender.
