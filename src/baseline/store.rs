@@ -370,11 +370,14 @@ pub fn remove_if_present(path: &Path) -> Result<(), StoreError> {
     }
 }
 
+/// A manifest of v0.1.3.6 captured from dev, for unit tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod fixtures {
+    use std::collections::BTreeMap;
 
-    fn manifest() -> Manifest {
+    use super::{Entry, Manifest, ReviewRecord};
+
+    pub(crate) fn manifest() -> Manifest {
         Manifest {
             version: "v0.1.3.6".into(),
             captured_from: "dev".into(),
@@ -390,6 +393,12 @@ mod tests {
             review: ReviewRecord::default(),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::manifest;
+    use super::*;
 
     #[test]
     fn manifest_round_trips_with_an_empty_review_block() {

@@ -14,6 +14,7 @@ use lucia_harness::baseline::{BaselineError, ReviewState, SnapshotStore};
 use lucia_harness::input::config::Config;
 use lucia_harness::input::features::Suite;
 use lucia_harness::run::RunError;
+use probes::core::normalise::RulesFile;
 use reporters::model::drift::DriftReport;
 
 use super::args::{Globals, duration};
@@ -150,6 +151,16 @@ fn load(g: &Globals) -> Result<(Config, Suite), Output> {
     Ok((config, suite))
 }
 
+/// The config, the features and the normalisation rules of the store.
+fn load_with_rules(
+    g: &Globals,
+    store: &SnapshotStore,
+) -> Result<(Config, Suite, RulesFile), Output> {
+    let (config, suite) = load(g)?;
+    let rules = store.load_rules().map_err(Output::error)?;
+    Ok((config, suite, rules))
+}
+
 fn target(env: &str, t: &TargetArgs) -> Target {
     Target {
         env: env.to_owned(),
@@ -210,13 +221,9 @@ async fn execute(
         } => {
             let result = match (env, from, to) {
                 (Some(env), _, _) => {
-                    let (config, suite) = match load(g) {
+                    let (config, suite, rules) = match load_with_rules(g, &store) {
                         Ok(x) => x,
                         Err(o) => return o,
-                    };
-                    let rules = match store.load_rules() {
-                        Ok(r) => r,
-                        Err(e) => return Output::error(e),
                     };
                     let tgt = target(env, t);
                     diff_live(
@@ -284,13 +291,9 @@ async fn capture_cmd(
     version: Option<&str>,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Output {
-    let (config, suite) = match load(g) {
+    let (config, suite, rules) = match load_with_rules(g, store) {
         Ok(x) => x,
         Err(o) => return o,
-    };
-    let rules = match store.load_rules() {
-        Ok(r) => r,
-        Err(e) => return Output::error(e),
     };
     match capture(&config, &suite, tgt, version, store, rules, lookup).await {
         Ok(r) => Output::text(u8::from(r.failed() > 0), r.render()),

@@ -80,29 +80,9 @@ pub fn baseline_evidence(snapshots: &Path, version: &str) -> BaselineEvidence {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::baseline::store::{
-        Entry, Manifest, ReviewRecord, VERDICT_APPROVED, write_if_changed,
-    };
-
-    fn manifest() -> Manifest {
-        Manifest {
-            version: "v0.1.3.6".into(),
-            captured_from: "dev".into(),
-            captured_at: "2026-11-25T20:00:00Z".into(),
-            harness_version: "0.1.0".into(),
-            baselines: BTreeMap::from([(
-                "engine/health".into(),
-                Entry {
-                    source: "features/engine/health.feature:30".into(),
-                    noise: vec!["$.seq".into()],
-                },
-            )]),
-            review: ReviewRecord::default(),
-        }
-    }
+    use crate::baseline::store::fixtures::manifest;
+    use crate::baseline::store::{ReviewRecord, VERDICT_APPROVED, write_if_changed};
 
     #[test]
     fn the_gate_reads_captured_pending_and_review() {

@@ -131,31 +131,10 @@ pub fn is_pass(status: Status) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::history::fixtures::{report_of, scenario};
-    use reporters::{ErrorReport, HttpExchangeReport};
+    use crate::record::history::fixtures::health_run;
 
     fn run(statuses: &[Status]) -> Vec<RunReport> {
-        statuses
-            .iter()
-            .map(|st| {
-                let error = (*st == Status::Failed).then(|| ErrorReport {
-                    kind: probes::ErrorKind::Http,
-                    message: "GET /health answered 500".into(),
-                    step: Some("Then the status is 200".into()),
-                    line: Some(6),
-                });
-                let mut sc = scenario("Engine health", "Engine reports healthy", *st, error);
-                sc.http = vec![HttpExchangeReport {
-                    service: "engine".into(),
-                    method: "GET".into(),
-                    url: "https://127.0.0.1/engine/health".into(),
-                    status: Some(500),
-                    duration_ms: 3.0,
-                    error: None,
-                }];
-                report_of("local", vec![sc])
-            })
-            .collect()
+        statuses.iter().map(|st| health_run(*st)).collect()
     }
 
     /// The transitions a sequence of runs produces, in order.

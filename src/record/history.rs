@@ -264,7 +264,7 @@ pub trait History: Send + std::fmt::Debug {
 #[cfg(test)]
 pub(crate) mod fixtures {
     use chrono::Utc;
-    use reporters::{ErrorReport, RunReport, ScenarioReport, Status, Summary};
+    use reporters::{ErrorReport, HttpExchangeReport, RunReport, ScenarioReport, Status, Summary};
 
     /// A scenario of features/engine/health.feature with an `@implemented` claim.
     pub(crate) fn scenario(
@@ -306,5 +306,26 @@ pub(crate) mod fixtures {
             claims: vec![],
             harness: None,
         }
+    }
+
+    /// A run of `local` where Engine's health check had `status` (a failure
+    /// answered 500, with its HTTP evidence).
+    pub(crate) fn health_run(status: Status) -> RunReport {
+        let error = (status == Status::Failed).then(|| ErrorReport {
+            kind: probes::ErrorKind::Http,
+            message: "GET /health answered 500".into(),
+            step: Some("Then the status is 200".into()),
+            line: Some(6),
+        });
+        let mut sc = scenario("Engine health", "Engine reports healthy", status, error);
+        sc.http = vec![HttpExchangeReport {
+            service: "engine".into(),
+            method: "GET".into(),
+            url: "https://127.0.0.1/engine/health".into(),
+            status: Some(500),
+            duration_ms: 3.0,
+            error: None,
+        }];
+        report_of("local", vec![sc])
     }
 }

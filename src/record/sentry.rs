@@ -257,31 +257,11 @@ mod tests {
 
     use super::*;
     use crate::record::alert::evaluate;
-    use crate::record::history::fixtures::{report_of, scenario};
-    use reporters::{ErrorReport, HttpExchangeReport, RunReport, Status};
+    use crate::record::history::fixtures::health_run;
+    use reporters::{RunReport, Status};
 
     fn failed_run() -> RunReport {
-        let error = ErrorReport {
-            kind: probes::ErrorKind::Http,
-            message: "GET /health answered 500".into(),
-            step: Some("Then the status is 200".into()),
-            line: Some(6),
-        };
-        let mut sc = scenario(
-            "Engine health",
-            "Engine reports healthy",
-            Status::Failed,
-            Some(error),
-        );
-        sc.http = vec![HttpExchangeReport {
-            service: "engine".into(),
-            method: "GET".into(),
-            url: "https://127.0.0.1/engine/health".into(),
-            status: Some(500),
-            duration_ms: 3.0,
-            error: None,
-        }];
-        report_of("local", vec![sc])
+        health_run(Status::Failed)
     }
 
     #[test]
