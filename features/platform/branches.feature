@@ -21,3 +21,17 @@ Feature: Branch discipline
       | repository           |
       | lucia-admin          |
       | lucia-booking-engine |
+
+  @configured
+  Scenario: Admin's dev branch requires its CI (lint and build) before anything lands
+    # Read from branch protection, where Lucia's branches are held; GitHub's
+    # rules endpoint returns rulesets only, not branch protection.
+    Given the "github" service
+    And the header "Authorization" is "Bearer ${GITHUB_TOKEN}"
+    And the header "Accept" is "application/vnd.github+json"
+    When I GET "/repos/{{expected.github_org}}/lucia-admin/branches/dev/protection"
+    Then the status is 200
+    And the JSON at "$.required_status_checks.contexts" contains:
+      """
+      ["lint", "build"]
+      """

@@ -25,7 +25,7 @@ use crate::support::{
 const TAG: &str = "c4n4ry";
 
 /// The secrets of `local`, by the variable the harness reads them from.
-const SECRETS: [(&str, &str); 9] = [
+const SECRETS: [(&str, &str); 12] = [
     ("LUCIA_OPERATOR_TOKEN", "c4n4ry-operator-token-3f9d1e"),
     ("TWILIO_AUTH_TOKEN", "c4n4ry-twilio-auth-8b2c47"),
     ("STRIPE_WEBHOOK_SECRET", "whsec_c4n4ry-stripe-5a0e93"),
@@ -35,6 +35,9 @@ const SECRETS: [(&str, &str); 9] = [
     ("GITHUB_TOKEN", "ghp_c4n4ry-github-1c7e3b"),
     ("SUPABASE_ANON_KEY", "c4n4ry-supabase-anon-4b8d60"),
     ("SENTRY_AUTH_TOKEN", "sntrys_c4n4ry-sentry-api-0f3a7c"),
+    ("STRIPE_SECRET_KEY", "sk_test_c4n4ry-stripe-read-7e21aa"),
+    ("POSTMARK_SERVER_TOKEN", "c4n4ry-postmark-server-3b9f04"),
+    ("RESEND_API_KEY", "re_c4n4ry-resend-58cd12"),
 ];
 const DB_PASSWORD: &str = "c4n4ry-pg-password-a83e5d";
 const DSN_KEY: &str = "c4n4rysentrydsnkey51e0";

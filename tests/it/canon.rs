@@ -58,6 +58,30 @@ const BROKEN_CLAIMS: &[(&str, &str)] = &[
         "sentry-missing",
         "Engine's Sentry project exists and is active",
     ),
+    (
+        "providers-target-staging",
+        "Stripe delivers the payment events to Development's Engine",
+    ),
+    (
+        "providers-target-staging",
+        "Postmark delivers inbound email to Development's Engine",
+    ),
+    (
+        "stripe-endpoint-disabled",
+        "Stripe delivers the payment events to Development's Engine",
+    ),
+    (
+        "render-deploys-on-commit",
+        "Admin dev deploys only after its CI checks pass",
+    ),
+    (
+        "admin-ci-not-required",
+        "Admin's dev branch requires its CI",
+    ),
+    (
+        "resend-domain-unverified",
+        "Resend reports the sending domain verified",
+    ),
 ];
 
 fn claim_violation(o: &Outcome, what: &str, scenario: &str) {
