@@ -6,10 +6,8 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::parse();
     let rt = if cli.threaded() {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

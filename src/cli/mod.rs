@@ -131,6 +131,11 @@ lucia-harness serve --env local --origin http://127.0.0.1:8700 --schedule 1m")]
     },
 }
 
+/// The command line of this process (exit 2 with clap's message when it is wrong).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
 impl Cli {
     /// Whether the command wants worker threads: the demo (a sandbox in the
     /// same process) and serve do; a run is one task driving every scenario
