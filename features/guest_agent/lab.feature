@@ -14,6 +14,14 @@ Feature: Guest Agent lab
     And the body contains "Lucia"
 
   @implemented
+  Scenario: The guest lab runs the agent environments.toml expects
+    Given the "guest-lab" service
+    And redirects are followed
+    When I GET "/"
+    Then the status is 200
+    And the body contains "{{expected.guest_agent}}"
+
+  @implemented
   Scenario: The Netlify lab answers and names Lucia
     Given the "guest-lab-netlify" service
     And redirects are followed

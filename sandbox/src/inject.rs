@@ -458,10 +458,12 @@ pub enum Break {
     AdminCiNotRequired,
     /// Resend's sending domain is not verified (`pending`, its DKIM record not yet found).
     ResendDomainUnverified,
+    /// The guest lab serves another agent's build than `lucia-guest-agent`.
+    GuestAgentRenamed,
 }
 
 impl Break {
-    pub const ALL: [(Self, &'static str); 21] = [
+    pub const ALL: [(Self, &'static str); 22] = [
         (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
         (Self::StripeDropsEvents, "stripe-drops-events"),
         (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
@@ -483,6 +485,7 @@ impl Break {
         (Self::RenderDeploysOnCommit, "render-deploys-on-commit"),
         (Self::AdminCiNotRequired, "admin-ci-not-required"),
         (Self::ResendDomainUnverified, "resend-domain-unverified"),
+        (Self::GuestAgentRenamed, "guest-agent-renamed"),
     ];
 
     pub fn name(self) -> &'static str {

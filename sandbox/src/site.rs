@@ -2,11 +2,13 @@
 
 use axum::Json;
 use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::inject::Break;
 use crate::state::{AppState, request_id};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -59,6 +61,9 @@ const LAB_PAGE: &str = r#"<!doctype html>
 <p class="build">lucia-guest-agent</p></main></body></html>
 "#;
 
-async fn guest_lab() -> Html<&'static str> {
-    Html(LAB_PAGE)
+async fn guest_lab(State(s): State<AppState>) -> Html<String> {
+    if s.broken(Break::GuestAgentRenamed) {
+        return Html(LAB_PAGE.replace("lucia-guest-agent", "lucia-lab-prototype"));
+    }
+    Html(LAB_PAGE.to_owned())
 }

@@ -21,7 +21,7 @@ pub struct SandboxCommand {
     /// ledger-memory-mode, expiring-certificate, expired-certificate, no-https-redirect, csp-allows-supabase,
     /// admin-own-payment-truth, clerk-open, stage-unprotected, no-cloudflare, not-netlify,
     /// sentry-missing, payment-policy-persisted, providers-target-staging, stripe-endpoint-disabled,
-    /// render-deploys-on-commit, admin-ci-not-required, resend-domain-unverified.
+    /// render-deploys-on-commit, admin-ci-not-required, resend-domain-unverified, guest-agent-renamed.
     #[arg(long, value_name = "SPEC")]
     fault: Vec<String>,
     /// The durable payment ledger file (created with the seed's reservation when missing);
