@@ -37,7 +37,8 @@ impl RunContext {
         let http = HttpClient::new(
             environment.max_body_bytes,
             environment.extra_ca_pem.as_deref(),
-        )?;
+        )?
+        .forbidding(environment.forbidden_hosts.clone());
         let redactor = Arc::new(Redactor::for_environment(
             &environment,
             Arc::new(Rules::builtin()),

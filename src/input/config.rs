@@ -79,6 +79,8 @@ pub struct EnvConfig {
     pub max_requests_per_second: Option<f64>,
     pub circuit_threshold: u32,
     pub retry_backoff: Duration,
+    /// Hosts never contacted (`forbidden_hosts`): Eval Labs' Supabase first.
+    pub forbidden_hosts: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -142,6 +144,7 @@ impl EnvConfig {
         env.max_body_bytes = self.max_body_bytes;
         env.extra_ca_pem = self.extra_ca_pem.clone();
         env.max_requests_per_second = self.max_requests_per_second;
+        env.forbidden_hosts = self.forbidden_hosts.clone();
         env.circuit_threshold = self.circuit_threshold;
         env.retry_backoff = self.retry_backoff;
         env.render_services = self.render_services.clone();
@@ -212,6 +215,13 @@ impl EnvConfig {
         };
         let origin =
             url::Url::parse(&with_scheme).map_err(|e| format!("{origin:?} is not a URL: {e}"))?;
+        if let Some(host) = origin.host_str()
+            && probes::core::env::is_forbidden(host, &self.forbidden_hosts)
+        {
+            return Err(format!(
+                "{host} is a forbidden host (environments.toml forbidden_hosts): it is never contacted"
+            ));
+        }
         let mut out = self.clone();
         for url in out.surfaces.values_mut() {
             let mut u = url::Url::parse(url).map_err(|e| e.to_string())?;

@@ -19,6 +19,9 @@ struct RawConfig {
     defaults: RawDefaults,
     #[serde(default)]
     expected: BTreeMap<String, String>,
+    /// Hosts never contacted by any environment, step or flag.
+    #[serde(default)]
+    forbidden_hosts: Vec<String>,
     environments: BTreeMap<String, RawEnv>,
 }
 
@@ -214,6 +217,7 @@ struct Defaults {
     max_body_bytes: usize,
     raw: RawDefaults,
     expected: BTreeMap<String, String>,
+    forbidden_hosts: Vec<String>,
 }
 
 impl Config {
@@ -258,6 +262,7 @@ impl Config {
             max_body_bytes: raw.defaults.max_body_bytes.unwrap_or(10 * 1024 * 1024),
             raw: raw.defaults,
             expected: raw.expected,
+            forbidden_hosts: raw.forbidden_hosts,
         };
         if raw.environments.is_empty() {
             return Err(src.err("environments", None, "no environment is defined".into()));
@@ -300,7 +305,7 @@ fn environment(
             ),
         ));
     }
-    let (surfaces, all_loopback) = surfaces(src, &table, &env)?;
+    let (surfaces, all_loopback) = surfaces(src, &table, &env, &defaults.forbidden_hosts)?;
     if env.status == EnvStatus::Sandbox && !all_loopback {
         return Err(src.err(
             &table,
@@ -374,6 +379,7 @@ fn environment(
         max_requests_per_second: rate,
         circuit_threshold,
         retry_backoff,
+        forbidden_hosts: defaults.forbidden_hosts.clone(),
     })
 }
 
@@ -382,6 +388,7 @@ fn surfaces(
     src: &Source<'_>,
     table: &str,
     env: &RawEnv,
+    forbidden: &[String],
 ) -> Result<(BTreeMap<String, String>, bool), ConfigError> {
     if env.surfaces.is_empty() {
         return Err(src.err(
@@ -408,6 +415,15 @@ fn surfaces(
                 &stable,
                 Some(surface),
                 format!("{url:?}: a base URL takes no query or fragment"),
+            ));
+        }
+        if let Some(host) = parsed.host_str()
+            && probes::core::env::is_forbidden(host, forbidden)
+        {
+            return Err(src.err(
+                &stable,
+                Some(surface),
+                format!("{url:?} is on {host}, a forbidden host (forbidden_hosts): it is never contacted"),
             ));
         }
         all_loopback &= is_loopback(&parsed);

@@ -276,3 +276,139 @@ async fn a_secret_is_never_sent_to_another_surface() {
         "nothing reached Admin"
     );
 }
+
+/// `forbidden_hosts` (Eval Labs' Supabase, "separate and untouched"): no
+/// request reaches one, from a surface, `--origin` or a redirect a server
+/// answers with; each refusal is a `config` failure before a byte leaves.
+/// The forbidden host here is `localhost`, served by a listener that counts
+/// every connection it is offered: it must see none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_host_is_never_contacted() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let forbidden = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let forbidden_port = forbidden.local_addr().expect("addr").port();
+    let contacted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&contacted);
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = forbidden.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    // An allowed server that redirects to the forbidden host.
+    let allowed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let allowed_port = allowed.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = allowed.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let answer = format!(
+                    "HTTP/1.1 302 Found\r\nLocation: http://localhost:{forbidden_port}/eval-labs\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = |surface: &str| {
+        format!(
+            "forbidden_hosts = [\"localhost\"]\n\n[environments.local]\nstatus = \"sandbox\"\n\n[environments.local.surfaces]\nengine = \"{surface}\"\n"
+        )
+    };
+    let allowed_cfg = write(
+        dir.path(),
+        "allowed.toml",
+        &config(&format!("http://127.0.0.1:{allowed_port}")),
+    );
+    let features = write(
+        dir.path(),
+        "features/redirect.feature",
+        "@local\nFeature: Redirect\n  Scenario: A server sends the harness to a forbidden host\n    Given the \"engine\" service\n    And redirects are followed\n    When I GET \"/go\"\n    Then the status is 200\n",
+    );
+    let f = features
+        .parent()
+        .expect("dir")
+        .to_str()
+        .expect("utf8")
+        .to_owned();
+    let a = allowed_cfg.to_str().expect("utf8").to_owned();
+
+    // A redirect to it is refused, as a config failure.
+    let o = run_cmd(
+        &["run", "--env", "local", "--config", &a, "--features", &f],
+        &[],
+    )
+    .await;
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let s = o.scenario("forbidden host");
+    assert_eq!(s["status"], "failed", "{s}");
+    assert_eq!(s["error"]["kind"], "config", "{s}");
+    assert!(
+        s["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("forbidden host")),
+        "{s}"
+    );
+
+    // `--origin` on it is refused before anything runs.
+    let o = plain(
+        &[
+            "run",
+            "--env",
+            "local",
+            "--config",
+            &a,
+            "--features",
+            &f,
+            "--origin",
+            &format!("http://localhost:{forbidden_port}"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("forbidden host"), "{}", o.stderr);
+
+    // A surface on it is a config error naming the file and the key.
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &config(&format!("http://localhost:{forbidden_port}")),
+    );
+    let o = plain(
+        &[
+            "run",
+            "--env",
+            "local",
+            "--config",
+            bad.to_str().expect("utf8"),
+            "--features",
+            &f,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("bad.toml")
+            && o.stderr.contains("environments.local.surfaces.engine")
+            && o.stderr.contains("forbidden"),
+        "{}",
+        o.stderr
+    );
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        contacted.load(Ordering::SeqCst),
+        0,
+        "the forbidden host was contacted"
+    );
+}

@@ -102,6 +102,10 @@ pub struct Environment {
     pub circuit_threshold: u32,
     /// The first retry of a `@retry(N)` scenario waits this long, doubling each time.
     pub retry_backoff: Duration,
+    /// Hosts never contacted, whatever a feature says (environments.toml
+    /// `forbidden_hosts`): a request to one, or a redirect to one, fails as
+    /// `config` before a byte leaves.
+    pub forbidden_hosts: Vec<String>,
 }
 
 impl Environment {
@@ -124,6 +128,7 @@ impl Environment {
             max_requests_per_second: Some(20.0),
             circuit_threshold: 3,
             retry_backoff: Duration::from_millis(250),
+            forbidden_hosts: Vec::new(),
         }
     }
 
@@ -132,4 +137,15 @@ impl Environment {
     pub fn mutation_allowed(&self) -> bool {
         self.allow_mutation && self.status != EnvStatus::Future
     }
+}
+
+/// Whether `host` is one of `forbidden` or under one of them
+/// (`db.evallabs.example` is under `evallabs.example`). Case-insensitive; a
+/// trailing dot is ignored.
+pub fn is_forbidden(host: &str, forbidden: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    forbidden.iter().any(|f| {
+        let f = f.trim_end_matches('.').to_ascii_lowercase();
+        !f.is_empty() && (host == f || host.ends_with(&format!(".{f}")))
+    })
 }

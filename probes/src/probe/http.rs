@@ -9,7 +9,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 use crate::core::duration::human;
+use crate::core::env::is_forbidden;
 use crate::core::error::{ErrorKind, StepError};
+
+/// What the redirect policy says when it refuses a forbidden host.
+const FORBIDDEN_REDIRECT: &str = "redirect to a forbidden host";
 
 /// Clients shared by every scenario of a run (connection pooling matters:
 /// a new client per request costs a TLS handshake each time).
@@ -19,6 +23,8 @@ pub struct HttpClient {
     following: OnceLock<reqwest::Client>,
     tls: std::sync::Arc<rustls::ClientConfig>,
     max_body_bytes: usize,
+    /// Hosts never contacted, nor redirected to.
+    forbidden: std::sync::Arc<Vec<String>>,
 }
 
 fn build_client(
@@ -172,6 +178,24 @@ impl HttpClient {
             following: OnceLock::new(),
             tls: std::sync::Arc::new(tls),
             max_body_bytes,
+            forbidden: std::sync::Arc::default(),
+        })
+    }
+
+    /// Never contacts these hosts (nor follows a redirect to one).
+    #[must_use]
+    pub fn forbidding(mut self, hosts: Vec<String>) -> Self {
+        self.forbidden = std::sync::Arc::new(hosts);
+        self
+    }
+
+    /// The refusal of a request to a forbidden host, if `url` is on one.
+    fn refused(&self, what: &str, url: &str) -> Option<StepError> {
+        let host = url::Url::parse(url).ok()?.host_str()?.to_owned();
+        is_forbidden(&host, &self.forbidden).then(|| {
+            StepError::config(format!(
+                "{what}: {host} is a forbidden host (environments.toml forbidden_hosts): it is never contacted, whatever a feature says"
+            ))
         })
     }
 
@@ -180,7 +204,21 @@ impl HttpClient {
         if let Some(c) = self.following.get() {
             return Ok(c);
         }
-        let c = build_client(&self.tls, reqwest::redirect::Policy::limited(10))?;
+        let forbidden = std::sync::Arc::clone(&self.forbidden);
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt
+                .url()
+                .host_str()
+                .is_some_and(|h| is_forbidden(h, &forbidden))
+            {
+                attempt.error(FORBIDDEN_REDIRECT)
+            } else if attempt.previous().len() >= 10 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        let c = build_client(&self.tls, policy)?;
         Ok(self.following.get_or_init(|| c))
     }
 
@@ -197,6 +235,9 @@ impl HttpClient {
         let method = req.method.to_string();
         let url = req.url.clone();
         let what = format!("{method} {url}");
+        if let Some(refused) = self.refused(&what, &url) {
+            return Err(refused);
+        }
         let client = if req.follow_redirects {
             self.following()?
         } else {
@@ -297,6 +338,14 @@ fn classify(e: &reqwest::Error, what: &str) -> StepError {
         src = s.source();
     }
     let text = chain.join(": ").to_lowercase();
+    if e.is_redirect() && text.contains(FORBIDDEN_REDIRECT) {
+        return StepError::config(format!(
+            "{what}: a redirect led to a forbidden host (environments.toml forbidden_hosts); it was not followed: {}",
+            e.url()
+                .map(|u| u.host_str().unwrap_or_default().to_owned())
+                .unwrap_or_default()
+        ));
+    }
     let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
     let (kind, msg) = if e.is_timeout() {
         (ErrorKind::Timeout, "timed out".to_owned())

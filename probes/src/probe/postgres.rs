@@ -160,6 +160,19 @@ impl Db {
     }
 }
 
+/// The forbidden host `dsn` names, if it names one (before connecting).
+pub fn forbidden_host(dsn: &str, forbidden: &[String]) -> Option<String> {
+    let config: tokio_postgres::Config = dsn.parse().ok()?;
+    config.get_hosts().iter().find_map(|h| match h {
+        tokio_postgres::config::Host::Tcp(name)
+            if crate::core::env::is_forbidden(name, forbidden) =>
+        {
+            Some(name.clone())
+        }
+        _ => None,
+    })
+}
+
 fn connect_err(name: &str, e: &tokio_postgres::Error) -> StepError {
     let text = e.to_string();
     let kind = if text.contains("tls") || text.contains("certificate") {

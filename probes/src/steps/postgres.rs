@@ -29,8 +29,15 @@ pub(crate) async fn database(w: &mut World, ctx: &Context) -> StepResult {
     })?;
     let timeout = env.request_timeout.min(w.time_left());
     let started = Instant::now();
-    let result =
-        crate::probe::postgres::Db::connect(name, dsn, env.extra_ca_pem.as_deref(), timeout).await;
+    let result = match crate::probe::postgres::forbidden_host(dsn, &env.forbidden_hosts) {
+        Some(host) => Err(StepError::config(format!(
+            "database \"{name}\" is on {host}, a forbidden host (environments.toml forbidden_hosts): it is never contacted"
+        ))),
+        None => {
+            crate::probe::postgres::Db::connect(name, dsn, env.extra_ca_pem.as_deref(), timeout)
+                .await
+        }
+    };
     record(
         w,
         name,
