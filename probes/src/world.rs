@@ -126,6 +126,9 @@ pub struct World {
     tags: Vec<String>,
     pub(crate) service: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
+    /// User and password (as written, secrets not yet interpolated) for an
+    /// `Authorization: Basic` header built when the request is.
+    pub(crate) basic_auth: Option<(String, String)>,
     pub(crate) follow_redirects: bool,
     pub(crate) response: Option<HttpResponse>,
     pub(crate) remembered: HashMap<String, Value>,
@@ -276,6 +279,18 @@ impl World {
             let v = self.interpolate(value)?;
             out.secrets.extend(v.secrets);
             out.headers.push((name.clone(), v.text));
+        }
+        if let Some((user, password)) = &self.basic_auth {
+            use base64::Engine as _;
+            let (user, password) = (self.interpolate(user)?, self.interpolate(password)?);
+            out.secrets.extend(user.secrets);
+            out.secrets.extend(password.secrets);
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", user.text, password.text));
+            out.headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+            out.headers
+                .push(("Authorization".to_owned(), format!("Basic {token}")));
         }
         if let Some(b) = body {
             let b = self.interpolate(b)?;

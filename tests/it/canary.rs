@@ -25,7 +25,7 @@ use crate::support::{
 const TAG: &str = "c4n4ry";
 
 /// The secrets of `local`, by the variable the harness reads them from.
-const SECRETS: [(&str, &str); 12] = [
+const SECRETS: [(&str, &str); 13] = [
     ("LUCIA_OPERATOR_TOKEN", "c4n4ry-operator-token-3f9d1e"),
     ("TWILIO_AUTH_TOKEN", "c4n4ry-twilio-auth-8b2c47"),
     ("STRIPE_WEBHOOK_SECRET", "whsec_c4n4ry-stripe-5a0e93"),
@@ -38,6 +38,7 @@ const SECRETS: [(&str, &str); 12] = [
     ("STRIPE_SECRET_KEY", "sk_test_c4n4ry-stripe-read-7e21aa"),
     ("POSTMARK_SERVER_TOKEN", "c4n4ry-postmark-server-3b9f04"),
     ("RESEND_API_KEY", "re_c4n4ry-resend-58cd12"),
+    ("TWILIO_ACCOUNT_SID", "ACc4n4ry0twilio0account0sid0e61b"),
 ];
 const DB_PASSWORD: &str = "c4n4ry-pg-password-a83e5d";
 const DSN_KEY: &str = "c4n4rysentrydsnkey51e0";

@@ -67,6 +67,14 @@ const BROKEN_CLAIMS: &[(&str, &str)] = &[
         "Postmark delivers inbound email to Development's Engine",
     ),
     (
+        "providers-target-staging",
+        "Twilio's intake number delivers SMS to Development's Engine",
+    ),
+    (
+        "providers-target-staging",
+        "Twilio's WhatsApp sender delivers to Development's Engine",
+    ),
+    (
         "stripe-endpoint-disabled",
         "Stripe delivers the payment events to Development's Engine",
     ),

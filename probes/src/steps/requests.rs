@@ -27,6 +27,7 @@ pub(crate) async fn given_service(w: &mut World, ctx: &Context) -> StepResult {
     // starts afresh, so a secret never follows the scenario to another surface.
     if w.service.as_deref() != Some(name) {
         w.headers.clear();
+        w.basic_auth = None;
         w.follow_redirects = false;
     }
     w.service = Some(name.to_owned());
@@ -36,8 +37,21 @@ pub(crate) async fn given_service(w: &mut World, ctx: &Context) -> StepResult {
 pub(crate) async fn given_header(w: &mut World, ctx: &Context) -> StepResult {
     let (name, value) = (arg(ctx, 1), arg(ctx, 2));
     w.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    if name.eq_ignore_ascii_case("authorization") {
+        w.basic_auth = None;
+    }
     // Kept as written: secrets are interpolated only when the request is built.
     w.headers.push((name.to_owned(), value.to_owned()));
+    Ok(())
+}
+
+/// HTTP basic auth (`Authorization: Basic base64(user:password)`), built
+/// when the request is, so secrets in either part stay `${NAME}` until then
+/// and go only to the surfaces they are allowed on.
+pub(crate) async fn given_basic_auth(w: &mut World, ctx: &Context) -> StepResult {
+    w.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+    w.basic_auth = Some((arg(ctx, 1).to_owned(), arg(ctx, 2).to_owned()));
     Ok(())
 }
 
