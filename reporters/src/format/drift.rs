@@ -87,14 +87,8 @@ pub fn write_json(r: &DriftReport, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::drift::example;
+    use crate::model::drift::example::{self, render};
     use probes::core::diff::{ChangeKind, Class};
-
-    fn render(f: impl Fn(&DriftReport, &mut Vec<u8>) -> io::Result<()>) -> String {
-        let mut buf = Vec::new();
-        f(&example::report(), &mut buf).expect("render");
-        String::from_utf8(buf).expect("utf8")
-    }
 
     #[test]
     fn markdown_has_a_table_per_drifted_baseline_and_escapes_cells() {

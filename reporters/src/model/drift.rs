@@ -152,6 +152,13 @@ pub(crate) mod example {
     use probes::core::diff::{diff_responses, text_diff};
     use serde_json::json;
 
+    /// What a writer makes of the example report, as text.
+    pub(crate) fn render(f: impl Fn(&DriftReport, &mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let mut buf = Vec::new();
+        f(&report(), &mut buf).expect("render");
+        String::from_utf8(buf).expect("utf8")
+    }
+
     pub(crate) fn report() -> DriftReport {
         let old = json!({"status": 200, "content_type": "application/json", "body": {"status": "ok", "version": "v1", "note": "a|b"}});
         let new = json!({"status": 200, "content_type": "application/json", "body": {"version": "v2", "region": "eu", "note": "a|b"}});

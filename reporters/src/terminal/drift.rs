@@ -77,13 +77,7 @@ pub fn write_drift(r: &DriftReport, color: bool, out: &mut dyn Write) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::drift::example;
-
-    fn render(f: impl Fn(&DriftReport, &mut Vec<u8>) -> io::Result<()>) -> String {
-        let mut buf = Vec::new();
-        f(&example::report(), &mut buf).expect("render");
-        String::from_utf8(buf).expect("utf8")
-    }
+    use crate::model::drift::example::render;
 
     #[test]
     fn terminal_lists_each_change_with_class_and_the_line_diff() {
