@@ -30,6 +30,9 @@ pub struct RunContext {
     pub circuit: crate::probe::guard::Circuit,
     /// Where `the response matches the baseline` steps compare (or capture).
     pub baselines: Option<Arc<dyn Baselines>>,
+    /// The DNS resolver, started by the first DNS step of the run (a run
+    /// without one never reads the system's resolver configuration).
+    dns: std::sync::OnceLock<Result<crate::probe::dns::DnsClient, StepError>>,
 }
 
 impl RunContext {
@@ -53,7 +56,29 @@ impl RunContext {
             run_id: run_id.into(),
             redactor,
             baselines: None,
+            dns: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The run's DNS resolver: the environment's `dns_resolver`, or the
+    /// system's (never for a sandbox, which asks only its own).
+    pub fn dns(&self) -> Result<&crate::probe::dns::DnsClient, StepError> {
+        self.dns
+            .get_or_init(|| {
+                let env = &self.environment;
+                if env.status == crate::core::env::EnvStatus::Sandbox && env.dns_resolver.is_none() {
+                    return Err(StepError::config(format!(
+                        "environment '{}' is a sandbox: its DNS steps ask only a resolver on loopback; set dns_resolver (the sandbox answers DNS on its own port) or pass --origin",
+                        env.name
+                    )));
+                }
+                crate::probe::dns::DnsClient::new(
+                    self.environment.dns_resolver,
+                    self.environment.request_timeout,
+                )
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -133,6 +158,8 @@ pub struct World {
     pub(crate) response: Option<HttpResponse>,
     pub(crate) remembered: HashMap<String, Value>,
     pub(crate) db: Option<crate::probe::postgres::SharedDb>,
+    /// The last DNS answer (`When I look up the "NS" records of "…"`).
+    pub(crate) dns: Option<crate::probe::dns::Answer>,
     failure: Option<StepError>,
     deadline: Option<Instant>,
     started: Option<Instant>,

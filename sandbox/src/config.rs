@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::inject::{Break, Drift, Fault, SpecError};
+use crate::inject::{Break, DnsFault, Drift, Fault, SpecError};
 
 /// The durable ledger's schema with the Canon's access boundary (sql/ledger.sql).
 pub const LEDGER_SQL: &str = include_str!("../sql/ledger.sql");
@@ -137,6 +137,8 @@ pub struct SandboxConfig {
     pub drifts: Vec<Drift>,
     pub faults: Vec<Fault>,
     pub breaks: BTreeSet<Break>,
+    /// DNS faults by name (`nxdomain:HOST`, `servfail:HOST`, `dns-timeout:HOST`).
+    pub dns_faults: Vec<DnsFault>,
     /// The durable ledger file; a temporary file when `None`.
     pub ledger_file: Option<PathBuf>,
     /// Development's Engine, the base URL the providers' webhooks (Twilio's
@@ -157,6 +159,7 @@ impl Default for SandboxConfig {
             drifts: Vec::new(),
             faults: Vec::new(),
             breaks: BTreeSet::new(),
+            dns_faults: Vec::new(),
             ledger_file: None,
             dev_engine_url: DEV_ENGINE_URL.to_owned(),
             staging_engine_url: STAGING_ENGINE_URL.to_owned(),
@@ -165,9 +168,12 @@ impl Default for SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// Adds a `--fault` spec: a route fault (`ROUTE=KIND`) or a named one.
+    /// Adds a `--fault` spec: a route fault (`ROUTE=KIND`), a DNS fault
+    /// (`nxdomain:HOST`) or a named one.
     pub fn add_fault(&mut self, spec: &str) -> Result<(), SpecError> {
-        if spec.contains('=') {
+        if let Some(dns) = DnsFault::parse(spec) {
+            self.dns_faults.push(dns?);
+        } else if spec.contains('=') {
             self.faults.push(spec.parse()?);
         } else {
             self.breaks.insert(spec.parse()?);

@@ -196,7 +196,8 @@ impl PartialEq for Fault {
 
 const FAULT_HELP: &str = "fault is ROUTE=KIND[@N] with KIND one of status:CODE (or just CODE), latency:DURATION, hang, reset, truncate, \
 malformed, redirect-loop, drip, big:SIZE (e.g. big:50MB), non-utf8, content-type:TYPE; \
-@N limits it to the first N requests (e.g. engine/health=500, engine/health=latency:2s, marketing/api/waitlist=reset@1)";
+@N limits it to the first N requests (e.g. engine/health=500, engine/health=latency:2s, marketing/api/waitlist=reset@1); \
+or a DNS fault on one name: nxdomain:HOST, servfail:HOST, dns-timeout:HOST";
 
 fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -460,10 +461,14 @@ pub enum Break {
     ResendDomainUnverified,
     /// The guest lab serves another agent's build than `lucia-guest-agent`.
     GuestAgentRenamed,
+    /// `hellolucia.ai` is delegated to a registrar's name servers, not Cloudflare's.
+    DnsNotCloudflare,
+    /// The DKIM record Resend signs with is not published (`resend._domainkey.send…` does not exist).
+    DkimMissing,
 }
 
 impl Break {
-    pub const ALL: [(Self, &'static str); 22] = [
+    pub const ALL: [(Self, &'static str); 24] = [
         (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
         (Self::StripeDropsEvents, "stripe-drops-events"),
         (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
@@ -486,6 +491,8 @@ impl Break {
         (Self::AdminCiNotRequired, "admin-ci-not-required"),
         (Self::ResendDomainUnverified, "resend-domain-unverified"),
         (Self::GuestAgentRenamed, "guest-agent-renamed"),
+        (Self::DnsNotCloudflare, "dns-not-cloudflare"),
+        (Self::DkimMissing, "dkim-missing"),
     ];
 
     pub fn name(self) -> &'static str {
@@ -515,6 +522,57 @@ impl FromStr for Break {
                 ))
             })
     }
+}
+
+/// A DNS fault on one name (`--fault nxdomain:HOST`, `servfail:HOST`,
+/// `dns-timeout:HOST`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsFault {
+    pub kind: DnsFaultKind,
+    /// The name, lower case, without a final dot.
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DnsFaultKind {
+    /// The name does not exist.
+    Nxdomain,
+    /// The server fails for the name.
+    Servfail,
+    /// Queries for the name are never answered.
+    Timeout,
+}
+
+impl DnsFault {
+    pub const KINDS: [(DnsFaultKind, &'static str); 3] = [
+        (DnsFaultKind::Nxdomain, "nxdomain"),
+        (DnsFaultKind::Servfail, "servfail"),
+        (DnsFaultKind::Timeout, "dns-timeout"),
+    ];
+
+    /// `nxdomain:HOST` and the like; `None` when `spec` is not a DNS fault.
+    pub fn parse(spec: &str) -> Option<Result<Self, SpecError>> {
+        let (kind, name) = spec.split_once(':')?;
+        let kind = Self::KINDS.iter().find(|(_, n)| *n == kind)?.0;
+        let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        Some(if name.is_empty() || !is_host_name(&name) {
+            Err(SpecError(format!(
+                "{spec:?}: a DNS fault names a host, e.g. nxdomain:api-dev.hellolucia.ai"
+            )))
+        } else {
+            Ok(Self { kind, name })
+        })
+    }
+}
+
+/// Letters, digits, `-` and `_` in dot-separated labels of 1 to 63 bytes.
+fn is_host_name(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// What the sandbox injects, shared by every request.

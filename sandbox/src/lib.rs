@@ -19,6 +19,10 @@
 //! | `/postmark`  | Postmark's API (the server and its inbound hook)             |
 //! | `/resend`    | Resend's API (sending domains and their DNS records)         |
 //!
+//! The same port number on UDP answers DNS for `hellolucia.ai` (`dns.rs`):
+//! the zone's delegation to Cloudflare, its public hosts, and the records
+//! Resend verifies for `send.hellolucia.ai`.
+//!
 //! The providers' configuration points at Development's Engine
 //! ([`SandboxConfig::dev_engine_url`]), as the seed says: "Development is
 //! currently the live intake surface for external providers."
@@ -33,6 +37,7 @@
 
 mod admin;
 pub mod config;
+mod dns;
 mod engine;
 pub mod inject;
 mod layers;
@@ -58,7 +63,7 @@ use tokio::net::TcpListener;
 use tower::Service as _;
 
 pub use config::*;
-pub use inject::{Break, Drift, Fault, FaultKind, Injections, SpecError};
+pub use inject::{Break, DnsFault, DnsFaultKind, Drift, Fault, FaultKind, Injections, SpecError};
 pub use state::Received;
 use state::{AppState, Scheme, Shared};
 
@@ -103,11 +108,13 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A sandbox serving on a bound listener.
+/// A sandbox serving on a bound listener (HTTP and HTTPS on TCP, DNS on
+/// UDP, one port number).
 #[derive(Debug)]
 pub struct Running {
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    dns: tokio::task::JoinHandle<()>,
     state: AppState,
 }
 
@@ -122,7 +129,13 @@ impl Running {
         format!("https://{}", self.addr)
     }
 
-    /// Every request received so far, in order.
+    /// Where the sandbox answers DNS (UDP): the same address as [`Self::addr`].
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request received so far, in order (DNS queries too, as
+    /// method `DNS` and path `TYPE name`).
     pub fn received(&self) -> Vec<Received> {
         self.state
             .log
@@ -135,32 +148,60 @@ impl Running {
     /// included: there is nothing graceful to wait for in a fault).
     pub fn stop(self) {
         self.task.abort();
+        self.dns.abort();
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
+        self.dns.abort();
     }
 }
 
 /// Binds `addr` (use port 0 for a free port) and serves in the background
 /// on the current tokio runtime.
 pub async fn start(addr: &str, config: SandboxConfig) -> std::io::Result<Running> {
-    let listener = TcpListener::bind(addr).await?;
+    let (listener, udp) = bind_both(addr).await?;
     let addr = listener.local_addr()?;
     let prepared = Prepared::new(config)?;
     let state = prepared.state.clone();
+    let dns = tokio::spawn(dns::serve(udp, state.clone()));
     let task = tokio::spawn(async move {
         // Serving ends only when the task is aborted.
         let _ = prepared.serve(listener).await;
     });
-    Ok(Running { addr, task, state })
+    Ok(Running {
+        addr,
+        task,
+        dns,
+        state,
+    })
 }
 
-/// Serves until the process is stopped (for `lucia-harness sandbox`).
+/// A TCP listener and a UDP socket on one address. With port 0 the UDP
+/// port the kernel gave TCP may be taken: then both are bound again.
+async fn bind_both(addr: &str) -> std::io::Result<(TcpListener, tokio::net::UdpSocket)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let listener = TcpListener::bind(addr).await?;
+        match tokio::net::UdpSocket::bind(listener.local_addr()?).await {
+            Ok(udp) => return Ok((listener, udp)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no port for both TCP and UDP")))
+}
+
+/// Serves until the process is stopped (for `lucia-harness sandbox`): HTTP
+/// on `listener`, DNS on UDP at the same address.
 pub async fn serve(listener: TcpListener, config: SandboxConfig) -> std::io::Result<()> {
-    Prepared::new(config)?.serve(listener).await
+    let udp = tokio::net::UdpSocket::bind(listener.local_addr()?).await?;
+    let prepared = Prepared::new(config)?;
+    let dns = tokio::spawn(dns::serve(udp, prepared.state.clone()));
+    let served = prepared.serve(listener).await;
+    dns.abort();
+    served
 }
 
 /// The router, its state and the TLS acceptor, ready to accept connections.

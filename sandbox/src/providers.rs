@@ -6,7 +6,7 @@
 //! webhook endpoint, Postmark's inbound hook; and Resend's sending domain.
 
 mod postmark;
-mod resend;
+pub(crate) mod resend;
 mod stripe;
 #[cfg(test)]
 mod tests;

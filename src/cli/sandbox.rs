@@ -8,7 +8,7 @@ use super::output::{EXIT_OK, error, note};
 // `sandbox`'s flags.
 #[derive(Debug, clap::Args)]
 pub struct SandboxCommand {
-    /// Address to listen on.
+    /// Address to listen on: HTTPS and HTTP on TCP, DNS for hellolucia.ai on UDP (one port).
     #[arg(long, default_value = sandbox::DEFAULT_ADDR)]
     addr: String,
     /// Change a response's JSON on a route: ROUTE=change:FIELD=VALUE, ROUTE=remove:FIELD,
@@ -16,12 +16,14 @@ pub struct SandboxCommand {
     #[arg(long, value_name = "SPEC")]
     drift: Vec<String>,
     /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate
-    /// (add @N to fail only the first N requests); or break a claim by name:
+    /// (add @N to fail only the first N requests); break DNS for one name: nxdomain:HOST,
+    /// servfail:HOST, dns-timeout:HOST; or break a claim by name:
     /// accept-unsigned-webhooks, stripe-drops-events, lose-truth-on-restart, leak-ledger-to-anon,
     /// ledger-memory-mode, expiring-certificate, expired-certificate, no-https-redirect, csp-allows-supabase,
     /// admin-own-payment-truth, clerk-open, stage-unprotected, no-cloudflare, not-netlify,
     /// sentry-missing, payment-policy-persisted, providers-target-staging, stripe-endpoint-disabled,
-    /// render-deploys-on-commit, admin-ci-not-required, resend-domain-unverified, guest-agent-renamed.
+    /// render-deploys-on-commit, admin-ci-not-required, resend-domain-unverified, guest-agent-renamed,
+    /// dns-not-cloudflare, dkim-missing.
     #[arg(long, value_name = "SPEC")]
     fault: Vec<String>,
     /// The durable payment ledger file (created with the seed's reservation when missing);
@@ -56,10 +58,11 @@ pub async fn sandbox(cmd: &SandboxCommand) -> ExitCode {
         .map_or_else(|_| addr.to_owned(), |a| a.to_string());
     let named: Vec<&str> = config.breaks.iter().map(|b| b.name()).collect();
     note(format!(
-        "sandbox listening on https://{local} (and http://, redirected) — engine, admin, marketing, guest, netlify, render, github, supabase, sentry; \
-{} drift(s), {} route fault(s){}; Ctrl-C stops",
+        "sandbox listening on https://{local} (and http://, redirected; DNS for hellolucia.ai on udp/{local}) — engine, admin, marketing, guest, netlify, \
+render, github, supabase, sentry, twilio, twilio-messaging, stripe, postmark, resend; {} drift(s), {} route fault(s), {} DNS fault(s){}; Ctrl-C stops",
         config.drifts.len(),
         config.faults.len(),
+        config.dns_faults.len(),
         if named.is_empty() {
             String::new()
         } else {

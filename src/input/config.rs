@@ -81,6 +81,8 @@ pub struct EnvConfig {
     pub retry_backoff: Duration,
     /// Hosts never contacted (`forbidden_hosts`): Eval Labs' Supabase first.
     pub forbidden_hosts: Vec<String>,
+    /// The DNS server the DNS steps ask (`dns_resolver`); the system's when `None`.
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +147,7 @@ impl EnvConfig {
         env.extra_ca_pem = self.extra_ca_pem.clone();
         env.max_requests_per_second = self.max_requests_per_second;
         env.forbidden_hosts = self.forbidden_hosts.clone();
+        env.dns_resolver = self.dns_resolver;
         env.circuit_threshold = self.circuit_threshold;
         env.retry_backoff = self.retry_backoff;
         env.render_services = self.render_services.clone();
@@ -206,7 +209,10 @@ impl EnvConfig {
 
     /// The same environment with every surface moved to another host and
     /// port, keeping each surface's scheme and path prefix: how `demo` and
-    /// tests point `local` at a sandbox on a free port.
+    /// tests point `local` at a sandbox on a free port. An origin on an IP
+    /// (or `localhost`) moves the DNS resolver there too, to the same port
+    /// (the sandbox answers DNS on UDP beside its HTTP): a moved run asks
+    /// nothing of the system's resolver.
     pub fn with_origin(&self, origin: &str) -> Result<Self, String> {
         let with_scheme = if origin.contains("://") {
             origin.to_owned()
@@ -229,6 +235,15 @@ impl EnvConfig {
             u.set_port(origin.port())
                 .map_err(|()| "bad port".to_owned())?;
             *url = u.as_str().trim_end_matches('/').to_owned();
+        }
+        let ip = match origin.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            Some(url::Host::Domain("localhost")) => Some(std::net::Ipv4Addr::LOCALHOST.into()),
+            _ => None,
+        };
+        if let (Some(ip), Some(port)) = (ip, origin.port_or_known_default()) {
+            out.dns_resolver = Some(std::net::SocketAddr::new(ip, port));
         }
         Ok(out)
     }
@@ -398,6 +413,37 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
             local.surfaces["engine"], "https://127.0.0.1:40002/engine",
             "the scheme is kept"
         );
+        assert_eq!(
+            local.dns_resolver,
+            Some("127.0.0.1:40002".parse().expect("addr")),
+            "the DNS moves with the surfaces"
+        );
+    }
+
+    #[test]
+    fn dns_resolver_is_an_address_and_on_loopback_in_a_sandbox() {
+        let with = |r: &str| {
+            GOOD.replace(
+                "[environments.local.surfaces]",
+                &format!("dns_resolver = {r:?}\n[environments.local.surfaces]"),
+            )
+        };
+        let c = parse(&with("127.0.0.1:8700")).expect("good");
+        assert_eq!(
+            c.environments["local"].dns_resolver,
+            Some("127.0.0.1:8700".parse().expect("addr"))
+        );
+        let c = parse(&with("::1")).expect("good");
+        assert_eq!(
+            c.environments["local"].dns_resolver,
+            Some("[::1]:53".parse().expect("addr"))
+        );
+        let e = parse(&with("resolver.example")).expect_err("not an address");
+        assert_eq!(e.key.as_deref(), Some("environments.local.dns_resolver"));
+        assert!(e.message.contains("IP:PORT"), "{e}");
+        let e = parse(&with("1.1.1.1")).expect_err("not loopback");
+        assert!(e.message.contains("loopback"), "{e}");
+        assert!(e.line.is_some(), "{e}");
     }
 
     #[test]

@@ -67,6 +67,9 @@ struct RawEnv {
     circuit_threshold: Option<u32>,
     /// First wait before retrying a `@retry(N)` scenario (doubles each retry).
     retry_backoff: Option<String>,
+    /// The DNS server the DNS steps ask, `IP` or `IP:PORT` (the system's
+    /// resolver when absent).
+    dns_resolver: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -337,6 +340,10 @@ fn environment(
         None => None,
         Some(f) => Some(ca_file(src, &table, f)?),
     };
+    let dns_resolver = match &env.dns_resolver {
+        None => None,
+        Some(r) => Some(dns_resolver(src, &table, r, env.status)?),
+    };
     let retry_backoff = src.duration(
         &table,
         "retry_backoff",
@@ -380,7 +387,36 @@ fn environment(
         circuit_threshold,
         retry_backoff,
         forbidden_hosts: defaults.forbidden_hosts.clone(),
+        dns_resolver,
     })
+}
+
+/// `dns_resolver`: an address, the port 53 unless given; on loopback in a
+/// `sandbox` environment.
+fn dns_resolver(
+    src: &Source<'_>,
+    table: &str,
+    text: &str,
+    status: EnvStatus,
+) -> Result<std::net::SocketAddr, ConfigError> {
+    let bad = |m: String| src.err(table, Some("dns_resolver"), m);
+    let addr = text
+        .parse::<std::net::SocketAddr>()
+        .or_else(|_| {
+            text.parse::<std::net::IpAddr>()
+                .map(|ip| std::net::SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| {
+            bad(format!(
+                "{text:?} is not an address: write an IP, or IP:PORT (\"127.0.0.1:8700\", \"[::1]:53\", \"1.1.1.1\")"
+            ))
+        })?;
+    if status == EnvStatus::Sandbox && !addr.ip().is_loopback() {
+        return Err(bad(format!(
+            "{addr} is not on loopback: a `sandbox` environment asks only a resolver on this machine"
+        )));
+    }
+    Ok(addr)
 }
 
 /// The base URLs, without a trailing slash, and whether all are on loopback.

@@ -94,7 +94,51 @@ const BROKEN_CLAIMS: &[(&str, &str)] = &[
         "guest-agent-renamed",
         "The guest lab runs the agent environments.toml expects",
     ),
+    // The Staging variant of provider routing: switched, Staging is targeted.
+    (
+        "providers-target-staging",
+        "Twilio's intake numbers do not deliver SMS to Staging",
+    ),
+    (
+        "providers-target-staging",
+        "Twilio's WhatsApp sender does not deliver to Staging",
+    ),
+    (
+        "providers-target-staging",
+        "No Stripe webhook endpoint delivers to Staging",
+    ),
+    (
+        "providers-target-staging",
+        "Postmark does not deliver inbound email to Staging",
+    ),
+    (
+        "dns-not-cloudflare",
+        "hellolucia.ai is delegated to Cloudflare's name servers",
+    ),
+    (
+        "dkim-missing",
+        "The sending domain publishes the DKIM key Resend lists for it",
+    ),
+    (
+        "nxdomain:api-dev.hellolucia.ai",
+        "api-dev.hellolucia.ai resolves",
+    ),
 ];
+
+/// Named faults whose claim is proved elsewhere: an expired certificate
+/// fails the TLS scenarios as `certificate` (faults.rs), a persisted
+/// payment policy makes a deferred claim outdated (below).
+const TESTED_ELSEWHERE: &[&str] = &["expired-certificate", "payment-policy-persisted"];
+
+#[test]
+fn every_named_fault_breaks_a_claim_here_or_is_tested_elsewhere() {
+    for (_, name) in sandbox::Break::ALL {
+        assert!(
+            BROKEN_CLAIMS.iter().any(|(f, _)| *f == name) || TESTED_ELSEWHERE.contains(&name),
+            "the named fault {name} breaks no claim in BROKEN_CLAIMS"
+        );
+    }
+}
 
 fn claim_violation(o: &Outcome, what: &str, scenario: &str) {
     assert_eq!(o.code, 1, "{what}: exit {}\n{}", o.code, o.stdout);

@@ -105,6 +105,67 @@ async fn each_fault_kind_gives_its_error_kind() {
     }
 }
 
+/// NXDOMAIN, SERVFAIL and a silent DNS server each give their own kind,
+/// from the sandbox's own DNS (the run asks nothing of the system's
+/// resolver: every lookup is in the sandbox's log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_dns_fault_gives_its_error_kind() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "nxdomain:api-dev.hellolucia.ai",
+            "api-dev.hellolucia.ai resolves",
+            "nxdomain",
+        ),
+        (
+            "servfail:hellolucia.ai",
+            "hellolucia.ai is delegated to Cloudflare",
+            "servfail",
+        ),
+        (
+            "dns-timeout:guest.hellolucia.ai",
+            "guest.hellolucia.ai resolves",
+            "dns_timeout",
+        ),
+    ];
+    for (spec, scenario, kind) in cases {
+        let sb = sandbox(&[], &[spec]).await;
+        let o = run_local(&sb.origin(), &["--timeout", "1s"]).await;
+        assert_eq!(o.code, 1, "{spec}: {}", o.stdout);
+        let s = o.scenario(scenario);
+        assert_eq!(s["status"], "failed", "{spec}");
+        assert_eq!(s["error"]["kind"], *kind, "{spec}: {}", s["error"]);
+        let host = spec.split_once(':').map_or("", |(_, h)| h);
+        let msg = s["error"]["message"].as_str().expect("message");
+        assert!(
+            msg.contains(host),
+            "{spec}: the message names the host: {msg}"
+        );
+        // Only the scenarios asking that name fail (`servfail:hellolucia.ai`
+        // also fails "hellolucia.ai resolves"); the rest of the suite passed.
+        for other in o.report()["scenarios"].as_array().expect("scenarios") {
+            if other["status"] == "failed" {
+                assert_eq!(other["error"]["kind"], *kind, "{spec}: {other}");
+                assert!(
+                    other["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(host)),
+                    "{spec}: {other}"
+                );
+            }
+        }
+        let lookups: Vec<String> = sb
+            .received()
+            .into_iter()
+            .filter(|r| r.method == "DNS")
+            .map(|r| r.path)
+            .collect();
+        assert!(
+            lookups.iter().any(|l| l.ends_with(&format!(" {host}"))),
+            "{spec}: the lookup reached the sandbox's DNS: {lookups:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_response_times_out_within_the_timeout_plus_a_margin() {
     let sb = sandbox(&[], &["engine/*=hang"]).await;

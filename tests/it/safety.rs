@@ -412,3 +412,43 @@ async fn a_forbidden_host_is_never_contacted() {
         "the forbidden host was contacted"
     );
 }
+
+/// A sandbox asks DNS only of a resolver on loopback: without
+/// `dns_resolver` (and without `--origin`, which moves it), a DNS step is a
+/// config failure, never a question to the system's resolver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_never_asks_the_system_resolver() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = write(
+        dir.path(),
+        "env.toml",
+        "[environments.local]\nstatus = \"sandbox\"\n\n[environments.local.surfaces]\nengine = \"http://127.0.0.1:9/engine\"\n",
+    );
+    let features = write(
+        dir.path(),
+        "features/dns.feature",
+        "@local\nFeature: DNS\n  Scenario: The zone is delegated\n    When I look up the \"NS\" records of \"hellolucia.ai\"\n    Then at least one record is returned\n",
+    );
+    let o = run_cmd(
+        &[
+            "run",
+            "--env",
+            "local",
+            "--config",
+            cfg.to_str().expect("utf8"),
+            "--features",
+            features.parent().expect("dir").to_str().expect("utf8"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let s = o.scenario("The zone is delegated");
+    assert_eq!(s["error"]["kind"], "config", "{s}");
+    assert!(
+        s["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("dns_resolver")),
+        "{s}"
+    );
+}

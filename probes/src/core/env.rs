@@ -106,6 +106,9 @@ pub struct Environment {
     /// `forbidden_hosts`): a request to one, or a redirect to one, fails as
     /// `config` before a byte leaves.
     pub forbidden_hosts: Vec<String>,
+    /// The DNS server the DNS steps ask (`dns_resolver`); the system's
+    /// resolver when `None`.
+    pub dns_resolver: Option<std::net::SocketAddr>,
 }
 
 impl Environment {
@@ -129,6 +132,7 @@ impl Environment {
             circuit_threshold: 3,
             retry_backoff: Duration::from_millis(250),
             forbidden_hosts: Vec::new(),
+            dns_resolver: None,
         }
     }
 

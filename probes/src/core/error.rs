@@ -18,8 +18,16 @@ pub enum ErrorKind {
     Timeout,
     /// The answer started but its body did not finish in time (a slow drip).
     BodyTimeout,
-    /// The host name did not resolve.
+    /// The host name did not resolve (a request's own lookup, or a DNS
+    /// lookup that failed another way than the three below).
     Dns,
+    /// The DNS answered that the name does not exist (NXDOMAIN): an answer
+    /// about the environment, not a failure to look.
+    Nxdomain,
+    /// The DNS server failed to answer for the name (SERVFAIL).
+    Servfail,
+    /// No DNS answer within the request timeout.
+    DnsTimeout,
     /// The TCP connection could not be made (refused, unreachable).
     Connect,
     /// The connection was reset or closed before the response was complete.
@@ -60,11 +68,14 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 25] = [
         Self::Assertion,
         Self::Timeout,
         Self::BodyTimeout,
         Self::Dns,
+        Self::Nxdomain,
+        Self::Servfail,
+        Self::DnsTimeout,
         Self::Connect,
         Self::Reset,
         Self::Tls,
@@ -92,6 +103,9 @@ impl ErrorKind {
             Self::Timeout => "timeout",
             Self::BodyTimeout => "body_timeout",
             Self::Dns => "dns",
+            Self::Nxdomain => "nxdomain",
+            Self::Servfail => "servfail",
+            Self::DnsTimeout => "dns_timeout",
             Self::Connect => "connect",
             Self::Reset => "reset",
             Self::Tls => "tls",
@@ -119,7 +133,14 @@ impl ErrorKind {
     pub fn is_reachability(self) -> bool {
         matches!(
             self,
-            Self::Timeout | Self::Dns | Self::Connect | Self::Reset | Self::Tls | Self::Unreachable
+            Self::Timeout
+                | Self::Dns
+                | Self::Servfail
+                | Self::DnsTimeout
+                | Self::Connect
+                | Self::Reset
+                | Self::Tls
+                | Self::Unreachable
         )
     }
 

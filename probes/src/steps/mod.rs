@@ -8,13 +8,14 @@
 //!   headers, body, timing, Content-Security-Policy), `json`, `memory`
 //!   (remembered values, JSON embedded in a page), `baseline`, `providers`
 //!   (signed webhooks, a Render restart), `tls` (certificates, the HTTPS
-//!   redirect), `postgres`, `unchecked`.
+//!   redirect), `dns` (a record type at a name), `postgres`, `unchecked`.
 //!
 //! This file hands cucumber the table as a step collection.
 
 pub mod baseline;
 mod check;
 mod def;
+mod dns;
 mod json;
 mod memory;
 mod postgres;

@@ -10,7 +10,9 @@ use cucumber::step::Context;
 use futures::future::LocalBoxFuture;
 
 use super::def::{Block, Needs, StepDef, StepFn, def};
-use super::{baseline, json, memory, postgres, providers, requests, responses, tls, unchecked};
+use super::{
+    baseline, dns, json, memory, postgres, providers, requests, responses, tls, unchecked,
+};
 use crate::world::World;
 
 /// Wraps `async fn(&mut World, &Context) -> StepResult` into cucumber's
@@ -122,6 +124,17 @@ static VOCABULARY: LazyLock<Vec<StepDef>> = LazyLock::new(|| {
         // Added after the first release: appended, so the ids of the steps
         // before it (report formats name them) do not move.
         def(Given, r#"basic auth "{user}" and "{password}""#, r#"^basic auth "([^"]*)" and "([^"]*)"$"#, step!(requests::given_basic_auth)),
+        // DNS
+        def(
+            When,
+            r#"I look up the "{A|AAAA|CNAME|NS|TXT|MX}" records of "{name}""#,
+            r#"^I look up the "(A|AAAA|CNAME|NS|TXT|MX)" records of "([^"]+)"$"#,
+            step!(dns::look_up),
+        ),
+        def(Then, "at least one record is returned", r"^at least one record is returned$", step!(dns::exists)),
+        def(Then, r#"every record ends with "{suffix}""#, r#"^every record ends with "([^"]+)"$"#, step!(dns::all_end_with)),
+        def(Then, r#"a record contains "{text}""#, r#"^a record contains "(.+)"$"#, step!(dns::some_contains)),
+        def(Then, r#"a record equals the remembered "{name}""#, r#"^a record equals the remembered "([^"]+)"$"#, step!(dns::some_equals_remembered)),
     ]
 });
 

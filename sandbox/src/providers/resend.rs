@@ -13,7 +13,11 @@ use crate::state::{AppState, bearer, constant_time_eq};
 pub(crate) const DOMAIN: &str = "send.hellolucia.ai";
 pub(crate) const DOMAIN_ID: &str = "4dd369bc-aa82-4ff3-97de-514ae3000ee0";
 const CREATED_AT: &str = "2025-03-11 16:20:45.183911+00";
-const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
+/// The SPF record Resend asks for on the return path (`send.<domain>`).
+pub(crate) const SPF: &str = "v=spf1 include:amazonses.com ~all";
+/// The DKIM public key Resend signs with, published at `resend._domainkey.<domain>`.
+pub(crate) const DKIM: &str = "p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDC4xq8e1N3xv0yV2Rz9kq7Wm5uT0JbXc3aHfLpQe8sYd6nK2gBvR4tZ1oI7wMEjU9cFh5lXr0sNa3bPy6dGq8TkVf2Wz4iOu7mCe1YxL9pRb3nHs5gJt0AvKqD2wXeIlM6oZyUj8rSfN4cTb1QdP7hGwIDAQAB";
 
 fn error(status: StatusCode, name: &str, message: &str) -> Response {
     (
@@ -111,7 +115,7 @@ pub(crate) async fn domain(
             "type": "TXT",
             "ttl": "Auto",
             "status": "verified",
-            "value": "\"v=spf1 include:amazonses.com ~all\"",
+            "value": format!("\"{SPF}\""),
         },
         {
             "record": "DKIM",
@@ -119,7 +123,7 @@ pub(crate) async fn domain(
             "type": "TXT",
             "ttl": "Auto",
             "status": dkim,
-            "value": "p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDC4xq8e1N3xv0yV2Rz9kq7Wm5uT0JbXc3aHfLpQe8sYd6nK2gBvR4tZ1oI7wMEjU9cFh5lXr0sNa3bPy6dGq8TkVf2Wz4iOu7mCe1YxL9pRb3nHs5gJt0AvKqD2wXeIlM6oZyUj8rSfN4cTb1QdP7hGwIDAQAB",
+            "value": DKIM,
         },
     ]);
     Json(body).into_response()
