@@ -42,3 +42,17 @@ Feature: The core stack's providers
   @dev @local @deferred
   Scenario: OpenAI executes Lucia's models
     Then the claim cannot be checked yet: "model execution happens inside Engine, which exposes no model diagnostic to probe"
+
+  @dev @local @deferred
+  Scenario: Codex's project identity matches v0.1.3.6
+    # The Canon: v0.1.3.6 aligns "Engine behavior, Admin UI, CI gates, Codex
+    # project identity, and Eval Labs target routing"; the other four are
+    # checked (engine, admin, branches, eval_labs features).
+    Then the claim cannot be checked yet: "the Canon names no Codex project or where its identity can be read"
+
+  @dev @local @deferred
+  Scenario: Render groups the services in the Lucia AI project's Development and Staging environments
+    # The Canon: "Project: Lucia AI", Development (lucia-admin-dev,
+    # lucia-booking-engine), Staging (lucia-admin-staging,
+    # lucia-engine-staging). The four names are render.feature's.
+    Then the claim cannot be checked yet: "the harness reads Render's services by name, not yet its projects and environments"

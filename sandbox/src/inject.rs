@@ -465,10 +465,12 @@ pub enum Break {
     DnsNotCloudflare,
     /// The DKIM record Resend signs with is not published (`resend._domainkey.send…` does not exist).
     DkimMissing,
+    /// The waitlist's runtime is no longer at `functions/api/waitlist.js` of `hello-lucia/lucia-marketing`.
+    WaitlistRuntimeMoved,
 }
 
 impl Break {
-    pub const ALL: [(Self, &'static str); 24] = [
+    pub const ALL: [(Self, &'static str); 25] = [
         (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
         (Self::StripeDropsEvents, "stripe-drops-events"),
         (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
@@ -493,6 +495,7 @@ impl Break {
         (Self::GuestAgentRenamed, "guest-agent-renamed"),
         (Self::DnsNotCloudflare, "dns-not-cloudflare"),
         (Self::DkimMissing, "dkim-missing"),
+        (Self::WaitlistRuntimeMoved, "waitlist-runtime-moved"),
     ];
 
     pub fn name(self) -> &'static str {

@@ -5,6 +5,7 @@
 //! providers deliver: Twilio's numbers and WhatsApp sender, Stripe's
 //! webhook endpoint, Postmark's inbound hook; and Resend's sending domain.
 
+mod github;
 mod postmark;
 pub(crate) mod resend;
 mod stripe;
@@ -36,6 +37,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/github/repos/{owner}/{repo}/branches/{branch}/protection",
             get(github_protection),
+        )
+        .route(
+            "/github/repos/{owner}/{repo}/contents/{*path}",
+            get(github::contents),
         )
         .route("/supabase/rest/v1/{table}", get(supabase_select))
         .route(

@@ -482,4 +482,30 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("is not a duration"), "{e}");
     }
+
+    /// The Canon's "Eval Labs Supabase → separate and untouched", as the
+    /// repository's environments.toml keeps it: every Supabase project but
+    /// Lucia Core's dev project is forbidden, in every environment.
+    #[test]
+    fn the_real_file_forbids_every_supabase_project_but_lucia_cores() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/environments.toml"));
+        let c = Config::load(path).expect("environments.toml loads");
+        for env in c.environments.values() {
+            let forbidden = &env.forbidden_hosts;
+            assert!(
+                probes::core::env::is_forbidden("evallabsprojectref.supabase.co", forbidden),
+                "{}: an Eval Labs project ref would be reachable",
+                env.name
+            );
+            assert!(
+                !probes::core::env::is_forbidden("jgnxomyzqotnqsmlxlsz.supabase.co", forbidden),
+                "{}: Lucia Core's dev project must stay reachable",
+                env.name
+            );
+        }
+        assert_eq!(
+            c.environments["dev"].surfaces["supabase"],
+            "https://jgnxomyzqotnqsmlxlsz.supabase.co"
+        );
+    }
 }

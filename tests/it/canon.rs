@@ -123,6 +123,10 @@ const BROKEN_CLAIMS: &[(&str, &str)] = &[
         "nxdomain:api-dev.hellolucia.ai",
         "api-dev.hellolucia.ai resolves",
     ),
+    (
+        "waitlist-runtime-moved",
+        "The waitlist runs from functions/api/waitlist.js of lucia-marketing",
+    ),
 ];
 
 /// Named faults whose claim is proved elsewhere: an expired certificate

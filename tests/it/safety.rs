@@ -452,3 +452,67 @@ async fn a_sandbox_never_asks_the_system_resolver() {
         "{s}"
     );
 }
+
+/// The same promise read from the sandbox's own log: a redirect to a
+/// forbidden host is refused before the request to it leaves. The sandbox
+/// redirects plain HTTP to HTTPS on the Host the request named; named
+/// `localhost`, a forbidden host, the HTTPS request never arrives. Without
+/// the entry it does: the test can fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_never_sees_a_request_to_a_forbidden_host() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let features = write(
+        dir.path(),
+        "features/redirect.feature",
+        "@local\nFeature: Redirect\n  Scenario: Engine sends the harness to HTTPS on another host name\n    Given the \"engine\" service\n    And the header \"Host\" is \"localhost:{{expected.port}}\"\n    And redirects are followed\n    When I GET \"/health\"\n    Then the status is 200\n",
+    );
+    let features = features
+        .parent()
+        .expect("dir")
+        .to_str()
+        .expect("utf8")
+        .to_owned();
+    let ca = repo().join("sandbox/certs/sandbox-ca.pem");
+    for (forbidden, arrivals) in [("[\"localhost\"]", 1), ("[]", 2)] {
+        let sb = sandbox(&[], &[]).await;
+        let cfg = write(
+            dir.path(),
+            "env.toml",
+            &format!(
+                "forbidden_hosts = {forbidden}\n\n[environments.local]\nstatus = \"sandbox\"\nca_file = {:?}\n\n[environments.local.expected]\nport = \"{}\"\n\n[environments.local.surfaces]\nengine = \"{}/engine\"\n",
+                ca.display(),
+                sb.addr.port(),
+                sb.origin()
+            ),
+        );
+        let o = run_cmd(
+            &[
+                "run",
+                "--env",
+                "local",
+                "--config",
+                cfg.to_str().expect("utf8"),
+                "--features",
+                &features,
+            ],
+            &[],
+        )
+        .await;
+        let health: Vec<_> = sb
+            .received()
+            .into_iter()
+            .filter(|r| r.path == "/engine/health")
+            .collect();
+        assert_eq!(
+            health.len(),
+            arrivals,
+            "forbidden_hosts = {forbidden}: {}\n{}",
+            o.stdout,
+            o.stderr
+        );
+        if arrivals == 1 {
+            let s = o.scenario("another host name");
+            assert_eq!(s["error"]["kind"], "config", "{s}");
+        }
+    }
+}

@@ -144,12 +144,49 @@ impl Environment {
 }
 
 /// Whether `host` is one of `forbidden` or under one of them
-/// (`db.evallabs.example` is under `evallabs.example`). Case-insensitive; a
+/// (`db.evallabs.example` is under `evallabs.example`), unless an entry
+/// `!HOST` excepts it: `["supabase.co", "!jgnxomyzqotnqsmlxlsz.supabase.co"]`
+/// forbids every Supabase project but Lucia Core's. Case-insensitive; a
 /// trailing dot is ignored.
 pub fn is_forbidden(host: &str, forbidden: &[String]) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    forbidden.iter().any(|f| {
+    let covers = |f: &str| {
         let f = f.trim_end_matches('.').to_ascii_lowercase();
         !f.is_empty() && (host == f || host.ends_with(&format!(".{f}")))
-    })
+    };
+    let (excepted, denied): (Vec<&String>, Vec<&String>) =
+        forbidden.iter().partition(|f| f.starts_with('!'));
+    denied.iter().any(|f| covers(f)) && !excepted.iter().any(|f| covers(f.trim_start_matches('!')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_forbidden;
+
+    #[test]
+    fn a_forbidden_host_covers_its_subdomains_unless_excepted() {
+        let list: Vec<String> = [
+            "supabase.co",
+            "!jgnxomyzqotnqsmlxlsz.supabase.co",
+            "evallabs.example",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert!(is_forbidden("abcdefevallabsref.supabase.co", &list));
+        assert!(is_forbidden("SUPABASE.CO.", &list));
+        assert!(is_forbidden("db.evallabs.example", &list));
+        assert!(!is_forbidden("jgnxomyzqotnqsmlxlsz.supabase.co", &list));
+        assert!(!is_forbidden("db.jgnxomyzqotnqsmlxlsz.supabase.co", &list));
+        assert!(
+            !is_forbidden("notsupabase.co", &list),
+            "a suffix is not a subdomain"
+        );
+        assert!(!is_forbidden("api-dev.hellolucia.ai", &list));
+        // An exception alone forbids nothing.
+        assert!(!is_forbidden(
+            "x.supabase.co",
+            &["!x.supabase.co".to_owned()]
+        ));
+        assert!(!is_forbidden("anything", &["".to_owned(), "!".to_owned()]));
+    }
 }
