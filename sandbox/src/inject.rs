@@ -467,10 +467,12 @@ pub enum Break {
     DkimMissing,
     /// The waitlist's runtime is no longer at `functions/api/waitlist.js` of `hello-lucia/lucia-marketing`.
     WaitlistRuntimeMoved,
+    /// Render's Staging Engine runs under another name (`lucia-engine-stage`).
+    RenderServiceRenamed,
 }
 
 impl Break {
-    pub const ALL: [(Self, &'static str); 25] = [
+    pub const ALL: [(Self, &'static str); 26] = [
         (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
         (Self::StripeDropsEvents, "stripe-drops-events"),
         (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
@@ -496,6 +498,7 @@ impl Break {
         (Self::DnsNotCloudflare, "dns-not-cloudflare"),
         (Self::DkimMissing, "dkim-missing"),
         (Self::WaitlistRuntimeMoved, "waitlist-runtime-moved"),
+        (Self::RenderServiceRenamed, "render-service-renamed"),
     ];
 
     pub fn name(self) -> &'static str {

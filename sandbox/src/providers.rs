@@ -187,6 +187,12 @@ fn render_catalogue(s: &AppState) -> Vec<Value> {
             } else {
                 svc.trigger
             };
+            let name =
+                if svc.name == "lucia-engine-staging" && s.broken(Break::RenderServiceRenamed) {
+                    "lucia-engine-stage"
+                } else {
+                    svc.name
+                };
             json!({
                 "id": svc.id,
                 "autoDeploy": if trigger == "off" { "no" } else { "yes" },
@@ -197,7 +203,7 @@ fn render_catalogue(s: &AppState) -> Vec<Value> {
                 "dashboardUrl": format!("https://dashboard.render.com/web/{}", svc.id),
                 "environmentId": svc.environment,
                 "imagePath": null,
-                "name": svc.name,
+                "name": name,
                 "notifySetting": "default",
                 "ownerId": "tea-sandboxluciaai0000",
                 "registryCredential": null,
@@ -211,10 +217,10 @@ fn render_catalogue(s: &AppState) -> Vec<Value> {
                     "numInstances": 1,
                     "healthCheckPath": "",
                     "pullRequestPreviewsEnabled": "no",
-                    "url": format!("https://{}.onrender.com", svc.name),
+                    "url": format!("https://{name}.onrender.com"),
                     "envSpecificDetails": {"buildCommand": svc.build, "startCommand": svc.start},
                 },
-                "slug": svc.name,
+                "slug": name,
                 "suspended": "not_suspended",
                 "suspenders": [],
                 "type": "web_service",

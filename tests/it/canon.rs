@@ -124,6 +124,10 @@ const BROKEN_CLAIMS: &[(&str, &str)] = &[
         "api-dev.hellolucia.ai resolves",
     ),
     (
+        "render-service-renamed",
+        "Render runs lucia-engine-staging, as the Canon names it",
+    ),
+    (
         "waitlist-runtime-moved",
         "The waitlist runs from functions/api/waitlist.js of lucia-marketing",
     ),
