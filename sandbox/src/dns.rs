@@ -19,7 +19,6 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
@@ -29,7 +28,7 @@ use tokio::net::UdpSocket;
 use crate::config::SandboxConfig;
 use crate::inject::{Break, DnsFaultKind};
 use crate::providers::resend;
-use crate::state::{AppState, Received};
+use crate::state::AppState;
 
 /// The zone the sandbox is authoritative for.
 pub const ZONE: &str = "hellolucia.ai";
@@ -75,16 +74,11 @@ fn log(state: &AppState, query: &Message) {
     let Some(q) = query.queries.first() else {
         return;
     };
-    state
-        .log
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(Received {
-            at: Instant::now(),
-            method: "DNS".to_owned(),
-            path: format!("{} {}", q.query_type, lower(&q.name)),
-            headers: Vec::new(),
-        });
+    state.log_request(
+        "DNS".to_owned(),
+        format!("{} {}", q.query_type, lower(&q.name)),
+        Vec::new(),
+    );
 }
 
 fn lower(n: &Name) -> String {

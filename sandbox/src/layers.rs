@@ -12,26 +12,20 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::inject::{Break, Drift, FaultKind};
-use crate::state::{AppState, Received, Scheme, scheme_of};
+use crate::state::{AppState, Scheme, scheme_of};
 
 /// The edge in front of every surface: plain HTTP is redirected to HTTPS
 /// (Cloudflare's "always use HTTPS"), and responses carry the edge's headers.
 /// Records every request, before anything else can answer it.
 pub(crate) async fn record(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    state
-        .log
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(Received {
-            at: Instant::now(),
-            method: req.method().to_string(),
-            path: req.uri().path().to_owned(),
-            headers: req
-                .headers()
-                .keys()
-                .map(|k| k.as_str().to_owned())
-                .collect(),
-        });
+    state.log_request(
+        req.method().to_string(),
+        req.uri().path().to_owned(),
+        req.headers()
+            .keys()
+            .map(|k| k.as_str().to_owned())
+            .collect(),
+    );
     next.run(req).await
 }
 

@@ -52,6 +52,19 @@ impl Shared {
     pub(crate) fn broken(&self, b: Break) -> bool {
         self.config.broken(b)
     }
+
+    /// Adds a request (HTTP, or a DNS query) to the log, received now.
+    pub(crate) fn log_request(&self, method: String, path: String, headers: Vec<String>) {
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Received {
+                at: Instant::now(),
+                method,
+                path,
+                headers,
+            });
+    }
 }
 
 pub(crate) fn scheme_of(req_ext: &axum::http::Extensions) -> Scheme {
