@@ -49,10 +49,3 @@ Feature: The core stack's providers
     # project identity, and Eval Labs target routing"; the other four are
     # checked (engine, admin, branches, eval_labs features).
     Then the claim cannot be checked yet: "the Canon names no Codex project or where its identity can be read"
-
-  @dev @local @deferred
-  Scenario: Render groups the services in the Lucia AI project's Development and Staging environments
-    # The Canon: "Project: Lucia AI", Development (lucia-admin-dev,
-    # lucia-booking-engine), Staging (lucia-admin-staging,
-    # lucia-engine-staging). The four names are render.feature's.
-    Then the claim cannot be checked yet: "the harness reads Render's services by name, not yet its projects and environments"

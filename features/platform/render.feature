@@ -4,7 +4,9 @@ Feature: Render's services
   Engine: lucia-booking-engine" for Development and "lucia-admin-staging",
   "lucia-engine-staging" for Staging, and requires "Admin Development CI must
   pass before Admin dev deploy: npm ci / npm run lint / npm run build".
-  Read through Render's API (GET /v1/services?name=…).
+  Read through Render's API: each service by name (GET /v1/services?name=…),
+  then the environment it runs in and that environment's project ("Project:
+  Lucia AI").
 
   @configured
   Scenario Outline: Render runs <service>, as the Canon names it
@@ -21,6 +23,27 @@ Feature: Render's services
       | lucia-booking-engine |
       | lucia-admin-staging  |
       | lucia-engine-staging |
+
+  @configured
+  Scenario Outline: <service> runs in the Lucia AI project's <environment> environment
+    Given the "render" service
+    And the header "Authorization" is "Bearer ${RENDER_API_KEY}"
+    When I GET "/v1/services?name=<service>"
+    And I remember the JSON at "$[0].service.environmentId" as "environment"
+    And I GET "/v1/environments/{{remembered.environment}}"
+    Then the status is 200
+    And the JSON at "$.name" is "<environment>"
+    When I remember the JSON at "$.projectId" as "project"
+    And I GET "/v1/projects/{{remembered.project}}"
+    Then the status is 200
+    And the JSON at "$.name" is "Lucia AI"
+
+    Examples:
+      | service              | environment |
+      | lucia-admin-dev      | Development |
+      | lucia-booking-engine | Development |
+      | lucia-admin-staging  | Staging     |
+      | lucia-engine-staging | Staging     |
 
   @configured
   Scenario: Admin dev deploys only after its CI checks pass

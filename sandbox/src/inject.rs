@@ -469,10 +469,12 @@ pub enum Break {
     WaitlistRuntimeMoved,
     /// Render's Staging Engine runs under another name (`lucia-engine-stage`).
     RenderServiceRenamed,
+    /// lucia-booking-engine runs in the Lucia AI project's Staging environment, not Development.
+    RenderWrongEnvironment,
 }
 
 impl Break {
-    pub const ALL: [(Self, &'static str); 26] = [
+    pub const ALL: [(Self, &'static str); 27] = [
         (Self::AcceptUnsignedWebhooks, "accept-unsigned-webhooks"),
         (Self::StripeDropsEvents, "stripe-drops-events"),
         (Self::LoseTruthOnRestart, "lose-truth-on-restart"),
@@ -499,6 +501,7 @@ impl Break {
         (Self::DkimMissing, "dkim-missing"),
         (Self::WaitlistRuntimeMoved, "waitlist-runtime-moved"),
         (Self::RenderServiceRenamed, "render-service-renamed"),
+        (Self::RenderWrongEnvironment, "render-wrong-environment"),
     ];
 
     pub fn name(self) -> &'static str {

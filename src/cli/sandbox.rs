@@ -23,7 +23,8 @@ pub struct SandboxCommand {
     /// admin-own-payment-truth, clerk-open, stage-unprotected, no-cloudflare, not-netlify,
     /// sentry-missing, payment-policy-persisted, providers-target-staging, stripe-endpoint-disabled,
     /// render-deploys-on-commit, admin-ci-not-required, resend-domain-unverified, guest-agent-renamed,
-    /// dns-not-cloudflare, dkim-missing, waitlist-runtime-moved, render-service-renamed.
+    /// dns-not-cloudflare, dkim-missing, waitlist-runtime-moved, render-service-renamed,
+    /// render-wrong-environment.
     #[arg(long, value_name = "SPEC")]
     fault: Vec<String>,
     /// The durable payment ledger file (created with the seed's reservation when missing);

@@ -128,6 +128,10 @@ const BROKEN_CLAIMS: &[(&str, &str)] = &[
         "Render runs lucia-engine-staging, as the Canon names it",
     ),
     (
+        "render-wrong-environment",
+        "lucia-booking-engine runs in the Lucia AI project's Development environment",
+    ),
+    (
         "waitlist-runtime-moved",
         "The waitlist runs from functions/api/waitlist.js of lucia-marketing",
     ),
