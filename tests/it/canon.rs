@@ -468,3 +468,44 @@ async fn claims_lists_every_claim_with_status_and_evidence() {
         o.stdout.lines().skip(1).collect::<Vec<_>>()
     );
 }
+
+/// Provider routing reads the providers with optional, least-privilege
+/// keys: in Development without them, each scenario is skipped naming the
+/// secret it needs, never passed and never failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_routing_without_its_keys_is_skipped_with_the_reason() {
+    let sb = sandbox(&[], &[]).await;
+    let features = repo().join("features/intake/routing.feature");
+    let o = run_cmd(
+        &[
+            "run",
+            "--env",
+            "dev",
+            "--origin",
+            &sb.https_origin(),
+            "--features",
+            features.to_str().expect("utf8"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    for (scenario, secret) in [
+        ("Twilio's intake number delivers SMS", "TWILIO_ACCOUNT_SID"),
+        ("Twilio's WhatsApp sender delivers", "TWILIO_ACCOUNT_SID"),
+        ("Stripe delivers the payment events", "STRIPE_SECRET_KEY"),
+        ("Postmark delivers inbound email", "POSTMARK_SERVER_TOKEN"),
+    ] {
+        let reason = skip_reason(&o, scenario);
+        assert!(
+            reason.contains(&format!(
+                "optional secret ${{{secret}}} is not set for 'dev'"
+            )),
+            "{scenario}: {reason}"
+        );
+    }
+    assert!(
+        sb.received().iter().all(|r| r.method == "DNS"),
+        "a skipped scenario sent a request"
+    );
+}
