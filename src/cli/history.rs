@@ -1,11 +1,10 @@
 //! `lucia-harness history`: recent runs of an environment from the state
 //! database, with their counts.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lucia_harness::record::history::{self, History, RunRow};
-use lucia_harness::record::sqlite::SqliteHistory;
+use lucia_harness::record::history::{self, RunRow};
+use lucia_harness::record::state;
 
 use super::output::{EXIT_OK, emit, error};
 
@@ -17,22 +16,22 @@ pub struct HistoryArgs {
     /// How many runs, newest first.
     #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
     limit: usize,
-    /// The state database.
-    #[arg(long, default_value = history::DEFAULT_PATH, value_name = "FILE")]
-    state: PathBuf,
+    /// The state: a SQLite file or a postgres:// URL.
+    #[arg(long, env = "LUCIA_HARNESS_STATE_URL", default_value = history::DEFAULT_PATH, value_name = "FILE|URL")]
+    state: String,
     /// JSON (one object per run) instead of a table.
     #[arg(long)]
     json: bool,
 }
 
 pub fn history(args: &HistoryArgs) -> ExitCode {
-    if !args.state.exists() {
+    if !state::is_url(&args.state) && !std::path::Path::new(&args.state).exists() {
         return error(format!(
             "no state database at {} (serve, or run --state, creates it)",
-            args.state.display()
+            args.state
         ));
     }
-    let store = match SqliteHistory::open(&args.state) {
+    let store = match state::open(&args.state) {
         Ok(s) => s,
         Err(e) => return error(e),
     };
@@ -45,7 +44,7 @@ pub fn history(args: &HistoryArgs) -> ExitCode {
         return error(format!(
             "no run of {} in {} (environments with runs: {})",
             args.env,
-            args.state.display(),
+            store.location().display(),
             if known.is_empty() {
                 "none".to_owned()
             } else {

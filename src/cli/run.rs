@@ -2,7 +2,6 @@
 //! recorded in the history and alerted on (`--state`, `--alert`), through
 //! the same `Recording` as `serve`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use lucia_harness::record::alert::DEFAULT_THRESHOLD;
 use lucia_harness::record::history::{self, History, RunResult, Trigger};
 use lucia_harness::record::recording::{Alerting, Recording, Sent};
 use lucia_harness::record::sentry::Sentry;
-use lucia_harness::record::sqlite::SqliteHistory;
+use lucia_harness::record::state;
 use lucia_harness::run;
 use reporters::RunReport;
 use sentry::protocol::MonitorSchedule;
@@ -43,9 +42,10 @@ pub struct RecordArgs {
     /// recovers, a Crons check-in (lucia-synthetic-<env>). The previous state is read from --state.
     #[arg(long)]
     alert: bool,
-    /// Record the run in this state database (history, alert state); with --alert, default state/harness.db.
-    #[arg(long, value_name = "FILE")]
-    state: Option<PathBuf>,
+    /// Record the run in this state (history, alert state): a SQLite file or a postgres:// URL; with
+    /// --alert, default state/harness.db.
+    #[arg(long, env = "LUCIA_HARNESS_STATE_URL", value_name = "FILE|URL")]
+    state: Option<String>,
     /// Failed runs in a row before a scenario alerts.
     #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "N")]
     alert_after: u32,
@@ -57,7 +57,7 @@ pub struct RecordArgs {
 
 /// A one-shot run being recorded: the history it goes to, and how it alerts.
 struct OneShot {
-    history: SqliteHistory,
+    history: Box<dyn History>,
     recording: Recording,
     alerting: Alerting,
 }
@@ -94,13 +94,13 @@ impl RecordArgs {
         let path = self
             .state
             .clone()
-            .unwrap_or_else(|| PathBuf::from(history::DEFAULT_PATH));
-        let history = SqliteHistory::open(&path).map_err(|e| e.to_string())?;
+            .unwrap_or_else(|| history::DEFAULT_PATH.to_owned());
+        let history = state::open(&path).map_err(|e| e.to_string())?;
         history
             .recover_interrupted(Utc::now())
             .map_err(|e| e.to_string())?;
-        let mut recording =
-            Recording::begin(&history, env, Trigger::Cli, Utc::now()).map_err(|e| e.to_string())?;
+        let mut recording = Recording::begin(&*history, env, Trigger::Cli, Utc::now())
+            .map_err(|e| e.to_string())?;
         if let Some(s) = &sentry {
             recording.check_in(s, schedule);
         }
@@ -121,7 +121,7 @@ impl OneShot {
     fn finish(mut self, version: Option<&str>, report: &mut RunReport) -> Result<(), String> {
         let sent = self
             .recording
-            .finish(&mut self.history, report, &self.alerting, version)
+            .finish(&mut *self.history, report, &self.alerting, version)
             .map_err(|e| e.to_string());
         flush(&self.alerting);
         for (t, _) in sent.as_ref().into_iter().flatten() {
@@ -140,7 +140,7 @@ impl OneShot {
     fn failed(self, why: &str) {
         let _ = self
             .recording
-            .abandon(&self.history, RunResult::Error, Utc::now(), why);
+            .abandon(&*self.history, RunResult::Error, Utc::now(), why);
         flush(&self.alerting);
     }
 }

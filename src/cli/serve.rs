@@ -2,7 +2,6 @@
 //! before anything listens), logging, signals.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use lucia_harness::input::config::Config;
 use lucia_harness::record::alert::DEFAULT_THRESHOLD;
 use lucia_harness::record::history;
 use lucia_harness::record::sentry::Sentry;
-use lucia_harness::record::sqlite::SqliteHistory;
+use lucia_harness::record::state;
 use lucia_harness::serve::{self, Harness, Promotion, Schedule, Settings};
 
 use super::args::{Globals, duration};
@@ -26,9 +25,10 @@ pub struct ServeArgs {
     /// Allow listening on a non-loopback address (put an authenticating proxy in front).
     #[arg(long)]
     allow_remote: bool,
-    /// The state database (created when missing): runs, scenario results, alert state.
-    #[arg(long, default_value = history::DEFAULT_PATH, value_name = "FILE")]
-    state: PathBuf,
+    /// The state: runs, scenario results, alert state. A SQLite file (created when missing), or a
+    /// postgres:// URL that outlives the machine and that replicas share (?sslmode=require for Supabase).
+    #[arg(long, env = "LUCIA_HARNESS_STATE_URL", default_value = history::DEFAULT_PATH, value_name = "FILE|URL")]
+    state: String,
     /// How often each environment runs (jittered ±10%), unless --env says otherwise.
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = duration)]
     schedule: Duration,
@@ -236,10 +236,11 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
             }
         }
     }
-    let store = match SqliteHistory::open(&args.state) {
-        Ok(s) => Box::new(s),
+    let store = match state::open(&args.state) {
+        Ok(s) => s,
         Err(e) => return error(e),
     };
+    let store_location = store.location().display().to_string();
     let version = promotion
         .as_ref()
         .map(|p| p.version.clone())
@@ -287,7 +288,7 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
         })
         .collect();
     tracing::info!(
-        state = %args.state.display(),
+        state = %store_location,
         environments = %envs.join(", "),
         post_runs = if token.is_some() { "enabled (bearer token)" } else { "disabled: LUCIA_HARNESS_TOKEN is not set" },
         sentry = if sentry.is_some() { "on" } else { "off: SENTRY_DSN is not set" },

@@ -1,7 +1,9 @@
 //! The history of runs: what `serve`, `run --state` and `history` keep and
 //! read. [`History`] is the one interface to it; [`super::sqlite`] is the
-//! embedded implementation (a file, the default). Nothing outside
-//! `record/` runs SQL against the state database.
+//! embedded implementation (a file, the default), [`super::postgres`] the
+//! shared one (a database several replicas use); [`super::state::open`]
+//! picks by what `--state` names. Nothing outside `record/` runs SQL against the state
+//! database.
 //!
 //! Storage knows no policy: it stores runs, scenario results, alert states
 //! and transitions as it is given them. What counts as a pass, when to
@@ -40,6 +42,9 @@ pub enum HistoryError {
     },
     #[error("state database {}: a stored report cannot be read: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },
+    /// A database server's refusal (Postgres), in words.
+    #[error("state database {}: {message}", path.display())]
+    Database { path: PathBuf, message: String },
 }
 
 /// A scenario's identity across runs: its feature's and its own name.

@@ -200,11 +200,24 @@ async fn serve_alerts_once_per_transition_and_never_leaks_a_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_alert_uses_the_state_file_to_know_the_previous_state() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    run_alert_knows_the_previous_state(dir.path(), state.to_str().expect("utf8")).await;
+}
+
+/// The same, with the state in Postgres (`LUCIA_HARNESS_STATE_URL`'s kind).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_alert_uses_a_postgres_state_to_know_the_previous_state() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = crate::support::StateDatabase::create().await;
+    run_alert_knows_the_previous_state(dir.path(), &db.url).await;
+    db.drop().await;
+}
+
+async fn run_alert_knows_the_previous_state(dir: &std::path::Path, state: &str) {
     let rx = SentryReceiver::start().await;
     let sb = sandbox(&[], &["engine/health=500@3"]).await;
-    let dir = tempfile::tempdir().expect("tmp");
-    let features = write(dir.path(), "features/health.feature", HEALTH);
-    let state = state_file(dir.path());
+    let features = write(dir, "features/health.feature", HEALTH);
     let mut codes = Vec::new();
     let mut events_after = Vec::new();
     for _ in 0..5 {
@@ -219,7 +232,7 @@ async fn run_alert_uses_the_state_file_to_know_the_previous_state() {
                 features.to_str().expect("utf8"),
                 "--alert",
                 "--state",
-                state.to_str().expect("utf8"),
+                state,
                 "--alert-after",
                 "2",
             ])
@@ -252,13 +265,7 @@ async fn run_alert_uses_the_state_file_to_know_the_previous_state() {
 
     // The history knows the five runs.
     let out = bin()
-        .args([
-            "history",
-            "--env",
-            "local",
-            "--state",
-            state.to_str().expect("utf8"),
-        ])
+        .args(["history", "--env", "local", "--state", state])
         .output()
         .await
         .expect("history");
@@ -275,7 +282,7 @@ async fn run_alert_uses_the_state_file_to_know_the_previous_state() {
             &sb.origin(),
             "--alert",
             "--state",
-            state.to_str().expect("utf8"),
+            state,
         ])
         .env_remove("SENTRY_DSN")
         .output()

@@ -823,3 +823,47 @@ async fn readiness_drift_and_the_reviewed_baseline_reach_the_api_metrics_and_das
     let (status, log) = s.terminate().await;
     assert!(status.success(), "{log}");
 }
+
+/// Render replaces a service's disk on every deploy: with the state in
+/// Postgres, a new `serve` (a new machine: nothing on disk) knows what the
+/// last one did. A run killed mid-way is `abandoned`, never passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_state_outlives_the_process_and_its_disk() {
+    let sb = sandbox(&[], &["engine/version=latency:800ms"]).await;
+    let db = crate::support::StateDatabase::create().await;
+    let origin = sb.origin();
+    let args = serve_args(&origin, &db.url, &[]);
+    let s = Serve::start(&args, &[]).await;
+    s.runs("local", 2).await;
+    s.wait_until("a run in progress", |h| {
+        !h["environments"]["local"]["running"].is_null()
+    })
+    .await;
+    let before = s.json("/runs/latest?env=local").await["run_id"]
+        .as_str()
+        .expect("run id")
+        .to_owned();
+    let log = s.kill9().await;
+    assert!(log.contains("postgres://postgres@127.0.0.1:5432/"), "{log}");
+
+    // Another process, from another directory: only the URL in common.
+    let s = Serve::start(&args, &[]).await;
+    let latest = s.json("/runs/latest?env=local").await;
+    assert_eq!(latest["run_id"].as_str(), Some(before.as_str()), "{latest}");
+    let runs = s.json("/runs?env=local&limit=100").await;
+    let rows = runs["runs"].as_array().expect("runs");
+    assert!(
+        rows.iter().filter(|r| r["result"] == "passed").count() >= 2,
+        "{runs}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r["result"] == "abandoned").count(),
+        1,
+        "the killed run: {runs}"
+    );
+    s.runs("local", 1).await;
+    let health = s.json("/healthz").await;
+    assert_eq!(health["status"], "ok", "{health}");
+    s.terminate().await;
+    db.drop().await;
+}

@@ -28,7 +28,7 @@ impl CertificateInfo {
 /// (compiled in: nothing to load or parse at start-up, the same on every
 /// machine) plus the environment's extra CA (`ca_file`, e.g. the sandbox's
 /// loopback CA or a company proxy's).
-pub(crate) fn client_config(extra_ca_pem: Option<&str>) -> Result<rustls::ClientConfig, StepError> {
+pub fn client_config(extra_ca_pem: Option<&str>) -> Result<rustls::ClientConfig, StepError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),

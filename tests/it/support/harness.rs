@@ -290,3 +290,43 @@ pub async fn drop_database(name: &str) {
         .await
         .expect("drop");
 }
+
+/// A fresh, empty database on the machine's PostgreSQL for a `--state`
+/// URL; [`StateDatabase::drop`] removes it.
+#[derive(Debug)]
+pub struct StateDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl StateDatabase {
+    pub async fn create() -> Self {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "lucia_state_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let admin = postgres_admin().await;
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create");
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        Self { name, url }
+    }
+
+    pub async fn drop(self) {
+        let _ = postgres_admin()
+            .await
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
+    }
+}

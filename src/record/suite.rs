@@ -1,0 +1,221 @@
+//! The history's behaviour, once, against both backends: SQLite in a
+//! temporary directory and a fresh database per test on the machine's
+//! PostgreSQL (127.0.0.1:5432, as `scripts/test` starts it). What only one
+//! backend has (SQLite's integrity check, Postgres's migration table) is
+//! tested beside it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Utc};
+use reporters::{RunReport, Status};
+
+use super::history::{
+    AlertState, History, RunResult, ScenarioId, TransitionRow, Trigger, fixtures,
+};
+use super::postgres::PostgresHistory;
+use super::recording::last_passed;
+use super::sqlite::SqliteHistory;
+
+/// The machine's PostgreSQL, as the superuser the test script leaves.
+pub(crate) const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database of its own for one test, dropped afterwards.
+pub(crate) struct FreshDatabase {
+    pub(crate) name: String,
+    pub(crate) url: String,
+}
+
+impl FreshDatabase {
+    pub(crate) fn new() -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "lucia_history_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut admin = postgres::Client::connect(ADMIN_URL, postgres::NoTls)
+            .expect("PostgreSQL on 127.0.0.1:5432 (scripts/test starts it)");
+        // One statement each: DROP and CREATE DATABASE refuse a transaction.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .and_then(|()| admin.batch_execute(&format!("CREATE DATABASE {name}")))
+            .expect("create the test database");
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        Self { name, url }
+    }
+
+    /// A session on this database, for what the trait does not show.
+    pub(crate) fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).expect("connect")
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(ADMIN_URL, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Runs `test` on each backend: `open` opens (or reopens) the same store.
+fn each_backend(test: impl Fn(&dyn Fn() -> Box<dyn History>)) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("nested/harness.db");
+    test(&|| Box::new(SqliteHistory::open(&path).expect("sqlite")));
+    let db = FreshDatabase::new();
+    test(&|| Box::new(PostgresHistory::open(&db.url).expect("postgres")));
+}
+
+pub(crate) fn report(env: &str, statuses: &[(&str, Status)]) -> RunReport {
+    fixtures::report_of(
+        env,
+        statuses
+            .iter()
+            .map(|(name, status)| fixtures::scenario("Engine health", name, *status, None))
+            .collect(),
+    )
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[test]
+fn a_run_round_trips_and_history_counts_it() {
+    each_backend(|open| {
+        let mut s = open();
+        let where_ = s.location().display().to_string();
+        let r = report("local", &[("a", Status::Passed), ("b", Status::Failed)]);
+        let id = s
+            .begin_run("local", Trigger::Manual, r.started_at)
+            .expect("begin");
+        assert_eq!(
+            s.history("local", 5).expect("h")[0].result,
+            RunResult::Running,
+            "{where_}"
+        );
+        s.finish_run(id, &r).expect("finish");
+        assert_eq!(
+            s.latest_report("local").expect("latest"),
+            Some(r.clone()),
+            "{where_}"
+        );
+        let h = s.history("local", 5).expect("h");
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            (h[0].passed, h[0].failed, h[0].result),
+            (1, 1, RunResult::Failed)
+        );
+        assert_eq!(h[0].trigger, Trigger::Manual);
+        assert_eq!(h[0].run_id.as_deref(), Some("r"));
+        let passed = last_passed(&*s, "local").expect("lp");
+        assert!(passed.contains_key(&ScenarioId::of(&r.scenarios[0])));
+        assert!(!passed.contains_key(&ScenarioId::of(&r.scenarios[1])));
+        assert_eq!(s.latest_report("dev").expect("none"), None);
+        assert_eq!(s.environments().expect("envs"), ["local"]);
+    });
+}
+
+#[test]
+fn interrupted_runs_are_abandoned_on_reopen() {
+    each_backend(|open| {
+        {
+            let s = open();
+            s.begin_run("local", Trigger::Schedule, Utc::now())
+                .expect("begin");
+        }
+        let s = open();
+        assert_eq!(s.recover_interrupted(Utc::now()).expect("recover"), 1);
+        let h = s.history("local", 1).expect("h");
+        assert_eq!(h[0].result, RunResult::Abandoned);
+        assert!(h[0].error.as_deref().is_some_and(|e| e.contains("stopped")));
+        assert!(h[0].finished_at.is_some());
+    });
+}
+
+#[test]
+fn a_run_that_could_not_run_is_an_error_with_its_reason() {
+    each_backend(|open| {
+        let s = open();
+        let id = s
+            .begin_run("local", Trigger::Cli, Utc::now())
+            .expect("begin");
+        s.end_run(id, RunResult::Error, Utc::now(), "LUCIA_TOKEN is not set")
+            .expect("end");
+        let h = s.history("local", 1).expect("h");
+        assert_eq!(h[0].result, RunResult::Error);
+        assert_eq!(h[0].error.as_deref(), Some("LUCIA_TOKEN is not set"));
+        assert_eq!(s.latest_report("local").expect("none"), None);
+    });
+}
+
+#[test]
+fn pruning_keeps_the_newest_runs() {
+    each_backend(|open| {
+        let mut s = open();
+        for _ in 0..5 {
+            let r = report("local", &[("a", Status::Passed)]);
+            let id = s
+                .begin_run("local", Trigger::Schedule, r.started_at)
+                .expect("b");
+            s.finish_run(id, &r).expect("f");
+        }
+        assert_eq!(s.prune("local", 2).expect("prune"), 3);
+        assert_eq!(s.history("local", 10).expect("h").len(), 2);
+        s.flush().expect("flush");
+    });
+}
+
+#[test]
+fn alert_state_round_trips() {
+    each_backend(|open| {
+        let mut s = open();
+        let id = ScenarioId {
+            feature: "f".into(),
+            scenario: "s".into(),
+        };
+        let st = AlertState {
+            consecutive_failures: 3,
+            alerting: true,
+            since: parse_ts("2026-01-02T03:04:05.000Z"),
+        };
+        let t = TransitionRow {
+            environment: "local".into(),
+            feature: "f".into(),
+            scenario: "s".into(),
+            kind: "failing".into(),
+            at: parse_ts("2026-01-02T03:04:06.000Z").expect("ts"),
+            consecutive_failures: 3,
+            event_id: Some("e1".into()),
+        };
+        s.save_alerts(
+            "local",
+            None,
+            &HashMap::from([(id.clone(), st.clone())]),
+            std::slice::from_ref(&t),
+        )
+        .expect("save");
+        assert_eq!(s.alert_states("local").expect("states").get(&id), Some(&st));
+        assert_eq!(s.transitions("local").expect("t"), [t]);
+        // Saved again, the state is replaced, not duplicated.
+        let healthy = AlertState::default();
+        s.save_alerts(
+            "local",
+            None,
+            &HashMap::from([(id.clone(), healthy.clone())]),
+            &[],
+        )
+        .expect("save again");
+        let states = s.alert_states("local").expect("states");
+        assert_eq!(states.len(), 1);
+        assert_eq!(states.get(&id), Some(&healthy));
+        assert!(s.alert_states("dev").expect("none").is_empty());
+    });
+}
