@@ -18,10 +18,12 @@
 //!   the tokio runtime that calls the trait; one thread that owns the
 //!   connection serialises the calls as the SQLite store's mutex does. A
 //!   connection that broke is dropped and made again on the next call.
-//! - **TLS**: `sslmode=require` (as Supabase needs) or `verify-full`
-//!   connects over rustls with the probes' root store (webpki roots);
-//!   `disable` and the default `prefer` try plain first only where the
-//!   server offers no TLS.
+//! - **TLS**: `sslmode=require` (as Supabase needs), `verify-ca` or
+//!   `verify-full` connects over rustls with the probes' root store (webpki
+//!   roots) plus `sslrootcert=FILE` when given (Supabase's own CA, say).
+//!   The certificate is always verified, also under `require`, where libpq
+//!   would not: a harness that reports the truth must not write it to an
+//!   impostor. `disable` and the default `prefer` connect in plain.
 //! - **Messages** name the URL without its password, never the password.
 
 use std::collections::HashMap;
@@ -100,10 +102,58 @@ pub struct PostgresHistory {
     worker: Option<std::thread::JoinHandle<()>>,
 }
 
+/// How to reach the server: in plain, or over TLS verified against the
+/// probes' roots and these extra CA certificates (`sslrootcert`).
+#[derive(Clone, Debug)]
+enum Transport {
+    Plain,
+    Tls { extra_ca_pem: Option<String> },
+}
+
+/// The libpq options rust-postgres does not read, taken out of `url`:
+/// `sslrootcert=FILE` (read now) and the `sslmode`s `verify-ca` and
+/// `verify-full` (TLS, verified, as `require` is here).
+fn transport(url: &str) -> Result<(String, Transport), String> {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return Ok((url.to_owned(), Transport::Plain));
+    };
+    let mut tls = false;
+    let mut root_file = None;
+    let mut kept = Vec::new();
+    for (k, v) in u.query_pairs() {
+        match (k.as_ref(), v.as_ref()) {
+            ("sslmode", "require" | "verify-ca" | "verify-full") => {
+                tls = true;
+                kept.push(("sslmode".to_owned(), "require".to_owned()));
+            }
+            ("sslrootcert", file) => root_file = Some(file.to_owned()),
+            _ => kept.push((k.into_owned(), v.into_owned())),
+        }
+    }
+    let extra_ca_pem = match root_file {
+        None => None,
+        Some(f) => Some(
+            std::fs::read_to_string(&f)
+                .map_err(|e| format!("sslrootcert {f}: cannot read it: {e}"))?,
+        ),
+    };
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    let transport = if tls {
+        Transport::Tls { extra_ca_pem }
+    } else {
+        Transport::Plain
+    };
+    Ok((u.to_string(), transport))
+}
+
 /// What the worker thread owns: the connection (made again when it broke).
 struct Connection {
     config: postgres::Config,
-    tls: bool,
+    transport: Transport,
     location: PathBuf,
     client: Option<Client>,
 }
@@ -114,8 +164,8 @@ impl Connection {
             path: self.location.clone(),
             message,
         };
-        let mut client = if self.tls {
-            let config = probes::probe::tls::client_config(None)
+        let mut client = if let Transport::Tls { extra_ca_pem } = &self.transport {
+            let config = probes::probe::tls::client_config(extra_ca_pem.as_deref())
                 .map_err(|e| open(format!("TLS: {}", e.message)))?;
             let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
             self.config.connect(tls)
@@ -204,6 +254,7 @@ impl PostgresHistory {
             path: location.clone(),
             message,
         };
+        let (url, transport) = transport(url).map_err(open)?;
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e: postgres::Error| open(format!("not a Postgres URL: {}", describe(&e))))?;
@@ -214,11 +265,9 @@ impl PostgresHistory {
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
         config.application_name("lucia-harness");
-        let tls = matches!(config.get_ssl_mode(), postgres::config::SslMode::Require)
-            || url.contains("sslmode=verify");
         let mut conn = Connection {
             config,
-            tls,
+            transport,
             location: location.clone(),
             client: None,
         };
@@ -261,6 +310,18 @@ impl PostgresHistory {
             .send(job)
             .map_err(|_| stopped())?;
         rx.recv().map_err(|_| stopped())?
+    }
+
+    /// Whether the connection is encrypted (TLS), as the server sees it.
+    pub fn encrypted(&self) -> Result<bool, HistoryError> {
+        self.call(|c, path| {
+            c.query_one(
+                "SELECT COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .map(|r| r.get(0))
+            .map_err(|e| pg(path, &e))
+        })
     }
 
     /// The version of the newest migration applied to the database.
@@ -772,6 +833,31 @@ mod tests {
             assert!(!text.contains(canary), "the password leaked: {text}");
             assert!(text.contains("127.0.0.1"), "names where: {text}");
         }
+    }
+
+    /// PostgreSQL on 127.0.0.1 serves TLS with a certificate from the
+    /// sandbox's CA (`scripts/test` sets it up): `verify-full` with that CA
+    /// as `sslrootcert` connects encrypted; `require` without it is refused,
+    /// because the certificate is verified against the public roots.
+    #[test]
+    fn tls_is_verified_against_the_roots_and_sslrootcert() {
+        let db = FreshDatabase::new();
+        let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/sandbox/certs/sandbox-ca.pem");
+        let url = format!("{}?sslmode=verify-full&sslrootcert={ca}", db.url);
+        let s = PostgresHistory::open(&url).unwrap_or_else(|e| {
+            panic!("{e} (scripts/test gives PostgreSQL a certificate for 127.0.0.1)")
+        });
+        assert!(s.encrypted().expect("ssl"), "the session is encrypted");
+        s.begin_run("local", Trigger::Cli, Utc::now())
+            .expect("write");
+        let plain = PostgresHistory::open(&db.url).expect("plain");
+        assert!(!plain.encrypted().expect("ssl"));
+        let e = PostgresHistory::open(&format!("{}?sslmode=require", db.url))
+            .expect_err("an unknown issuer is refused");
+        assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+        let e = PostgresHistory::open(&format!("{}?sslmode=require&sslrootcert=/nope.pem", db.url))
+            .expect_err("a missing CA file");
+        assert!(e.to_string().contains("sslrootcert /nope.pem"), "{e}");
     }
 
     #[test]
