@@ -263,6 +263,34 @@ pub trait History: Send + std::fmt::Debug {
 
     /// Makes what was written durable in one place (on shutdown).
     fn flush(&self) -> Result<(), HistoryError>;
+
+    /// Whether several processes may share this history (then a run left
+    /// `running` may be another replica's, alive: it is abandoned only when
+    /// its schedule's lease is taken over, never when a process starts).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Takes or renews the lease on `schedule` for `holder`, for `ttl` from
+    /// now by the store's clock. `Some(generation)` while `holder` holds it
+    /// (the generation grows with each change of holder), `None` while
+    /// another holder's lease has not expired. One statement: two replicas
+    /// asking at once cannot both get it.
+    fn lease(
+        &self,
+        schedule: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<i64>, HistoryError>;
+
+    /// Gives the lease up (a clean shutdown), so another replica need not
+    /// wait for it to expire.
+    fn release(&self, schedule: &str, holder: &str) -> Result<(), HistoryError>;
+
+    /// Marks the runs of `environment` still `running` as `abandoned`: on
+    /// taking over a schedule, they belong to the leader that lost it.
+    fn abandon_running(&self, environment: &str, now: DateTime<Utc>)
+    -> Result<usize, HistoryError>;
 }
 
 /// Reports for unit tests.

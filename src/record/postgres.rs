@@ -722,6 +722,66 @@ impl History for PostgresHistory {
     fn flush(&self) -> Result<(), HistoryError> {
         Ok(())
     }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    /// The clock is the database's (`now()`): replicas on machines whose
+    /// clocks disagree still agree on when a lease expired.
+    fn lease(
+        &self,
+        schedule: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<i64>, HistoryError> {
+        let (schedule, holder) = (schedule.to_owned(), holder.to_owned());
+        let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        self.call(move |c, path| {
+            c.query_opt(
+                "INSERT INTO leases (schedule, holder, generation, expires_at)
+                 VALUES ($1, $2, 1, now() + $3::BIGINT * interval '1 millisecond')
+                 ON CONFLICT (schedule) DO UPDATE SET holder = excluded.holder,
+                 generation = CASE WHEN leases.holder = excluded.holder THEN leases.generation ELSE leases.generation + 1 END,
+                 expires_at = excluded.expires_at
+                 WHERE leases.holder = excluded.holder OR leases.expires_at < now()
+                 RETURNING generation",
+                &[&schedule, &holder, &ms],
+            )
+            .map(|r| r.map(|r| r.get(0)))
+            .map_err(|e| pg(path, &e))
+        })
+    }
+
+    fn release(&self, schedule: &str, holder: &str) -> Result<(), HistoryError> {
+        let (schedule, holder) = (schedule.to_owned(), holder.to_owned());
+        self.call(move |c, path| {
+            c.execute(
+                "DELETE FROM leases WHERE schedule = $1 AND holder = $2",
+                &[&schedule, &holder],
+            )
+            .map(|_| ())
+            .map_err(|e| pg(path, &e))
+        })
+    }
+
+    fn abandon_running(
+        &self,
+        environment: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, HistoryError> {
+        let environment = environment.to_owned();
+        self.call(move |c, path| {
+            c.execute(
+                "UPDATE runs SET result = 'abandoned', finished_at = $2,
+                 error = 'the replica that ran it lost its lease (killed, or cut off from the state database) before it finished'
+                 WHERE environment = $1 AND result = 'running'",
+                &[&environment, &now],
+            )
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .map_err(|e| pg(path, &e))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use super::history::{
 
 /// The schema this build writes. Older files are migrated forward; a newer
 /// file is refused (an older harness must not write into it).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The history in one SQLite file.
 #[derive(Debug)]
@@ -34,7 +34,8 @@ pub struct SqliteHistory {
     path: PathBuf,
 }
 
-const MIGRATIONS: [&str; 1] = ["
+const MIGRATIONS: [&str; 2] = [
+    "
 CREATE TABLE runs (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     environment      TEXT NOT NULL,
@@ -96,7 +97,16 @@ CREATE TABLE alert_transitions (
     consecutive_failures INTEGER NOT NULL,
     event_id             TEXT
 );
-"];
+",
+    "
+CREATE TABLE leases (
+    schedule    TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    generation  INTEGER NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+",
+];
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -571,6 +581,55 @@ impl History for SqliteHistory {
                 "DELETE FROM runs WHERE environment = ?1 AND result != 'running' AND id NOT IN
                  (SELECT id FROM runs WHERE environment = ?1 ORDER BY id DESC LIMIT ?2)",
                 params![environment, count(keep)],
+            )
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The clock is this machine's: the processes sharing a file share it.
+    fn lease(
+        &self,
+        schedule: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<i64>, HistoryError> {
+        let now = Utc::now();
+        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX);
+        self.conn
+            .query_row(
+                "INSERT INTO leases (schedule, holder, generation, expires_at) VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT (schedule) DO UPDATE SET holder = excluded.holder,
+                 generation = CASE WHEN leases.holder = excluded.holder THEN leases.generation ELSE leases.generation + 1 END,
+                 expires_at = excluded.expires_at
+                 WHERE leases.holder = excluded.holder OR leases.expires_at < ?4
+                 RETURNING generation",
+                params![schedule, holder, ts(until), ts(now)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    fn release(&self, schedule: &str, holder: &str) -> Result<(), HistoryError> {
+        self.conn
+            .execute(
+                "DELETE FROM leases WHERE schedule = ?1 AND holder = ?2",
+                params![schedule, holder],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sql(e))
+    }
+
+    fn abandon_running(
+        &self,
+        environment: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize, HistoryError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET result = 'abandoned', finished_at = ?2,
+                 error = 'the replica that ran it lost its lease (killed, or cut off from the state database) before it finished'
+                 WHERE environment = ?1 AND result = 'running'",
+                params![environment, ts(now)],
             )
             .map_err(|e| self.sql(e))
     }

@@ -219,3 +219,79 @@ fn alert_state_round_trips() {
         assert!(s.alert_states("dev").expect("none").is_empty());
     });
 }
+
+#[test]
+fn one_holder_at_a_time_holds_a_lease_until_it_expires() {
+    use std::time::Duration;
+    each_backend(|open| {
+        let s = open();
+        let ttl = Duration::from_millis(600);
+        let first = s.lease("local", "replica-a", ttl).expect("lease");
+        assert_eq!(first, Some(1), "a free lease is taken");
+        assert_eq!(
+            s.lease("local", "replica-b", ttl).expect("lease"),
+            None,
+            "held by a"
+        );
+        assert_eq!(
+            s.lease("local", "replica-a", ttl).expect("renew"),
+            Some(1),
+            "renewed"
+        );
+        assert_eq!(
+            s.lease("dev", "replica-b", ttl).expect("lease"),
+            Some(1),
+            "another schedule"
+        );
+        std::thread::sleep(ttl + Duration::from_millis(200));
+        assert_eq!(
+            s.lease("local", "replica-b", ttl).expect("take over"),
+            Some(2),
+            "expired: b takes it, a new generation"
+        );
+        assert_eq!(
+            s.lease("local", "replica-a", ttl).expect("lease"),
+            None,
+            "a lost it"
+        );
+        s.release("local", "replica-b").expect("release");
+        assert_eq!(
+            s.lease("local", "replica-a", ttl).expect("lease"),
+            Some(1),
+            "released: free"
+        );
+    });
+}
+
+#[test]
+fn taking_over_abandons_the_runs_left_running() {
+    each_backend(|open| {
+        let mut s = open();
+        let done = report("local", &[("a", Status::Passed)]);
+        let id = s
+            .begin_run("local", Trigger::Schedule, done.started_at)
+            .expect("b");
+        s.finish_run(id, &done).expect("f");
+        s.begin_run("local", Trigger::Schedule, Utc::now())
+            .expect("b");
+        s.begin_run("dev", Trigger::Schedule, Utc::now())
+            .expect("b");
+        assert_eq!(s.abandon_running("local", Utc::now()).expect("abandon"), 1);
+        let h = s.history("local", 5).expect("h");
+        assert_eq!(h[0].result, RunResult::Abandoned);
+        assert!(
+            h[0].error
+                .as_deref()
+                .is_some_and(|e| e.contains("lost its lease"))
+        );
+        assert_eq!(
+            h[1].result,
+            RunResult::Passed,
+            "a finished run is kept as it was"
+        );
+        assert_eq!(
+            s.history("dev", 1).expect("h")[0].result,
+            RunResult::Running
+        );
+    });
+}
