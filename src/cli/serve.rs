@@ -63,6 +63,14 @@ pub struct ServeArgs {
     /// On SIGTERM/Ctrl-C, how long runs in progress may take to finish before they are abandoned.
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
     grace: Duration,
+    /// This replica's name among those sharing a postgres:// --state (each runs the schedules it
+    /// holds the lease of; /healthz says which). Default: the host name and process id.
+    #[arg(long, value_name = "NAME")]
+    replica: Option<String>,
+    /// How long a schedule's lease lasts unrenewed (renewed every third of it): after a replica
+    /// dies, another takes its schedules over within this plus the schedule's interval.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
+    lease: Duration,
 }
 
 fn init_logging() {
@@ -265,6 +273,8 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
         refresh: args.refresh,
         retain: args.retain.max(1),
         grace: args.grace,
+        replica: args.replica.clone().unwrap_or_else(default_replica),
+        lease: args.lease.max(Duration::from_millis(300)),
         first_run: Duration::ZERO,
         secrets: lookup,
     };
@@ -301,4 +311,16 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
         }
         Err(e) => error(format!("serving stopped: {e}")),
     }
+}
+
+/// `HOST-PID`: Render's instance id when set, else the host name.
+fn default_replica() -> String {
+    let host = std::env::var("RENDER_INSTANCE_ID")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "serve".to_owned());
+    format!("{host}-{}", std::process::id())
 }

@@ -598,6 +598,7 @@ mod tests {
                 next_due: Some(now),
                 loop_state: LoopState::Waiting,
                 runs: 1,
+                leading: true,
             },
             last_passed: HashMap::new(),
             alerts: HashMap::new(),

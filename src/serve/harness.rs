@@ -68,6 +68,11 @@ pub struct Settings {
     /// sooner (jitter is added).
     pub first_run: Duration,
     pub secrets: Lookup,
+    /// This process among the replicas sharing the history (`--replica`).
+    pub replica: String,
+    /// How long a schedule's lease lasts unrenewed (`--lease`); it is
+    /// renewed every third of that.
+    pub lease: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -88,6 +93,9 @@ impl std::fmt::Debug for Settings {
 #[serde(rename_all = "snake_case")]
 pub enum LoopState {
     NotStarted,
+    /// Another replica holds the schedule's lease: this one shows what it
+    /// records and waits to take over.
+    Following,
     Waiting,
     Running,
     Stopped,
@@ -118,6 +126,8 @@ pub struct EnvState {
     pub loop_state: LoopState,
     /// Runs finished by this process.
     pub runs: u64,
+    /// This replica holds the schedule's lease (it runs the schedule).
+    pub leading: bool,
 }
 
 pub(super) struct Slot {
@@ -146,6 +156,8 @@ pub(super) struct Inner {
     store_error: Mutex<Option<String>>,
     /// The promotion verdict and the baseline, refreshed after every run.
     evidence: Mutex<(Result<Readiness, String>, BaselineView)>,
+    /// The history is shared with other replicas (leases decide who runs).
+    shared: bool,
 }
 
 /// The state `serve` shares between the scheduler and the HTTP handlers.
@@ -189,7 +201,14 @@ impl Harness {
                 .map_err(|e| ServeError::Usage(e.to_string()))?;
         }
         let now = Utc::now();
-        let abandoned = store.recover_interrupted(now)?;
+        // A history of its own: what is left `running` was this process's
+        // predecessor's. A shared one: it may be a live replica's, abandoned
+        // only when its lease is taken over (the scheduler).
+        let abandoned = if store.shared() {
+            0
+        } else {
+            store.recover_interrupted(now)?
+        };
         if abandoned > 0 {
             tracing::warn!(
                 runs = abandoned,
@@ -224,6 +243,7 @@ impl Harness {
                         next_due: None,
                         loop_state: LoopState::NotStarted,
                         runs: 0,
+                        leading: false,
                     }),
                     wake: Notify::new(),
                 },
@@ -231,7 +251,9 @@ impl Harness {
         }
         let baseline = evidence::baseline(&settings.snapshots, &settings.version);
         let (phase, _) = watch::channel(Phase::Running);
+        let shared = store.shared();
         let h = Self(Arc::new(Inner {
+            shared,
             settings,
             store: Mutex::new(store),
             metrics,
@@ -283,6 +305,52 @@ impl Harness {
         }
     }
 
+    /// Shows what the history holds for `env` now (another replica's runs,
+    /// as a follower, or the last leader's, on taking over): its latest
+    /// report (dashboard, `/runs/latest`, metrics' gauges) and last run.
+    pub(super) fn reload(&self, env: &str) {
+        let Some(slot) = self.0.envs.get(env) else {
+            return;
+        };
+        let Some((latest, last)) = self.with_store("read the history", |st| {
+            Ok((
+                st.latest_report(env)?,
+                st.history(env, 1)?.into_iter().next(),
+            ))
+        }) else {
+            return;
+        };
+        let mut st = lock(&slot.state);
+        let newer = match (&latest, &st.latest) {
+            (Some(l), Some(mine)) => l.run_id != mine.run_id,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if let Some(last) = last {
+            st.last_result = Some(last.result);
+            st.last_started = Some(last.started_at);
+            st.last_finished = last.finished_at;
+            st.last_error = last.error;
+        }
+        if newer && let Some(l) = latest {
+            let l = Arc::new(l);
+            st.latest = Some(Arc::clone(&l));
+            drop(st);
+            self.0.metrics.show(&l);
+            self.refresh_evidence();
+        }
+    }
+
+    /// The environments this replica leads.
+    pub fn leads(&self) -> Vec<String> {
+        self.0
+            .envs
+            .iter()
+            .filter(|(_, slot)| lock(&slot.state).leading)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// Reads the state database (no effect on health).
     pub(super) fn read_store<T>(
         &self,
@@ -326,6 +394,11 @@ impl Harness {
             return RequestOutcome::UnknownEnvironment;
         };
         let mut st = lock(&slot.state);
+        // Alone on its history, this replica is the leader as soon as its
+        // loop starts; sharing it, only the lease holder runs.
+        if self.0.shared && !st.leading {
+            return RequestOutcome::NotLeader;
+        }
         if let Some(r) = &st.running {
             return RequestOutcome::AlreadyRunning(r.clone());
         }
@@ -385,6 +458,8 @@ pub enum RequestOutcome {
     AlreadyRequested,
     UnknownEnvironment,
     ShuttingDown,
+    /// Another replica runs this environment's schedule.
+    NotLeader,
 }
 
 /// `/healthz`.

@@ -253,6 +253,13 @@ async fn start_run(
         RequestOutcome::UnknownEnvironment => {
             error(StatusCode::NOT_FOUND, format!("{env} is not served"))
         }
+        RequestOutcome::NotLeader => error(
+            StatusCode::CONFLICT,
+            format!(
+                "this replica ({}) does not run {env}: another replica holds its schedule's lease; ask the one whose /healthz lists {env} under \"leads\"",
+                h.settings().replica
+            ),
+        ),
         RequestOutcome::ShuttingDown => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "serve is shutting down: no new runs",
@@ -290,6 +297,7 @@ async fn healthz(State(h): State<Harness>) -> Response {
                     "requested": s.requested,
                     "overdue": e.overdue,
                     "runs_this_process": s.runs,
+                    "leader": s.leading,
                     "last_run": {
                         "result": s.last_result,
                         "started_at": s.last_started,
@@ -313,6 +321,8 @@ async fn healthz(State(h): State<Harness>) -> Response {
             "problems": health.problems,
             "version": crate::run::HARNESS_VERSION,
             "started_at": health.started_at,
+            "replica": h.settings().replica,
+            "leads": h.leads(),
             "environments": envs,
         })),
     )

@@ -2,6 +2,23 @@
 //! `POST /runs`, run, record, alert, repeat. A loop runs its runs one after
 //! the other, so one environment never has two runs at once; environments
 //! run independently.
+//!
+//! **One leader per schedule.** Replicas sharing a history (Postgres) each
+//! run this loop, but only the one holding the schedule's lease runs it
+//! ([`hold_lease`]: a lease row with an expiry, by the database's clock,
+//! renewed every third of `--lease`). Why a lease and not an advisory lock:
+//! a session lock lives as long as the server believes the connection is
+//! alive, and a half-dead connection (a partition, a frozen process) can
+//! keep it for as long as TCP keepalives take, while the holder itself may
+//! not even know it still leads. A lease ends at a known time whatever
+//! happens to the connection, and the holder fences itself: it counts its
+//! lease from the moment it *asked* for the renewal, so it always believes
+//! it leads for less time than the database grants, and a run in progress
+//! is dropped (recorded `abandoned`) the moment that time passes unrenewed.
+//! The replica that takes over marks what the last leader left `running`
+//! as `abandoned` and resumes the schedule one interval after the last
+//! run started: no due run runs twice. A follower shows what the leader
+//! records (it re-reads the history every renewal).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -86,45 +103,142 @@ fn set_due(h: &Harness, env: &str, at: Instant) {
     }
 }
 
+/// Until when this replica holds a schedule's lease, by its own clock
+/// (`None`: it does not).
+type LeaseWatch = watch::Receiver<Option<Instant>>;
+
+fn leading(lease: &LeaseWatch) -> bool {
+    lease.borrow().is_some_and(|until| until > Instant::now())
+}
+
+/// Takes and renews the lease on `env`'s schedule every third of the lease,
+/// publishing until when this replica may believe it leads: the renewal's
+/// *request* time plus the lease, never more than the database granted.
+/// A store that cannot be reached leaves the belief to run out by itself.
+async fn hold_lease(h: Harness, env: String, tx: watch::Sender<Option<Instant>>) {
+    let (replica, ttl) = (h.0.settings.replica.clone(), h.0.settings.lease);
+    let mut phase = h.0.phase.subscribe();
+    loop {
+        let asked = Instant::now();
+        let got = h.with_store("renew a schedule's lease", |st| {
+            st.lease(&env, &replica, ttl)
+        });
+        match got {
+            Some(Some(_generation)) => {
+                tx.send_replace(Some(asked + ttl));
+            }
+            Some(None) => {
+                tx.send_replace(None);
+            }
+            // Unreachable: lead until the last renewal runs out.
+            None => {}
+        }
+        let held = leading(&tx.subscribe());
+        if let Some(slot) = h.0.envs.get(&env) {
+            lock(&slot.state).leading = held;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(ttl / 3) => {}
+            _ = phase.wait_for(|p| *p != Phase::Running) => break,
+        }
+    }
+}
+
 async fn env_loop(h: Harness, env: String) {
     let Some(slot) = h.0.envs.get(&env) else {
         return;
     };
     let interval = lock(&slot.state).interval;
     let mut phase = h.0.phase.subscribe();
-    let mut next = first_due(&h, &env, interval);
-    set_due(&h, &env, next);
+    let (lease_tx, mut lease) = watch::channel(None);
+    let holder = tokio::spawn(hold_lease(h.clone(), env.clone(), lease_tx));
+    let mut next = Instant::now();
+    let mut led = false;
     tracing::info!(
         environment = %env,
         interval_seconds = interval.as_secs_f64(),
-        first_in_seconds = next.saturating_duration_since(Instant::now()).as_secs_f64(),
+        replica = %h.0.settings.replica,
         "scheduler started"
     );
     loop {
         if *phase.borrow_and_update() != Phase::Running {
             break;
         }
+        if !leading(&lease) {
+            if led {
+                tracing::warn!(environment = %env, "this replica no longer holds the schedule's lease: following");
+                led = false;
+            }
+            follow(&h, &env);
+            tokio::select! {
+                _ = lease.changed() => {}
+                () = tokio::time::sleep(h.0.settings.lease / 3) => h.reload(&env),
+                _ = phase.changed() => {}
+            }
+            continue;
+        }
+        if !led {
+            led = true;
+            next = take_over(&h, &env, interval);
+        }
         let trigger = tokio::select! {
             () = tokio::time::sleep_until(next) => Trigger::Schedule,
             () = slot.wake.notified() => Trigger::Manual,
             _ = phase.changed() => continue,
+            _ = lease.changed() => continue,
         };
-        if *phase.borrow() != Phase::Running {
-            break;
+        if *phase.borrow() != Phase::Running || !leading(&lease) {
+            continue;
         }
         let started = Instant::now();
-        execute(&h, &env, trigger).await;
+        execute(&h, &env, trigger, lease.clone()).await;
         if trigger == Trigger::Schedule {
             next = (started + jittered(interval)).max(Instant::now());
         }
         // A manual run leaves the schedule as it was.
         set_due(&h, &env, next);
     }
+    holder.abort();
+    if led {
+        let replica = &h.0.settings.replica;
+        h.with_store("release a schedule's lease", |st| st.release(&env, replica));
+    }
     let mut st = lock(&slot.state);
     st.loop_state = LoopState::Stopped;
     st.next_due = None;
+    st.leading = false;
     drop(st);
     tracing::info!(environment = %env, "scheduler stopped");
+}
+
+/// Another replica runs the schedule: nothing is due here.
+fn follow(h: &Harness, env: &str) {
+    if let Some(slot) = h.0.envs.get(env) {
+        let mut st = lock(&slot.state);
+        st.loop_state = LoopState::Following;
+        st.next_due = None;
+    }
+}
+
+/// This replica now holds the schedule: what the last leader left running
+/// is abandoned, its runs are read back, and the next run is due one
+/// interval after the last one started.
+fn take_over(h: &Harness, env: &str, interval: Duration) -> Instant {
+    let abandoned = h
+        .with_store("abandon the runs the last leader left", |st| {
+            st.abandon_running(env, Utc::now())
+        })
+        .unwrap_or(0);
+    h.reload(env);
+    let next = first_due(h, env, interval);
+    set_due(h, env, next);
+    tracing::info!(
+        environment = %env,
+        abandoned,
+        first_in_seconds = next.saturating_duration_since(Instant::now()).as_secs_f64(),
+        "this replica leads the schedule"
+    );
+    next
 }
 
 /// How a run thread ended.
@@ -132,13 +246,15 @@ enum Ended {
     Finished(Box<Result<reporters::RunReport, RunError>>),
     /// Dropped at shutdown, after the grace period.
     Abandoned,
+    /// Dropped because this replica's lease ran out before it finished.
+    LostLease,
     /// The thread died without an answer (a panic outside the steps).
     Crashed,
 }
 
 /// One run, start to finish: begin its recording, run, finish (or abandon)
 /// the recording, metrics, logs.
-async fn execute(h: &Harness, env: &str, trigger: Trigger) {
+async fn execute(h: &Harness, env: &str, trigger: Trigger, lease: LeaseWatch) {
     let Some(slot) = h.0.envs.get(env) else {
         return;
     };
@@ -167,7 +283,7 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
     }
     tracing::info!(environment = %env, trigger = trigger.as_str(), run = id, "run started");
 
-    let ended = match spawn_run(h, env) {
+    let ended = match spawn_run(h, env, lease) {
         Ok(rx) => rx.await.unwrap_or(Ended::Crashed),
         Err(e) => Ended::Finished(Box::new(Err(RunError::Usage(format!(
             "cannot start a thread for the run: {e}"
@@ -191,6 +307,13 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger) {
         Ended::Abandoned => (
             RunResult::Abandoned,
             Some("stopped by a shutdown before it finished".to_owned()),
+        ),
+        Ended::LostLease => (
+            RunResult::Abandoned,
+            Some(
+                "dropped: this replica's lease on the schedule ran out unrenewed before the run finished (another replica takes over)"
+                    .to_owned(),
+            ),
         ),
         Ended::Crashed => (
             RunResult::Error,
@@ -290,7 +413,11 @@ fn finished(
 
 /// Starts the run on a thread of its own (its future is not `Send`), with
 /// a current-thread runtime; the answer comes back over the channel.
-fn spawn_run(h: &Harness, env: &str) -> std::io::Result<oneshot::Receiver<Ended>> {
+fn spawn_run(
+    h: &Harness,
+    env: &str,
+    mut lease: LeaseWatch,
+) -> std::io::Result<oneshot::Receiver<Ended>> {
     let s = &h.0.settings;
     let (tx, rx) = oneshot::channel();
     // Baseline steps compare against the store, with its privacy rules.
@@ -339,6 +466,7 @@ fn spawn_run(h: &Harness, env: &str) -> std::io::Result<oneshot::Receiver<Ended>
                 tokio::select! {
                     r = run::run(&config, &suite, &opts, &lookup, None) => Ended::Finished(Box::new(r)),
                     () = abandoned(&mut phase) => Ended::Abandoned,
+                    () = lease_lost(&mut lease) => Ended::LostLease,
                 }
             });
             let _ = tx.send(ended);
@@ -349,6 +477,25 @@ fn spawn_run(h: &Harness, env: &str) -> std::io::Result<oneshot::Receiver<Ended>
 async fn abandoned(phase: &mut watch::Receiver<Phase>) {
     if phase.wait_for(|p| *p == Phase::Abandon).await.is_err() {
         std::future::pending::<()>().await;
+    }
+}
+
+/// Returns when this replica's belief that it leads runs out unrenewed.
+async fn lease_lost(lease: &mut LeaseWatch) {
+    loop {
+        let until = *lease.borrow_and_update();
+        match until {
+            Some(t) if t > Instant::now() => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(t) => {}
+                    r = lease.changed() => if r.is_err() {
+                        // The holder stopped (shutdown): the phase decides.
+                        std::future::pending::<()>().await;
+                    },
+                }
+            }
+            _ => return,
+        }
     }
 }
 

@@ -15,6 +15,7 @@ mod gate;
 mod grafana_prometheus;
 mod layout;
 mod load;
+mod replicas;
 mod reports;
 mod safety;
 mod serve;

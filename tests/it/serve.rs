@@ -45,6 +45,8 @@ fn settings(token: Option<&str>) -> Settings {
         grace: Duration::from_secs(5),
         first_run: Duration::ZERO,
         secrets: Arc::new(|_: &str| None),
+        replica: "test-replica".into(),
+        lease: Duration::from_secs(30),
     }
 }
 
@@ -832,7 +834,7 @@ async fn a_postgres_state_outlives_the_process_and_its_disk() {
     let sb = sandbox(&[], &["engine/version=latency:800ms"]).await;
     let db = crate::support::StateDatabase::create().await;
     let origin = sb.origin();
-    let args = serve_args(&origin, &db.url, &[]);
+    let args = serve_args(&origin, &db.url, &["--lease", "1s"]);
     let s = Serve::start(&args, &[]).await;
     s.runs("local", 2).await;
     s.wait_until("a run in progress", |h| {
@@ -850,6 +852,13 @@ async fn a_postgres_state_outlives_the_process_and_its_disk() {
     let s = Serve::start(&args, &[]).await;
     let latest = s.json("/runs/latest?env=local").await;
     assert_eq!(latest["run_id"].as_str(), Some(before.as_str()), "{latest}");
+    // The killed one's lease runs out (1 s), this one takes the schedule over.
+    s.wait_until("the schedule taken over", |h| {
+        h["leads"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|e| e == "local"))
+    })
+    .await;
     let runs = s.json("/runs?env=local&limit=100").await;
     let rows = runs["runs"].as_array().expect("runs");
     assert!(
