@@ -462,6 +462,9 @@ impl History for PostgresHistory {
                 ],
             )
             .map_err(err)?;
+            // Written again (a retry after a failure half-way): the same results, once.
+            tx.execute("DELETE FROM scenario_results WHERE run = $1", &[&id])
+                .map_err(err)?;
             let ins = tx
                 .prepare(
                     "INSERT INTO scenario_results (run, environment, area, feature, scenario, status, claim,

@@ -44,6 +44,8 @@ pub struct Recording {
     /// The history's id of the run; none when its start could not be recorded.
     id: Option<i64>,
     environment: String,
+    trigger: Trigger,
+    started_at: DateTime<Utc>,
     check_in: Option<CheckIn>,
     clock: Instant,
 }
@@ -89,16 +91,19 @@ impl Recording {
         let id = history.begin_run(environment, trigger, started_at)?;
         Ok(Self {
             id: Some(id),
-            ..Self::unrecorded(environment)
+            ..Self::unrecorded(environment, trigger, started_at)
         })
     }
 
-    /// A run whose start could not be recorded: it still runs, checks in
-    /// and is reported, but leaves nothing in the history.
-    pub fn unrecorded(environment: &str) -> Self {
+    /// A run whose start could not be recorded (the history was out of
+    /// reach): it still runs, checks in and is reported; [`Self::record`]
+    /// records its start with its end, when the history is back.
+    pub fn unrecorded(environment: &str, trigger: Trigger, started_at: DateTime<Utc>) -> Self {
         Self {
             id: None,
             environment: environment.to_owned(),
+            trigger,
+            started_at,
             check_in: None,
             clock: Instant::now(),
         }
@@ -156,20 +161,37 @@ impl Recording {
         alerting: &Alerting,
         version: Option<&str>,
     ) -> Result<Vec<Sent>, HistoryError> {
-        let recorded = self.record(history, report, alerting, version);
-        self.close_check_in(report.passed());
+        let mut this = self;
+        let recorded = this.record(history, report, alerting, version);
+        this.close(report.passed());
         recorded
     }
 
-    fn record(
-        &self,
+    /// Closes the run's Crons check-in (the run ended, recorded or not yet).
+    pub fn close(&self, ok: bool) {
+        self.close_check_in(ok);
+    }
+
+    /// Records the finished run, as [`Self::finish`] does, without ending
+    /// the recording: when the history cannot be written it may be tried
+    /// again later (`serve` holds it until the database is back). A run
+    /// whose start was not recorded is recorded whole now. Nothing is
+    /// alerted until the run is in the history: the alert states it is
+    /// judged against are there.
+    pub fn record(
+        &mut self,
         history: &mut dyn History,
         report: &mut RunReport,
         alerting: &Alerting,
         version: Option<&str>,
     ) -> Result<Vec<Sent>, HistoryError> {
-        let Some(id) = self.id else {
-            return Ok(Vec::new());
+        let id = match self.id {
+            Some(id) => id,
+            None => {
+                let id = history.begin_run(&self.environment, self.trigger, self.started_at)?;
+                self.id = Some(id);
+                id
+            }
         };
         fill_last_passed(history, report)?;
         history.finish_run(id, report)?;

@@ -319,6 +319,9 @@ impl History for SqliteHistory {
             ],
         )
         .map_err(sql)?;
+        // Written again (a retry after a failure half-way): the same results, once.
+        tx.execute("DELETE FROM scenario_results WHERE run = ?1", params![id])
+            .map_err(sql)?;
         {
             let mut ins = tx
                 .prepare(

@@ -295,3 +295,19 @@ fn taking_over_abandons_the_runs_left_running() {
         );
     });
 }
+
+#[test]
+fn a_run_written_twice_is_kept_once() {
+    each_backend(|open| {
+        let mut s = open();
+        let r = report("local", &[("a", Status::Passed), ("b", Status::Failed)]);
+        let id = s
+            .begin_run("local", Trigger::Schedule, r.started_at)
+            .expect("b");
+        s.finish_run(id, &r).expect("f");
+        s.finish_run(id, &r).expect("again");
+        assert_eq!(s.history("local", 5).expect("h").len(), 1);
+        let passed = last_passed(&*s, "local").expect("lp");
+        assert_eq!(passed.len(), 1, "{passed:?}");
+    });
+}

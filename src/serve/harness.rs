@@ -2,7 +2,7 @@
 //! the settings, the history, the metrics, and what is known of each
 //! environment now.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -18,6 +18,7 @@ use super::metrics::Metrics;
 use crate::input::config::Config;
 use crate::input::features::Suite;
 use crate::record::history::{History, HistoryError, RunResult, Trigger};
+use crate::record::recording::{Alerting, Recording, Sent};
 use crate::record::sentry::Sentry;
 
 /// Where `serve` listens unless told otherwise (Prometheus's exporter range).
@@ -158,6 +159,20 @@ pub(super) struct Inner {
     evidence: Mutex<(Result<Readiness, String>, BaselineView)>,
     /// The history is shared with other replicas (leases decide who runs).
     shared: bool,
+    /// Finished runs the history could not take yet, oldest first.
+    held: Mutex<VecDeque<Held>>,
+}
+
+/// How many finished runs `serve` holds in memory while the history cannot
+/// be written (a database restart, an outage): past that, the oldest is
+/// dropped (and logged), and none survives the process stopping.
+pub const HELD_RUNS: usize = 100;
+
+/// A finished run waiting for the history to be writable again.
+pub(super) struct Held {
+    pub(super) recording: Recording,
+    pub(super) report: RunReport,
+    pub(super) since: DateTime<Utc>,
 }
 
 /// The state `serve` shares between the scheduler and the HTTP handlers.
@@ -253,6 +268,7 @@ impl Harness {
         let (phase, _) = watch::channel(Phase::Running);
         let shared = store.shared();
         let h = Self(Arc::new(Inner {
+            held: Mutex::new(VecDeque::new()),
             shared,
             settings,
             store: Mutex::new(store),
@@ -419,6 +435,12 @@ impl Harness {
         if let Some(e) = lock(&self.0.store_error).clone() {
             problems.push(format!("state database: {e}"));
         }
+        let held = lock(&self.0.held).len();
+        if held > 0 {
+            problems.push(format!(
+                "{held} finished run(s) held in memory until the state database can be written (at most {HELD_RUNS}: past that the oldest is dropped)"
+            ));
+        }
         let mut envs = BTreeMap::new();
         for (name, slot) in &self.0.envs {
             let st = lock(&slot.state).clone();
@@ -484,8 +506,102 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
 }
 
 impl Harness {
-    /// Writes what is pending: the WAL into the database, queued alerts to Sentry.
+    /// Records a finished run, after any held before it (in order: each is
+    /// judged against the alert states the one before left). When the
+    /// history cannot take it, it is held; `None` then.
+    pub(super) fn record_finished(
+        &self,
+        mut recording: Recording,
+        mut report: RunReport,
+    ) -> (RunReport, Option<Vec<Sent>>) {
+        let written = if self.write_held() {
+            let (alerting, version) = self.alerting(&report.environment);
+            self.with_store("record a finished run", |st| {
+                recording.record(st, &mut report, &alerting, version.as_deref())
+            })
+        } else {
+            None
+        };
+        recording.close(report.passed());
+        if written.is_none() {
+            self.hold(Held {
+                recording,
+                report: report.clone(),
+                since: Utc::now(),
+            });
+        }
+        (report, written)
+    }
+
+    fn alerting(&self, env: &str) -> (Alerting, Option<String>) {
+        let s = &self.0.settings;
+        (
+            Alerting {
+                threshold: s.alert_threshold,
+                sentry: s.sentry.clone(),
+            },
+            s.config.release(env).map(str::to_owned),
+        )
+    }
+
+    fn hold(&self, held: Held) {
+        let mut q = lock(&self.0.held);
+        tracing::warn!(
+            environment = %held.report.environment,
+            run_id = %held.report.run_id,
+            held = q.len() + 1,
+            "the state database cannot be written: the finished run is held until it can"
+        );
+        q.push_back(held);
+        while q.len() > HELD_RUNS {
+            if let Some(dropped) = q.pop_front() {
+                tracing::error!(
+                    environment = %dropped.report.environment,
+                    run_id = %dropped.report.run_id,
+                    held_since = %dropped.since,
+                    "more than {HELD_RUNS} finished runs held: the oldest is dropped, never recorded"
+                );
+            }
+        }
+    }
+
+    /// Writes the held runs, oldest first, until one cannot be; true when
+    /// none is left.
+    pub(super) fn write_held(&self) -> bool {
+        loop {
+            let Some(mut held) = lock(&self.0.held).pop_front() else {
+                return true;
+            };
+            let (alerting, version) = self.alerting(&held.report.environment);
+            let written = self.with_store("record a held run", |st| {
+                held.recording
+                    .record(st, &mut held.report, &alerting, version.as_deref())
+            });
+            match written {
+                Some(sent) => tracing::info!(
+                    environment = %held.report.environment,
+                    run_id = %held.report.run_id,
+                    held_since = %held.since,
+                    alerts = sent.len(),
+                    "a held run is recorded: the state database is back"
+                ),
+                None => {
+                    lock(&self.0.held).push_front(held);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Writes what is pending: held runs, the WAL into the database, queued
+    /// alerts to Sentry.
     pub fn flush(&self) {
+        if !self.write_held() {
+            tracing::error!(
+                held = lock(&self.0.held).len(),
+                "stopping with finished runs the state database never took: they are lost"
+            );
+        }
         self.with_store("flush the history", |s| s.flush());
         if let Some(s) = &self.0.settings.sentry
             && !s.flush(Duration::from_secs(5))

@@ -31,7 +31,7 @@ use tokio::time::Instant;
 
 use super::harness::{Harness, InProgress, LoopState, Phase, lock};
 use crate::record::history::{RunResult, Trigger};
-use crate::record::recording::{Alerting, Recording};
+use crate::record::recording::Recording;
 use crate::record::sentry::every;
 use crate::run::{self, RunError, RunOptions};
 
@@ -123,6 +123,8 @@ async fn hold_lease(h: Harness, env: String, tx: watch::Sender<Option<Instant>>)
         let got = h.with_store("renew a schedule's lease", |st| {
             st.lease(&env, &replica, ttl)
         });
+        // Held runs are written as soon as the history takes them again.
+        h.write_held();
         match got {
             Some(Some(_generation)) => {
                 tx.send_replace(Some(asked + ttl));
@@ -264,7 +266,7 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger, lease: LeaseWatch) {
         .with_store("record a run's start", |st| {
             Recording::begin(st, env, trigger, started_at)
         })
-        .unwrap_or_else(|| Recording::unrecorded(env));
+        .unwrap_or_else(|| Recording::unrecorded(env, trigger, started_at));
     let id = recording.id();
     {
         let mut st = lock(&slot.state);
@@ -362,19 +364,12 @@ fn finished(
     env: &str,
     trigger: Trigger,
     recording: Recording,
-    mut report: reporters::RunReport,
+    report: reporters::RunReport,
 ) {
     let s = &h.0.settings;
     let id = recording.id();
     let result = RunResult::of(&report);
-    let version = s.config.release(env);
-    let alerting = Alerting {
-        threshold: s.alert_threshold,
-        sentry: s.sentry.clone(),
-    };
-    let transitions = h.with_store("record a finished run", |st| {
-        recording.finish(st, &mut report, &alerting, version)
-    });
+    let (report, transitions) = h.record_finished(recording, report);
     h.with_store("prune old runs", |st| st.prune(env, s.retain));
     h.0.metrics.record(&report);
     let sm = &report.summary;

@@ -237,3 +237,165 @@ async fn one_leader_runs_the_schedule_and_the_other_takes_over_when_it_is_killed
     }
     db.drop().await;
 }
+
+/// A PostgreSQL of the test's own (initdb in a temporary directory, on a
+/// free port), so stopping it under a running `serve` disturbs no other test.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+    bin: std::path::PathBuf,
+}
+
+impl PrivatePostgres {
+    fn pg_ctl(&self, args: &[&str]) {
+        let data = self.dir.path().join("data");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let out = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &options, "-w", "-t", "30", "-l"])
+            .arg(self.dir.path().join("log"))
+            .args(args)
+            .output()
+            .expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "pg_ctl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's binaries under /usr/lib/postgresql")
+            .flatten()
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists())
+            .expect("initdb");
+        let dir = tempfile::tempdir().expect("tmp");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
+        assert!(
+            chown.success(),
+            "the tests run as root (they start PostgreSQL as postgres)"
+        );
+        let init = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(bin.join("initdb"))
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-A", "trust", "-U", "postgres", "--no-sync"])
+            .output()
+            .expect("initdb runs");
+        assert!(
+            init.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let pg = Self { dir, port, bin };
+        pg.pg_ctl(&["start"]);
+        pg
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// PostgreSQL stopped and started again under a running `serve`: it keeps
+/// serving what it has, says 503 while the history cannot be written,
+/// holds the runs that finish meanwhile, reconnects by itself and writes
+/// them when the database is back: no finished run is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_loses_no_finished_run() {
+    let pg = PrivatePostgres::start();
+    let sb = sandbox(&[], &["engine/version=latency:300ms"]).await;
+    let origin = sb.origin();
+    let url = pg.url();
+    let args = crate::support::serve::serve_args(&origin, &url, &["--lease", "60s"]);
+    let s = Serve::start(&args, &[]).await;
+    s.runs("local", 2).await;
+    let before = s.json("/runs/latest?env=local").await["run_id"].clone();
+
+    pg.pg_ctl(&["-m", "fast", "stop"]);
+    // Runs go on; each finished one is held; /healthz says so, with 503.
+    let down = s
+        .wait_until("a run held while the database is down", |h| {
+            h["problems"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|m| m.as_str().is_some_and(|m| m.contains("held in memory")))
+            })
+        })
+        .await;
+    assert_eq!(down["status"], "unhealthy", "{down}");
+    assert_eq!(s.get("/healthz").await.status(), 503);
+    let runs_while_down = down["environments"]["local"]["runs_this_process"]
+        .as_u64()
+        .expect("runs");
+    // What it has, it still serves.
+    assert_eq!(s.get("/").await.status(), 200);
+    let latest = s.json("/runs/latest?env=local").await;
+    assert!(
+        latest["run_id"].is_string() && latest["run_id"] != before,
+        "{latest}"
+    );
+
+    pg.pg_ctl(&["start"]);
+    let back = s
+        .wait_until("the database back and every held run written", |h| {
+            h["status"] == "ok"
+        })
+        .await;
+    let finished = back["environments"]["local"]["runs_this_process"]
+        .as_u64()
+        .expect("runs");
+    assert!(finished >= runs_while_down);
+    let (status, log) = s.terminate().await;
+    assert!(status.success(), "{log}");
+    assert!(log.contains("a held run is recorded"), "{log}");
+
+    // Every run this process finished is in the database, whole.
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let row = client
+        .query_one(
+            "SELECT COUNT(*) FILTER (WHERE result = 'passed'), COUNT(DISTINCT run_id) FROM runs",
+            &[],
+        )
+        .await
+        .expect("count");
+    let (passed, distinct): (i64, i64) = (row.get(0), row.get(1));
+    assert!(
+        u64::try_from(passed).expect("count") >= finished,
+        "{passed} passed runs stored, {finished} finished"
+    );
+    assert_eq!(passed, distinct, "each run once");
+}
