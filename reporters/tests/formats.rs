@@ -245,6 +245,7 @@ fn fixture() -> RunReport {
         duration_ms: 21_034.5,
         summary: Summary::of(&scenarios),
         harness: None,
+        location: None,
         claims: scenarios
             .iter()
             .filter_map(|s| s.claim_report(at(20, 4, 58)))

@@ -131,6 +131,7 @@ pub(super) async fn observe_once(
         baselines: Some(Arc::clone(&recorder) as Arc<dyn Baselines>),
         only_baselines: true,
         privacy: Some(rules.general()),
+        location: None,
     };
     let report = run::run(config, suite, &opts, lookup, None).await?;
     Ok((report, recorder.take()))

@@ -13,6 +13,9 @@ pub struct HistoryArgs {
     /// The environment.
     #[arg(long, short = 'e', value_name = "NAME")]
     env: String,
+    /// Only the runs seen from this location (--location of run or serve).
+    #[arg(long, value_name = "NAME")]
+    location: Option<String>,
     /// How many runs, newest first.
     #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
     limit: usize,
@@ -35,7 +38,8 @@ pub fn history(args: &HistoryArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return error(e),
     };
-    let rows = match store.history(&args.env, args.limit.max(1)) {
+    let series = reporters::model::run::series(&args.env, args.location.as_deref());
+    let rows = match store.history(&series, args.limit.max(1)) {
         Ok(r) => r,
         Err(e) => return error(e),
     };
@@ -43,7 +47,7 @@ pub fn history(args: &HistoryArgs) -> ExitCode {
         let known = store.environments().unwrap_or_default();
         return error(format!(
             "no run of {} in {} (environments with runs: {})",
-            args.env,
+            series,
             store.location().display(),
             if known.is_empty() {
                 "none".to_owned()

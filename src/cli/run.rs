@@ -28,6 +28,10 @@ pub struct RunCommand {
     /// (e.g. a sandbox on another port: http://127.0.0.1:9000).
     #[arg(long, value_name = "URL")]
     pub origin: Option<String>,
+    /// Where the probes run from, one of environments.toml's locations (e.g. frankfurt): the report
+    /// carries it, and --state keeps this location's runs and alert streaks apart from the others'.
+    #[arg(long, value_name = "NAME")]
+    pub location: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
@@ -49,6 +53,10 @@ pub struct RecordArgs {
     /// Failed runs in a row before a scenario alerts.
     #[arg(long, default_value_t = DEFAULT_THRESHOLD, value_name = "N")]
     alert_after: u32,
+    /// Page only when at least N locations (--location, sharing --state) see the same scenario
+    /// failing: one region's network blip pages nobody.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    alert_min_locations: u32,
     /// The crontab this run is scheduled with (e.g. "*/15 * * * *"), so Sentry can create the monitor
     /// and notice a missed run.
     #[arg(long, value_name = "CRONTAB", requires = "alert")]
@@ -65,7 +73,7 @@ struct OneShot {
 impl RecordArgs {
     /// Opens the history and records the run's start (before anything runs,
     /// so bad flags cost nothing and a killed run is seen as abandoned).
-    fn start(&self, env: &str) -> Result<Option<OneShot>, String> {
+    fn start(&self, series: &str) -> Result<Option<OneShot>, String> {
         if !self.alert && self.state.is_none() {
             return Ok(None);
         }
@@ -96,10 +104,13 @@ impl RecordArgs {
             .clone()
             .unwrap_or_else(|| history::DEFAULT_PATH.to_owned());
         let history = state::open(&path).map_err(|e| e.to_string())?;
-        history
-            .recover_interrupted(Utc::now())
-            .map_err(|e| e.to_string())?;
-        let mut recording = Recording::begin(&*history, env, Trigger::Cli, Utc::now())
+        // A shared history's `running` runs may be a live serve's.
+        if !history.shared() {
+            history
+                .recover_interrupted(Utc::now())
+                .map_err(|e| e.to_string())?;
+        }
+        let mut recording = Recording::begin(&*history, series, Trigger::Cli, Utc::now())
             .map_err(|e| e.to_string())?;
         if let Some(s) = &sentry {
             recording.check_in(s, schedule);
@@ -110,6 +121,7 @@ impl RecordArgs {
             alerting: Alerting {
                 threshold: self.alert_after.max(1),
                 sentry,
+                min_locations: self.alert_min_locations.max(1),
             },
         }))
     }
@@ -160,6 +172,12 @@ pub async fn run(g: &Globals, cmd: &RunCommand) -> ExitCode {
         Err(code) => return code,
     };
     let mut opts = cmd.run.options(&cmd.env, cmd.origin.clone());
+    if let Some(l) = &cmd.location {
+        if let Err(e) = config.location(l) {
+            return error(e);
+        }
+        opts.location = Some(l.clone());
+    }
     match lucia_harness::baseline::for_run(&g.snapshots, &config, &opts.environment) {
         Ok((store, privacy)) => {
             opts.baselines = Some(store);
@@ -167,7 +185,8 @@ pub async fn run(g: &Globals, cmd: &RunCommand) -> ExitCode {
         }
         Err(e) => return error(e),
     }
-    let recording = match cmd.record.start(&opts.environment) {
+    let series = reporters::model::run::series(&opts.environment, opts.location.as_deref());
+    let recording = match cmd.record.start(&series) {
         Err(e) => return error(e),
         Ok(r) => r,
     };

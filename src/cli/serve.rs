@@ -71,6 +71,14 @@ pub struct ServeArgs {
     /// dies, another takes its schedules over within this plus the schedule's interval.
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = duration)]
     lease: Duration,
+    /// Where this process probes from, one of environments.toml's locations: its runs, alert streaks
+    /// and schedules are that location's (replicas in several regions share one postgres:// --state),
+    /// and every metric gains a `location` label.
+    #[arg(long, value_name = "NAME")]
+    location: Option<String>,
+    /// Page only when at least N locations see the same scenario failing (fail in N of M).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    alert_min_locations: u32,
 }
 
 fn init_logging() {
@@ -244,6 +252,11 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
             }
         }
     }
+    if let Some(l) = &args.location
+        && let Err(e) = config.location(l)
+    {
+        return error(e);
+    }
     let store = match state::open(&args.state) {
         Ok(s) => s,
         Err(e) => return error(e),
@@ -275,6 +288,8 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
         grace: args.grace,
         replica: args.replica.clone().unwrap_or_else(default_replica),
         lease: args.lease.max(Duration::from_millis(300)),
+        location: args.location.clone(),
+        alert_min_locations: args.alert_min_locations.max(1),
         first_run: Duration::ZERO,
         secrets: lookup,
     };

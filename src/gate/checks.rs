@@ -612,6 +612,7 @@ mod tests {
             duration_ms: 1.0,
             summary: Summary::of(&scenarios),
             claims: Vec::new(),
+            location: None,
             harness: None,
             scenarios,
         }

@@ -89,6 +89,8 @@ pub struct EnvConfig {
 pub struct Config {
     pub path: PathBuf,
     pub environments: BTreeMap<String, EnvConfig>,
+    /// Where probes may run from (`locations`), for `--location`.
+    pub locations: Vec<String>,
 }
 
 impl Config {

@@ -22,6 +22,9 @@ struct RawConfig {
     /// Hosts never contacted by any environment, step or flag.
     #[serde(default)]
     forbidden_hosts: Vec<String>,
+    /// The places probes may run from (`--location`): a bounded label.
+    #[serde(default)]
+    locations: Vec<String>,
     environments: BTreeMap<String, RawEnv>,
 }
 
@@ -270,6 +273,15 @@ impl Config {
         if raw.environments.is_empty() {
             return Err(src.err("environments", None, "no environment is defined".into()));
         }
+        for l in &raw.locations {
+            if !is_location_name(l) {
+                return Err(src.err(
+                    "locations",
+                    None,
+                    format!("{l:?}: a location is lower-case letters, digits and `-` (frankfurt, us-east-1)"),
+                ));
+            }
+        }
         let mut environments = BTreeMap::new();
         for (name, env) in raw.environments {
             let checked = environment(&src, &defaults, name.clone(), env)?;
@@ -278,8 +290,40 @@ impl Config {
         Ok(Self {
             path: path.to_owned(),
             environments,
+            locations: raw.locations,
         })
     }
+
+    /// Checks a `--location`: one of `locations` when the file lists them,
+    /// else any name of the same shape (one per process: still bounded).
+    pub fn location(&self, name: &str) -> Result<(), ConfigError> {
+        let err = |message: String| ConfigError {
+            file: self.path.clone(),
+            line: None,
+            key: Some("locations".into()),
+            message,
+        };
+        if !is_location_name(name) {
+            return Err(err(format!(
+                "--location {name:?}: a location is lower-case letters, digits and `-` (frankfurt, us-east-1)"
+            )));
+        }
+        if !self.locations.is_empty() && !self.locations.iter().any(|l| l == name) {
+            return Err(err(format!(
+                "--location {name:?} is not one of the locations environments.toml names: {}",
+                self.locations.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn is_location_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn environment(

@@ -123,6 +123,57 @@ pub fn rows(
         .collect()
 }
 
+/// The "fail in N of M locations" rule of hosted synthetic monitoring, on
+/// the outcome of one location's run: `siblings` are the alert states of
+/// the same environment seen from the other locations. A scenario pages
+/// only once at least `min_locations` locations see it failing past the
+/// threshold, so one region's network blip pages nobody; a location that
+/// starts failing while another already paged joins that page silently;
+/// the recovery is reported by the last location to recover. Below the
+/// count, the location keeps counting its failures without alerting (and
+/// is judged again on its next run).
+pub fn across_locations(
+    mut outcome: AlertOutcome,
+    siblings: &[HashMap<ScenarioId, AlertState>],
+    min_locations: u32,
+    threshold: u32,
+) -> AlertOutcome {
+    let threshold = threshold.max(1);
+    let mut kept = Vec::new();
+    for t in std::mem::take(&mut outcome.transitions) {
+        let id = ScenarioId::of(&t.scenario);
+        let paged_elsewhere = siblings
+            .iter()
+            .any(|s| s.get(&id).is_some_and(|st| st.alerting));
+        match t.kind {
+            TransitionKind::Failing => {
+                let failing = 1 + siblings
+                    .iter()
+                    .filter(|s| {
+                        s.get(&id)
+                            .is_some_and(|st| st.consecutive_failures >= threshold)
+                    })
+                    .count();
+                let enough = u32::try_from(failing).unwrap_or(u32::MAX) >= min_locations.max(1);
+                if paged_elsewhere {
+                    // Already paged: this location joins the page.
+                } else if enough {
+                    kept.push(t);
+                } else if let Some(st) = outcome.states.get_mut(&id) {
+                    st.alerting = false;
+                }
+            }
+            TransitionKind::Recovered => {
+                if !paged_elsewhere {
+                    kept.push(t);
+                }
+            }
+        }
+    }
+    outcome.transitions = kept;
+    outcome
+}
+
 /// Whether `status` counts as the scenario working, for alerting and "last passed".
 pub fn is_pass(status: Status) -> bool {
     matches!(status, Status::Passed | Status::Flaky)
@@ -151,6 +202,46 @@ mod tests {
 
     use Status::{Failed as F, KnownGap as G, Passed as P, Skipped as S};
     use TransitionKind::{Failing, Recovered};
+
+    /// Two locations, a page only when both fail (min 2): one failing pages
+    /// nobody; both failing, one page; the recovery once, from the last.
+    #[test]
+    fn a_page_needs_the_failure_seen_from_enough_locations() {
+        let step = |mine: &mut HashMap<ScenarioId, AlertState>,
+                    other: &HashMap<ScenarioId, AlertState>,
+                    status: Status| {
+            let o = across_locations(
+                evaluate(1, mine, &health_run(status)),
+                std::slice::from_ref(other),
+                2,
+                1,
+            );
+            mine.extend(o.states);
+            o.transitions.iter().map(|t| t.kind).collect::<Vec<_>>()
+        };
+        let (mut a, mut b) = (HashMap::new(), HashMap::new());
+        assert_eq!(step(&mut a, &b, F), vec![], "one location failing: no page");
+        assert_eq!(step(&mut b, &a, P), vec![]);
+        assert_eq!(step(&mut a, &b, F), vec![], "still one: no page");
+        assert_eq!(step(&mut b, &a, F), vec![Failing], "both: one page");
+        assert_eq!(step(&mut a, &b, F), vec![], "a joins b's page");
+        assert_eq!(
+            step(&mut a, &b, P),
+            vec![],
+            "b still fails: the page stands"
+        );
+        assert_eq!(step(&mut b, &a, P), vec![Recovered], "the last recovers it");
+        // With one location required, each alerts on its own as before.
+        let (mut c, d) = (HashMap::new(), HashMap::new());
+        let o = across_locations(
+            evaluate(1, &c, &health_run(F)),
+            std::slice::from_ref(&d),
+            1,
+            1,
+        );
+        c.extend(o.states);
+        assert_eq!(o.transitions.len(), 1);
+    }
 
     #[test]
     fn one_event_per_transition_after_the_threshold() {

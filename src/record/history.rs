@@ -337,6 +337,7 @@ pub(crate) mod fixtures {
             summary: Summary::of(&scenarios),
             scenarios,
             claims: vec![],
+            location: None,
             harness: None,
         }
     }

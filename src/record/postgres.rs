@@ -477,7 +477,7 @@ impl History for PostgresHistory {
                     &ins,
                     &[
                         &id,
-                        &report.environment,
+                        &report.series(),
                         &sc.area(),
                         &sc.feature,
                         &sc.scenario,

@@ -14,7 +14,7 @@ use reporters::{RunReport, Status};
 use sentry::protocol::{MonitorCheckInStatus, MonitorSchedule};
 use sentry::types::Uuid;
 
-use super::alert::{Transition, evaluate, rows};
+use super::alert::{Transition, across_locations, evaluate, rows};
 use super::history::{History, HistoryError, RunResult, ScenarioId, Trigger};
 use super::sentry::{Context, Sentry, check_in, send};
 
@@ -28,6 +28,9 @@ pub struct Alerting {
     pub threshold: u32,
     /// Where transitions and check-ins go; none: they are only recorded.
     pub sentry: Option<Sentry>,
+    /// Locations that must see a scenario failing before it pages
+    /// (`--alert-min-locations`; 1: each location on its own).
+    pub min_locations: u32,
 }
 
 #[derive(Debug)]
@@ -68,7 +71,7 @@ pub fn fill_last_passed(history: &dyn History, report: &mut RunReport) -> Result
     if report.claims.iter().all(|c| c.last_passed.is_some()) {
         return Ok(());
     }
-    let known = last_passed(history, &report.environment)?;
+    let known = last_passed(history, &report.series())?;
     for c in report.claims.iter_mut().filter(|c| c.last_passed.is_none()) {
         c.last_passed = known
             .get(&ScenarioId {
@@ -81,7 +84,8 @@ pub fn fill_last_passed(history: &dyn History, report: &mut RunReport) -> Result
 }
 
 impl Recording {
-    /// Records that a run of `environment` started.
+    /// Records that a run of `environment` started (a series: the
+    /// environment, or `environment@location`, as [`RunReport::series`]).
     pub fn begin(
         history: &dyn History,
         environment: &str,
@@ -195,16 +199,32 @@ impl Recording {
         };
         fill_last_passed(history, report)?;
         history.finish_run(id, report)?;
-        let previous = history.alert_states(&report.environment)?;
-        let outcome = evaluate(alerting.threshold, &previous, report);
+        let series = report.series();
+        let previous = history.alert_states(&series)?;
+        let mut outcome = evaluate(alerting.threshold, &previous, report);
+        if report.location.is_some() {
+            let others = format!("{}@", report.environment);
+            let mut siblings = Vec::new();
+            for s in history.environments()? {
+                if s.starts_with(&others) && s != series {
+                    siblings.push(history.alert_states(&s)?);
+                }
+            }
+            outcome = across_locations(
+                outcome,
+                &siblings,
+                alerting.min_locations,
+                alerting.threshold,
+            );
+        }
         let ctx = Context {
             environment: &report.environment,
             version,
             run_id: &report.run_id,
         };
         let sent = send(alerting.sentry.as_ref(), outcome.transitions, &ctx);
-        let rows = rows(&report.environment, report.finished_at, &sent);
-        history.save_alerts(&report.environment, Some(id), &outcome.states, &rows)?;
+        let rows = rows(&series, report.finished_at, &sent);
+        history.save_alerts(&series, Some(id), &outcome.states, &rows)?;
         Ok(sent)
     }
 

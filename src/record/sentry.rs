@@ -18,7 +18,8 @@ use crate::run::HARNESS_VERSION;
 
 /// The Crons monitor of an environment's scheduled checks.
 pub fn monitor_slug(environment: &str) -> String {
-    format!("lucia-synthetic-{environment}")
+    // A series seen from a location (`dev@frankfurt`) is a monitor of its own.
+    format!("lucia-synthetic-{}", environment.replace('@', "-"))
 }
 
 /// What an event says besides the scenario: the Lucia environment and the

@@ -334,7 +334,7 @@ impl History for SqliteHistory {
             for sc in &report.scenarios {
                 ins.execute(params![
                     id,
-                    report.environment,
+                    report.series(),
                     sc.area(),
                     sc.feature,
                     sc.scenario,

@@ -103,6 +103,7 @@ pub async fn run(
         duration_ms: duration.as_secs_f64() * 1000.0,
         summary: Summary::of(&scenarios),
         harness: Some(HarnessStats::of_this_process()),
+        location: opts.location.clone(),
         claims: scenarios
             .iter()
             .filter_map(|s| s.claim_report(finished_at))

@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub only_baselines: bool,
     /// Personal-data rules every message is scrubbed with (snapshots/normalise.toml).
     pub privacy: Option<Arc<probes::core::normalise::Rules>>,
+    /// Where the probes run from (`--location`), carried by the report.
+    pub location: Option<String>,
 }
 
 /// Why a run could not start. All of these are exit 2.

@@ -53,7 +53,10 @@ impl View {
             .filter_map(|name| {
                 let state = h.env_state(name)?;
                 let (last_passed, alerts) = h
-                    .read_store(|st| Ok((last_passed(st, name)?, st.alert_states(name)?)))
+                    .read_store(|st| {
+                        let key = h.series(name);
+                        Ok((last_passed(st, &key)?, st.alert_states(&key)?))
+                    })
                     .unwrap_or_else(|e| {
                         problems.push(format!("history of {name}: {e}"));
                         Default::default()

@@ -74,6 +74,11 @@ pub struct Settings {
     /// How long a schedule's lease lasts unrenewed (`--lease`); it is
     /// renewed every third of that.
     pub lease: Duration,
+    /// Where this process probes from (`--location`): its runs, alert
+    /// streaks and schedules are that location's series (`dev@frankfurt`).
+    pub location: Option<String>,
+    /// Locations that must see a scenario failing before it pages.
+    pub alert_min_locations: u32,
 }
 
 impl std::fmt::Debug for Settings {
@@ -235,11 +240,12 @@ impl Harness {
             .iter()
             .map(|s| s.environment.clone())
             .collect();
-        let metrics = Metrics::new(&names)?;
+        let metrics = Metrics::located(&names, settings.location.as_deref())?;
         let mut envs = BTreeMap::new();
         for s in &settings.schedules {
-            let latest = store.latest_report(&s.environment)?.map(Arc::new);
-            let last = store.history(&s.environment, 1)?.into_iter().next();
+            let key = reporters::model::run::series(&s.environment, settings.location.as_deref());
+            let latest = store.latest_report(&key)?.map(Arc::new);
+            let last = store.history(&key, 1)?.into_iter().next();
             if let Some(r) = &latest {
                 metrics.show(r);
             }
@@ -355,6 +361,12 @@ impl Harness {
             self.0.metrics.show(&l);
             self.refresh_evidence();
         }
+    }
+
+    /// `env`'s series in the history: the environment, or the environment
+    /// seen from this process's location (`dev@frankfurt`).
+    pub fn series(&self, env: &str) -> String {
+        reporters::model::run::series(env, self.0.settings.location.as_deref())
     }
 
     /// The environments this replica leads.
@@ -539,6 +551,7 @@ impl Harness {
             Alerting {
                 threshold: s.alert_threshold,
                 sentry: s.sentry.clone(),
+                min_locations: s.alert_min_locations,
             },
             s.config.release(env).map(str::to_owned),
         )

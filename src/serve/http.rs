@@ -39,6 +39,7 @@ struct Params {
     env: Option<String>,
     format: Option<String>,
     limit: Option<usize>,
+    location: Option<String>,
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -179,8 +180,21 @@ async fn history(State(h): State<Harness>, Query(p): Query<Params>) -> Response 
         Err(r) => return *r,
     };
     let limit = p.limit.unwrap_or(20).clamp(1, 1000);
-    match h.read_store(|s| s.history(&env, limit)) {
-        Ok(rows) => Json(json!({ "environment": env, "runs": rows })).into_response(),
+    // Another location's runs, from a shared history: `&location=NAME`.
+    let key = match p.location.as_deref() {
+        Some(l) if h.settings().config.location(l).is_err() => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("{l:?} is not a location environments.toml names"),
+            );
+        }
+        Some(l) => reporters::model::run::series(&env, Some(l)),
+        None => h.series(&env),
+    };
+    match h.read_store(|s| s.history(&key, limit)) {
+        Ok(rows) => {
+            Json(json!({ "environment": env, "series": key, "runs": rows })).into_response()
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

@@ -104,7 +104,22 @@ impl Metrics {
     /// The registry with every metric, labelled series pre-created for
     /// `environments` so a dashboard shows zeros rather than gaps.
     pub fn new(environments: &[String]) -> prometheus::Result<Self> {
-        let registry = Registry::new();
+        Self::located(environments, None)
+    }
+
+    /// The same, every series labelled with the process's `location`
+    /// (`--location`: one per process, so the label stays bounded).
+    pub fn located(environments: &[String], location: Option<&str>) -> prometheus::Result<Self> {
+        let registry = match location {
+            None => Registry::new(),
+            Some(l) => Registry::new_custom(
+                None,
+                Some(std::collections::HashMap::from([(
+                    "location".to_owned(),
+                    l.to_owned(),
+                )])),
+            )?,
+        };
         let r = &registry;
         let info = int_gauge_vec(
             r,
@@ -354,5 +369,30 @@ impl Metrics {
         let mut buf = Vec::new();
         encoder.encode(&self.registry.gather(), &mut buf)?;
         Ok((encoder.format_type().to_owned(), buf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_located_process_labels_every_series_with_its_location() {
+        let m = Metrics::located(&["dev".to_owned()], Some("frankfurt")).expect("metrics");
+        let (_, bytes) = m.encode().expect("encode");
+        let text = String::from_utf8(bytes).expect("utf8");
+        assert!(
+            text.contains(
+                "lucia_runs_total{environment=\"dev\",result=\"passed\",location=\"frankfurt\"} 0"
+            ),
+            "{text}"
+        );
+        let plain = Metrics::new(&["dev".to_owned()]).expect("metrics");
+        let (_, bytes) = plain.encode().expect("encode");
+        assert!(
+            !String::from_utf8(bytes)
+                .expect("utf8")
+                .contains("location=")
+        );
     }
 }

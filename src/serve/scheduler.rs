@@ -117,11 +117,12 @@ fn leading(lease: &LeaseWatch) -> bool {
 /// A store that cannot be reached leaves the belief to run out by itself.
 async fn hold_lease(h: Harness, env: String, tx: watch::Sender<Option<Instant>>) {
     let (replica, ttl) = (h.0.settings.replica.clone(), h.0.settings.lease);
+    let key = h.series(&env);
     let mut phase = h.0.phase.subscribe();
     loop {
         let asked = Instant::now();
         let got = h.with_store("renew a schedule's lease", |st| {
-            st.lease(&env, &replica, ttl)
+            st.lease(&key, &replica, ttl)
         });
         // Held runs are written as soon as the history takes them again.
         h.write_held();
@@ -203,7 +204,8 @@ async fn env_loop(h: Harness, env: String) {
     holder.abort();
     if led {
         let replica = &h.0.settings.replica;
-        h.with_store("release a schedule's lease", |st| st.release(&env, replica));
+        let key = h.series(&env);
+        h.with_store("release a schedule's lease", |st| st.release(&key, replica));
     }
     let mut st = lock(&slot.state);
     st.loop_state = LoopState::Stopped;
@@ -228,7 +230,7 @@ fn follow(h: &Harness, env: &str) {
 fn take_over(h: &Harness, env: &str, interval: Duration) -> Instant {
     let abandoned = h
         .with_store("abandon the runs the last leader left", |st| {
-            st.abandon_running(env, Utc::now())
+            st.abandon_running(&h.series(env), Utc::now())
         })
         .unwrap_or(0);
     h.reload(env);
@@ -264,9 +266,9 @@ async fn execute(h: &Harness, env: &str, trigger: Trigger, lease: LeaseWatch) {
     let started_at = Utc::now();
     let mut recording = h
         .with_store("record a run's start", |st| {
-            Recording::begin(st, env, trigger, started_at)
+            Recording::begin(st, &h.series(env), trigger, started_at)
         })
-        .unwrap_or_else(|| Recording::unrecorded(env, trigger, started_at));
+        .unwrap_or_else(|| Recording::unrecorded(&h.series(env), trigger, started_at));
     let id = recording.id();
     {
         let mut st = lock(&slot.state);
@@ -370,7 +372,7 @@ fn finished(
     let id = recording.id();
     let result = RunResult::of(&report);
     let (report, transitions) = h.record_finished(recording, report);
-    h.with_store("prune old runs", |st| st.prune(env, s.retain));
+    h.with_store("prune old runs", |st| st.prune(&h.series(env), s.retain));
     h.0.metrics.record(&report);
     let sm = &report.summary;
     tracing::info!(
@@ -434,6 +436,7 @@ fn spawn_run(
         origin: s.origin.clone(),
         baselines: Some(baselines),
         privacy: Some(privacy),
+        location: s.location.clone(),
         ..RunOptions::default()
     };
     let config = std::sync::Arc::clone(&s.config);

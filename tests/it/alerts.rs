@@ -356,3 +356,105 @@ async fn run_state_reports_say_when_a_failing_claim_last_passed() {
         "from the history: {c}"
     );
 }
+
+/// "Fail in N of M locations": two locations share a state file; with
+/// `--alert-min-locations 2`, one location failing pages nobody, both
+/// failing page once, and a location joining a standing page adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_needs_enough_locations_failing() {
+    let rx = SentryReceiver::start().await;
+    let failing = sandbox(&[], &["engine/health=500"]).await;
+    let healthy = sandbox(&[], &[]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let features = write(dir.path(), "features/health.feature", HEALTH);
+    let state = state_file(dir.path());
+    let state = state.to_str().expect("utf8").to_owned();
+    let run = |location: &'static str, origin: String| {
+        let (features, state, dsn) = (
+            features.to_str().expect("utf8").to_owned(),
+            state.clone(),
+            rx.dsn.clone(),
+        );
+        let reports = dir.path().join(format!("reports-{location}"));
+        async move {
+            let out = bin()
+                .args([
+                    "run",
+                    "--env",
+                    "local",
+                    "--origin",
+                    &origin,
+                    "--features",
+                    &features,
+                ])
+                .args(["--location", location, "--alert", "--state", &state])
+                .args(["--alert-after", "1", "--alert-min-locations", "2"])
+                .arg("--report-dir")
+                .arg(&reports)
+                .env("SENTRY_DSN", &dsn)
+                .output()
+                .await
+                .expect("run");
+            let report: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(reports.join("report.json")).expect("report.json"),
+            )
+            .expect("json");
+            assert_eq!(
+                report["location"], location,
+                "the report carries its location"
+            );
+            out.status.code()
+        }
+    };
+    let pages = || {
+        rx.events()
+            .iter()
+            .filter(|e| e.level == Level::Error)
+            .count()
+    };
+    assert_eq!(run("oregon", failing.origin()).await, Some(1));
+    assert_eq!(run("frankfurt", healthy.origin()).await, Some(0));
+    assert_eq!(run("oregon", failing.origin()).await, Some(1));
+    assert_eq!(pages(), 0, "one location of two failing pages nobody");
+    assert_eq!(run("frankfurt", failing.origin()).await, Some(1));
+    assert_eq!(pages(), 1, "both failing: one page");
+    assert_eq!(run("oregon", failing.origin()).await, Some(1));
+    assert_eq!(
+        pages(),
+        1,
+        "a location joining a standing page adds nothing"
+    );
+
+    // Each location's runs are its own in the history.
+    let out = bin()
+        .args([
+            "history",
+            "--env",
+            "local",
+            "--location",
+            "oregon",
+            "--state",
+            &state,
+            "--json",
+        ])
+        .output()
+        .await
+        .expect("history");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    // An unknown location is refused before anything runs.
+    let out = bin()
+        .args([
+            "run",
+            "--env",
+            "local",
+            "--origin",
+            &healthy.origin(),
+            "--location",
+            "atlantis",
+        ])
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not one of the locations"));
+}

@@ -70,6 +70,7 @@ fn full_scrape() -> String {
         summary: Summary::of(&scenarios),
         scenarios,
         claims: vec![],
+        location: None,
         harness: None,
     };
     m.record(&report);

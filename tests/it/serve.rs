@@ -47,6 +47,8 @@ fn settings(token: Option<&str>) -> Settings {
         secrets: Arc::new(|_: &str| None),
         replica: "test-replica".into(),
         lease: Duration::from_secs(30),
+        location: None,
+        alert_min_locations: 1,
     }
 }
 

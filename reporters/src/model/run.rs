@@ -198,6 +198,27 @@ pub struct RunReport {
     /// The harness's own footprint in this run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness: Option<HarnessStats>,
+    /// Where the probes ran from (`--location`), when one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl RunReport {
+    /// The run's series in the history: its environment, or the
+    /// environment as seen from a location (`dev@frankfurt`). Runs, alert
+    /// states and leases are kept per series, so each location keeps its
+    /// own streaks and schedule.
+    pub fn series(&self) -> String {
+        series(&self.environment, self.location.as_deref())
+    }
+}
+
+/// `environment`, or `environment@location`.
+pub fn series(environment: &str, location: Option<&str>) -> String {
+    match location {
+        Some(l) => format!("{environment}@{l}"),
+        None => environment.to_owned(),
+    }
 }
 
 /// What the harness itself cost.
