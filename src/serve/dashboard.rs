@@ -29,6 +29,9 @@ pub struct EnvView {
     pub state: EnvState,
     pub last_passed: HashMap<ScenarioId, DateTime<Utc>>,
     pub alerts: HashMap<ScenarioId, AlertState>,
+    /// The latest run seen from each location that probes this environment
+    /// (`--location`, sharing the history), by location; empty when none does.
+    pub locations: BTreeMap<String, Arc<RunReport>>,
 }
 
 /// Everything on the page.
@@ -52,10 +55,19 @@ impl View {
             .environments()
             .filter_map(|name| {
                 let state = h.env_state(name)?;
-                let (last_passed, alerts) = h
+                let (last_passed, alerts, locations) = h
                     .read_store(|st| {
                         let key = h.series(name);
-                        Ok((last_passed(st, &key)?, st.alert_states(&key)?))
+                        let prefix = format!("{name}@");
+                        let mut locations = BTreeMap::new();
+                        for series in st.environments()? {
+                            if let Some(l) = series.strip_prefix(&prefix)
+                                && let Some(r) = st.latest_report(&series)?
+                            {
+                                locations.insert(l.to_owned(), Arc::new(r));
+                            }
+                        }
+                        Ok((last_passed(st, &key)?, st.alert_states(&key)?, locations))
                     })
                     .unwrap_or_else(|e| {
                         problems.push(format!("history of {name}: {e}"));
@@ -71,6 +83,7 @@ impl View {
                     state,
                     last_passed,
                     alerts,
+                    locations,
                 })
             })
             .collect();
@@ -326,14 +339,35 @@ fn latest(e: &EnvView) -> Option<&Arc<RunReport>> {
     e.state.latest.as_ref()
 }
 
+/// The columns of the matrix: each environment, or each location it is
+/// probed from (when any is), with that column's latest run.
+fn columns(v: &View) -> Vec<(String, Option<&Arc<RunReport>>)> {
+    let mut out = Vec::new();
+    for e in &v.envs {
+        if e.locations.is_empty() {
+            out.push((e.name.clone(), latest(e)));
+        } else {
+            for (l, r) in &e.locations {
+                out.push((format!("{} @ {l}", e.name), Some(r)));
+            }
+        }
+    }
+    out
+}
+
 fn matrix(v: &View, b: &mut String) {
-    let areas: BTreeSet<&str> = v
-        .envs
+    let columns = columns(v);
+    let areas: BTreeSet<&str> = columns
         .iter()
-        .filter_map(latest)
+        .filter_map(|(_, r)| *r)
         .flat_map(|r| r.scenarios.iter().map(ScenarioReport::area))
         .collect();
-    b.push_str("<section id=\"matrix\"><h2>Area × environment</h2>\n");
+    let located = v.envs.iter().any(|e| !e.locations.is_empty());
+    let _ = writeln!(
+        b,
+        "<section id=\"matrix\"><h2>Area × environment{}</h2>",
+        if located { " × location" } else { "" }
+    );
     if areas.is_empty() {
         b.push_str("<p class=\"meta\">No run has finished yet.</p></section>\n");
         return;
@@ -341,14 +375,14 @@ fn matrix(v: &View, b: &mut String) {
     // Areas down, environments across: a phone holds five environments
     // side by side, not eight areas.
     b.push_str("<div class=\"scroll\"><table class=\"matrix\"><thead><tr><th>area</th>");
-    for e in &v.envs {
-        let _ = write!(b, "<th>{}</th>", html(&e.name));
+    for (name, _) in &columns {
+        let _ = write!(b, "<th>{}</th>", html(name));
     }
     b.push_str("</tr></thead><tbody>\n");
     for a in &areas {
         let _ = write!(b, "<tr><th>{}</th>", html(a));
-        for e in &v.envs {
-            let in_area: Vec<&ScenarioReport> = latest(e)
+        for (name, report) in &columns {
+            let in_area: Vec<&ScenarioReport> = report
                 .map(|r| r.scenarios.iter().filter(|s| s.area() == *a).collect())
                 .unwrap_or_default();
             let st = cell_status(&in_area);
@@ -367,7 +401,7 @@ fn matrix(v: &View, b: &mut String) {
                 b,
                 "<td class=\"cell {st}\" title=\"{} in {}: {st}\">{}</td>",
                 html(a),
-                html(&e.name),
+                html(name),
                 html(&text)
             );
         }
@@ -605,6 +639,7 @@ mod tests {
             },
             last_passed: HashMap::new(),
             alerts: HashMap::new(),
+            locations: BTreeMap::new(),
         }
     }
 
@@ -622,22 +657,11 @@ mod tests {
         )
     }
 
-    #[test]
-    fn everything_from_outside_is_escaped_and_failures_are_shown() {
-        let v = View {
+    fn view(envs: Vec<EnvView>) -> View {
+        View {
             now: Utc::now(),
             refresh_seconds: 30,
-            envs: vec![env(
-                "local",
-                vec![
-                    scenario(
-                        "<script>alert(1)</script>",
-                        Status::Failed,
-                        Some("got <b>500</b> & \"x\""),
-                    ),
-                    scenario("fine", Status::Passed, None),
-                ],
-            )],
+            envs,
             readiness: Err("no readiness evaluated yet".into()),
             baseline: BaselineView {
                 version: "v0.1.3.6".into(),
@@ -651,7 +675,22 @@ mod tests {
             },
             promotion: None,
             problems: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn everything_from_outside_is_escaped_and_failures_are_shown() {
+        let v = view(vec![env(
+            "local",
+            vec![
+                scenario(
+                    "<script>alert(1)</script>",
+                    Status::Failed,
+                    Some("got <b>500</b> & \"x\""),
+                ),
+                scenario("fine", Status::Passed, None),
+            ],
+        )]);
         let page = render(&v);
         assert!(!page.contains("<script"), "{page}");
         assert!(!page.contains("<b>500"), "{page}");
@@ -692,6 +731,37 @@ mod tests {
         assert!(!page.contains("No scenario failed"), "{page}");
         assert!(page.contains("No run has finished yet."), "{page}");
         assert!(page.contains("Last run: none yet"), "{page}");
+    }
+
+    #[test]
+    fn the_matrix_has_a_column_per_location_when_environments_are_probed_from_several() {
+        let mut v = view(vec![env("dev", vec![scenario("ok", Status::Passed, None)])]);
+        let page = render(&v);
+        assert!(page.contains("<h2>Area × environment</h2>"), "{page}");
+        let mut far = crate::record::history::fixtures::report_of(
+            "dev",
+            vec![scenario("broken", Status::Failed, Some("500"))],
+        );
+        far.location = Some("frankfurt".into());
+        v.envs[0]
+            .locations
+            .insert("frankfurt".into(), Arc::new(far));
+        let near = crate::record::history::fixtures::report_of(
+            "dev",
+            vec![scenario("ok", Status::Passed, None)],
+        );
+        v.envs[0].locations.insert("oregon".into(), Arc::new(near));
+        let page = render(&v);
+        assert!(
+            page.contains("<h2>Area × environment × location</h2>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<th>dev @ frankfurt</th><th>dev @ oregon</th>"),
+            "{page}"
+        );
+        assert!(page.contains("in dev @ frankfurt: failed"), "{page}");
+        assert!(page.contains("in dev @ oregon: passed"), "{page}");
     }
 
     #[test]
