@@ -465,33 +465,57 @@ impl History for PostgresHistory {
             // Written again (a retry after a failure half-way): the same results, once.
             tx.execute("DELETE FROM scenario_results WHERE run = $1", &[&id])
                 .map_err(err)?;
-            let ins = tx
-                .prepare(
-                    "INSERT INTO scenario_results (run, environment, area, feature, scenario, status, claim,
-                     error_kind, error_message, duration_ms, attempts, finished_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .map_err(err)?;
-            for sc in &report.scenarios {
-                tx.execute(
-                    &ins,
-                    &[
-                        &id,
-                        &report.series(),
-                        &sc.area(),
-                        &sc.feature,
-                        &sc.scenario,
-                        &sc.status.as_str(),
-                        &sc.claim.map(Claim::as_str),
-                        &sc.error.as_ref().map(|e| e.kind.as_str()),
-                        &sc.error.as_ref().map(|e| e.message.as_str()),
-                        &sc.duration_ms,
-                        &i64::from(sc.attempts),
-                        &report.finished_at,
-                    ],
-                )
-                .map_err(err)?;
-            }
+            // Every scenario in two statements (arrays unnested), not two
+            // round trips each.
+            let scs = &report.scenarios;
+            let features: Vec<&str> = scs.iter().map(|s| s.feature.as_str()).collect();
+            let names: Vec<&str> = scs.iter().map(|s| s.scenario.as_str()).collect();
+            let statuses: Vec<&str> = scs.iter().map(|s| s.status.as_str()).collect();
+            let areas: Vec<&str> = scs.iter().map(|s| s.area()).collect();
+            let claims: Vec<Option<&str>> = scs.iter().map(|s| s.claim.map(Claim::as_str)).collect();
+            let kinds: Vec<Option<&str>> = scs
+                .iter()
+                .map(|s| s.error.as_ref().map(|e| e.kind.as_str()))
+                .collect();
+            let messages: Vec<Option<&str>> = scs
+                .iter()
+                .map(|s| s.error.as_ref().map(|e| e.message.as_str()))
+                .collect();
+            let durations: Vec<f64> = scs.iter().map(|s| s.duration_ms).collect();
+            let attempts: Vec<i64> = scs.iter().map(|s| i64::from(s.attempts)).collect();
+            let series = report.series();
+            tx.execute(
+                "INSERT INTO scenario_results (run, environment, area, feature, scenario, status, claim,
+                 error_kind, error_message, duration_ms, attempts, finished_at)
+                 SELECT $1, $2, a, f, sc, st, cl, k, m, d, n, $3
+                 FROM UNNEST($4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[],
+                             $10::TEXT[], $11::DOUBLE PRECISION[], $12::BIGINT[])
+                      AS u(a, f, sc, st, cl, k, m, d, n)",
+                &[
+                    &id,
+                    &series,
+                    &report.finished_at,
+                    &areas,
+                    &features,
+                    &names,
+                    &statuses,
+                    &claims,
+                    &kinds,
+                    &messages,
+                    &durations,
+                    &attempts,
+                ],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "INSERT INTO scenario_last (environment, feature, scenario, status, finished_at)
+                 SELECT DISTINCT $1, f, sc, st, $2::TIMESTAMPTZ
+                 FROM UNNEST($3::TEXT[], $4::TEXT[], $5::TEXT[]) AS u(f, sc, st)
+                 ON CONFLICT (environment, feature, scenario, status) DO UPDATE SET
+                 finished_at = GREATEST(scenario_last.finished_at, excluded.finished_at)",
+                &[&series, &report.finished_at, &features, &names, &statuses],
+            )
+            .map_err(err)?;
             tx.commit().map_err(err)
         })
     }
@@ -567,7 +591,7 @@ impl History for PostgresHistory {
         let statuses: Vec<String> = statuses.iter().map(|s| s.as_str().to_owned()).collect();
         self.call(move |c, path| {
             c.query(
-                "SELECT feature, scenario, MAX(finished_at) FROM scenario_results
+                "SELECT feature, scenario, MAX(finished_at) FROM scenario_last
                  WHERE environment = $1 AND status = ANY($2)
                  GROUP BY feature, scenario",
                 &[&environment, &statuses],

@@ -25,7 +25,7 @@ use super::history::{
 
 /// The schema this build writes. Older files are migrated forward; a newer
 /// file is refused (an older harness must not write into it).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The history in one SQLite file.
 #[derive(Debug)]
@@ -34,7 +34,7 @@ pub struct SqliteHistory {
     path: PathBuf,
 }
 
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     "
 CREATE TABLE runs (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,6 +105,19 @@ CREATE TABLE leases (
     generation  INTEGER NOT NULL,
     expires_at  TEXT NOT NULL
 );
+",
+    "
+CREATE TABLE scenario_last (
+    environment TEXT NOT NULL,
+    feature     TEXT NOT NULL,
+    scenario    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (environment, feature, scenario, status)
+);
+INSERT INTO scenario_last (environment, feature, scenario, status, finished_at)
+SELECT environment, feature, scenario, status, MAX(finished_at)
+FROM scenario_results GROUP BY environment, feature, scenario, status;
 ",
 ];
 
@@ -331,7 +344,23 @@ impl History for SqliteHistory {
                 )
                 .map_err(sql)?;
             let finished = ts(report.finished_at);
+            let mut last = tx
+                .prepare(
+                    "INSERT INTO scenario_last (environment, feature, scenario, status, finished_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (environment, feature, scenario, status) DO UPDATE SET
+                     finished_at = max(finished_at, excluded.finished_at)",
+                )
+                .map_err(sql)?;
             for sc in &report.scenarios {
+                last.execute(params![
+                    report.series(),
+                    sc.feature,
+                    sc.scenario,
+                    sc.status.as_str(),
+                    finished,
+                ])
+                .map_err(sql)?;
                 ins.execute(params![
                     id,
                     report.series(),
@@ -447,7 +476,7 @@ impl History for SqliteHistory {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT feature, scenario, MAX(finished_at) FROM scenario_results
+                "SELECT feature, scenario, MAX(finished_at) FROM scenario_last
                  WHERE environment = ?1 AND status IN ({})
                  GROUP BY feature, scenario",
                 placeholders.join(", ")

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use reporters::{RunReport, Status};
 
 use super::history::{
@@ -309,5 +309,33 @@ fn a_run_written_twice_is_kept_once() {
         assert_eq!(s.history("local", 5).expect("h").len(), 1);
         let passed = last_passed(&*s, "local").expect("lp");
         assert_eq!(passed.len(), 1, "{passed:?}");
+    });
+}
+
+#[test]
+fn a_last_pass_outlives_the_pruning_of_its_run() {
+    each_backend(|open| {
+        let mut s = open();
+        let passed = report("local", &[("a", Status::Passed)]);
+        let id = s
+            .begin_run("local", Trigger::Schedule, passed.started_at)
+            .expect("b");
+        s.finish_run(id, &passed).expect("f");
+        for _ in 0..3 {
+            let r = report("local", &[("a", Status::Failed)]);
+            let id = s
+                .begin_run("local", Trigger::Schedule, r.started_at)
+                .expect("b");
+            s.finish_run(id, &r).expect("f");
+        }
+        assert_eq!(s.prune("local", 1).expect("prune"), 3);
+        let last = last_passed(&*s, "local").expect("lp");
+        // SQLite keeps milliseconds, Postgres microseconds.
+        assert_eq!(
+            last.get(&ScenarioId::of(&passed.scenarios[0]))
+                .map(|t| t.trunc_subsecs(3)),
+            Some(passed.finished_at.trunc_subsecs(3)),
+            "{last:?}"
+        );
     });
 }

@@ -333,6 +333,27 @@ Then the status is 200\n",
     let events_from_run = rx.events().len();
     assert!(events_from_run >= 1, "run --alert sent no event");
 
+    // The same into a Postgres state: every byte of it, dumped.
+    let pg_state = crate::support::StateDatabase::create().await;
+    let args = [&["run"], &local[..], &["--state", &pg_state.url]].concat();
+    let o = h.run(&args, &[], 1).await;
+    hay.outcome("run --state postgres", &o);
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--no-owner", &pg_state.url])
+        .output()
+        .expect("pg_dump (postgresql-client)");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&dump.stdout).contains("scenario_results"),
+        "the run was recorded"
+    );
+    hay.add("postgres state (pg_dump)", dump.stdout);
+    pg_state.drop().await;
+
     // `serve`: scheduled runs, alerts, every endpoint scraped, POST /runs.
     let serve_state = state_file(&work.path().join("serve"));
     let serve_state = serve_state.to_str().expect("utf8");
@@ -414,6 +435,7 @@ Then the status is 200\n",
     for f in [
         "file alert/harness.db",
         "file serve/state/harness.db",
+        "postgres state (pg_dump)",
         "file reports/junit.xml",
         "file reports/cucumber.json",
         "file reports/messages.ndjson",

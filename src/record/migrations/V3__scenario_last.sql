@@ -1,0 +1,14 @@
+-- When each scenario last had each status, kept apart from the runs: "last
+-- passed" is read from here in time that does not grow with the runs kept,
+-- and it outlives the pruning of the run it came from.
+CREATE TABLE scenario_last (
+    environment TEXT NOT NULL,
+    feature     TEXT NOT NULL,
+    scenario    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (environment, feature, scenario, status)
+);
+INSERT INTO scenario_last (environment, feature, scenario, status, finished_at)
+SELECT environment, feature, scenario, status, MAX(finished_at)
+FROM scenario_results GROUP BY environment, feature, scenario, status;
