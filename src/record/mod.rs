@@ -8,6 +8,7 @@
 
 pub mod alert;
 pub mod history;
+mod pg_link;
 pub mod postgres;
 pub mod recording;
 pub mod sentry;

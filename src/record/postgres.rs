@@ -12,23 +12,11 @@
 //!   (`abort_missing`): a newer schema is [`HistoryError::TooNew`], exit 2.
 //!   Two replicas starting together migrate one after the other, under an
 //!   advisory lock.
-//! - **Connection**: the synchronous `postgres` client on a thread of its
-//!   own. The [`History`] trait is synchronous (SQLite is called in place),
-//!   and that client drives its own small runtime, which cannot run inside
-//!   the tokio runtime that calls the trait; one thread that owns the
-//!   connection serialises the calls as the SQLite store's mutex does. A
-//!   connection that broke is dropped and made again on the next call.
-//! - **TLS**: `sslmode=require` (as Supabase needs), `verify-ca` or
-//!   `verify-full` connects over rustls with the probes' root store (webpki
-//!   roots) plus `sslrootcert=FILE` when given (Supabase's own CA, say).
-//!   The certificate is always verified, also under `require`, where libpq
-//!   would not: a harness that reports the truth must not write it to an
-//!   impostor. `disable` and the default `prefer` connect in plain.
-//! - **Messages** name the URL without its password, never the password.
+//! - **Connection, TLS, messages**: [`super::pg_link`] (the client on a
+//!   thread of its own, verified TLS, the URL shown without its password).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -38,6 +26,7 @@ use reporters::{Claim, RunReport, Status};
 use super::history::{
     AlertState, History, HistoryError, RunResult, RunRow, ScenarioId, TransitionRow, Trigger,
 };
+use super::pg_link::{Link, pg};
 
 mod embedded {
     refinery::embed_migrations!("src/record/migrations");
@@ -45,10 +34,6 @@ mod embedded {
 
 /// The advisory lock two replicas take to migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x6c75_6369_615f_6d69; // "lucia_mi"
-
-/// How long a connection may take, and a statement may run.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const STATEMENT_TIMEOUT: &str = "30s";
 
 /// The newest migration this build carries.
 pub fn schema_version() -> i64 {
@@ -60,256 +45,27 @@ pub fn schema_version() -> i64 {
         .unwrap_or(0)
 }
 
-/// Whether `spec` names a Postgres database rather than a file.
-pub fn is_url(spec: &str) -> bool {
-    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
-}
-
-/// `url` with its password (and any `password=` parameter) removed: what
-/// messages and `/healthz` show.
-pub fn redacted(url: &str) -> String {
-    let Ok(mut u) = url::Url::parse(url) else {
-        // Not a URL the parser takes: keep the scheme and what follows the
-        // user information (`user:password@`), drop the rest of the query.
-        let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-        let rest = rest.split_once('?').map_or(rest, |(before, _)| before);
-        return format!("{scheme}://{rest}");
-    };
-    if u.password().is_some() {
-        let _ = u.set_password(None);
-    }
-    let kept: Vec<(String, String)> = u
-        .query_pairs()
-        .filter(|(k, _)| k != "password")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        u.set_query(None);
-    } else {
-        u.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    u.to_string()
-}
-
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-
 /// The history in one PostgreSQL database.
 #[derive(Debug)]
 pub struct PostgresHistory {
-    location: PathBuf,
-    jobs: Option<mpsc::Sender<Job>>,
-    worker: Option<std::thread::JoinHandle<()>>,
-}
-
-/// How to reach the server: in plain, or over TLS verified against the
-/// probes' roots and these extra CA certificates (`sslrootcert`).
-#[derive(Clone, Debug)]
-enum Transport {
-    Plain,
-    Tls { extra_ca_pem: Option<String> },
-}
-
-/// The libpq options rust-postgres does not read, taken out of `url`:
-/// `sslrootcert=FILE` (read now) and the `sslmode`s `verify-ca` and
-/// `verify-full` (TLS, verified, as `require` is here).
-fn transport(url: &str) -> Result<(String, Transport), String> {
-    let Ok(mut u) = url::Url::parse(url) else {
-        return Ok((url.to_owned(), Transport::Plain));
-    };
-    let mut tls = false;
-    let mut root_file = None;
-    let mut kept = Vec::new();
-    for (k, v) in u.query_pairs() {
-        match (k.as_ref(), v.as_ref()) {
-            ("sslmode", "require" | "verify-ca" | "verify-full") => {
-                tls = true;
-                kept.push(("sslmode".to_owned(), "require".to_owned()));
-            }
-            ("sslrootcert", file) => root_file = Some(file.to_owned()),
-            _ => kept.push((k.into_owned(), v.into_owned())),
-        }
-    }
-    let extra_ca_pem = match root_file {
-        None => None,
-        Some(f) => Some(
-            std::fs::read_to_string(&f)
-                .map_err(|e| format!("sslrootcert {f}: cannot read it: {e}"))?,
-        ),
-    };
-    if kept.is_empty() {
-        u.set_query(None);
-    } else {
-        u.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    let transport = if tls {
-        Transport::Tls { extra_ca_pem }
-    } else {
-        Transport::Plain
-    };
-    Ok((u.to_string(), transport))
-}
-
-/// What the worker thread owns: the connection (made again when it broke).
-struct Connection {
-    config: postgres::Config,
-    transport: Transport,
-    location: PathBuf,
-    client: Option<Client>,
-}
-
-impl Connection {
-    fn connect(&self) -> Result<Client, HistoryError> {
-        let open = |message: String| HistoryError::Open {
-            path: self.location.clone(),
-            message,
-        };
-        let mut client = if let Transport::Tls { extra_ca_pem } = &self.transport {
-            let config = probes::probe::tls::client_config(extra_ca_pem.as_deref())
-                .map_err(|e| open(format!("TLS: {}", e.message)))?;
-            let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
-            self.config.connect(tls)
-        } else {
-            self.config.connect(postgres::NoTls)
-        }
-        .map_err(|e| open(describe(&e)))?;
-        client
-            .batch_execute(&format!(
-                "SET statement_timeout = '{STATEMENT_TIMEOUT}'; SET lock_timeout = '10s'"
-            ))
-            .map_err(|e| open(describe(&e)))?;
-        Ok(client)
-    }
-
-    /// Runs `f` on the connection, connecting first when there is none; a
-    /// connection that closed under `f` is dropped, to be made again.
-    fn with<T>(
-        &mut self,
-        f: impl FnOnce(&mut Client, &Path) -> Result<T, HistoryError>,
-    ) -> Result<T, HistoryError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = Some(self.connect()?);
-        }
-        let Some(client) = self.client.as_mut() else {
-            return Err(HistoryError::Open {
-                path: self.location.clone(),
-                message: "no connection".into(),
-            });
-        };
-        let r = f(client, &self.location);
-        if client.is_closed() {
-            self.client = None;
-        }
-        r
-    }
-}
-
-/// A Postgres error in words: the server's message, detail and hint for a
-/// database error, the cause for a connection error. Never the password:
-/// rust-postgres does not print its configuration.
-fn describe(e: &postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        let mut s = format!("{} ({})", db.message(), db.code().code());
-        if let Some(d) = db.detail() {
-            s.push_str(&format!("; {d}"));
-        }
-        if let Some(h) = db.hint() {
-            s.push_str(&format!("; hint: {h}"));
-        }
-        return s;
-    }
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(&format!(": {c}"));
-        }
-        source = cause.source();
-    }
-    s
-}
-
-fn pg(path: &Path, e: &postgres::Error) -> HistoryError {
-    HistoryError::Database {
-        path: path.to_owned(),
-        message: describe(e),
-    }
-}
-
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn small(n: i64) -> u32 {
-    u32::try_from(n).unwrap_or(0)
+    link: Link,
 }
 
 impl PostgresHistory {
-    /// Connects, migrates the schema forward (refusing a newer one) and
-    /// starts the thread that owns the connection.
+    /// Connects, migrates the schema forward (refusing a newer one).
     pub fn open(url: &str) -> Result<Self, HistoryError> {
-        let location = PathBuf::from(redacted(url));
-        let open = |message: String| HistoryError::Open {
-            path: location.clone(),
-            message,
-        };
-        let (url, transport) = transport(url).map_err(open)?;
-        let mut config: postgres::Config = url
-            .parse()
-            .map_err(|e: postgres::Error| open(format!("not a Postgres URL: {}", describe(&e))))?;
-        if config.get_hosts().is_empty() {
-            return Err(open("the URL names no host".into()));
-        }
-        config.connect_timeout(CONNECT_TIMEOUT);
-        config.keepalives(true);
-        config.keepalives_idle(Duration::from_secs(30));
-        config.application_name("lucia-harness");
-        let mut conn = Connection {
-            config,
-            transport,
-            location: location.clone(),
-            client: None,
-        };
-        // Everything, connecting first, happens on the worker: the caller
-        // may be a tokio runtime's thread, where the client cannot block.
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let worker = std::thread::Builder::new()
-            .name("history-postgres".into())
-            .spawn(move || {
-                for job in queue {
-                    job(&mut conn);
-                }
-            })
-            .map_err(|e| open(format!("cannot start its thread: {e}")))?;
         let store = Self {
-            location,
-            jobs: Some(jobs),
-            worker: Some(worker),
+            link: Link::open(url)?,
         };
         store.call(migrate)?;
         Ok(store)
     }
 
-    /// Runs `f` on the worker's connection and waits for its answer.
     fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Client, &Path) -> Result<T, HistoryError> + Send + 'static,
     ) -> Result<T, HistoryError> {
-        let stopped = || HistoryError::Open {
-            path: self.location.clone(),
-            message: "the connection's thread stopped".into(),
-        };
-        let (tx, rx) = mpsc::sync_channel(1);
-        let job: Job = Box::new(move |conn| {
-            let _ = tx.send(conn.with(f));
-        });
-        self.jobs
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(job)
-            .map_err(|_| stopped())?;
-        rx.recv().map_err(|_| stopped())?
+        self.link.call(f)
     }
 
     /// Whether the connection is encrypted (TLS), as the server sees it.
@@ -337,13 +93,12 @@ impl PostgresHistory {
     }
 }
 
-impl Drop for PostgresHistory {
-    fn drop(&mut self) {
-        self.jobs = None;
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
-    }
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn small(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(0)
 }
 
 /// Applies what migrations are missing, one replica at a time.
@@ -396,7 +151,7 @@ fn run_row(r: &postgres::Row) -> RunRow {
 
 impl History for PostgresHistory {
     fn location(&self) -> &Path {
-        &self.location
+        self.link.location()
     }
 
     fn recover_interrupted(&self, now: DateTime<Utc>) -> Result<usize, HistoryError> {
@@ -431,7 +186,7 @@ impl History for PostgresHistory {
 
     fn finish_run(&mut self, id: i64, report: &RunReport) -> Result<(), HistoryError> {
         let json = serde_json::to_string(report).map_err(|e| HistoryError::Corrupt {
-            path: self.location.clone(),
+            path: self.link.location().to_owned(),
             message: e.to_string(),
         })?;
         let report = report.clone();
@@ -945,19 +700,5 @@ mod tests {
         let e = PostgresHistory::open(&format!("{}?sslmode=require&sslrootcert=/nope.pem", db.url))
             .expect_err("a missing CA file");
         assert!(e.to_string().contains("sslrootcert /nope.pem"), "{e}");
-    }
-
-    #[test]
-    fn a_url_is_shown_without_its_password() {
-        assert_eq!(
-            redacted("postgres://lucia:s3cret@db.example:6543/h?sslmode=require&password=x"),
-            "postgres://lucia@db.example:6543/h?sslmode=require"
-        );
-        assert_eq!(
-            redacted("postgres://lucia:s3cret@db.example:port/h?password=x"),
-            "postgres://db.example:port/h"
-        );
-        assert!(is_url("postgresql://h/db") && is_url("postgres://h/db"));
-        assert!(!is_url("state/harness.db"));
     }
 }

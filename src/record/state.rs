@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::history::{History, HistoryError};
+pub use super::pg_link::is_url;
 use super::postgres::PostgresHistory;
-pub use super::postgres::is_url;
 use super::sqlite::SqliteHistory;
 
 /// Opens the history `spec` names (a SQLite file is created when missing).
