@@ -265,7 +265,24 @@ impl Link {
         };
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |conn| {
-            let _ = tx.send(conn.with(f));
+            // A library that panics on what it reads (refinery on a
+            // malformed history table, say) fails this call, not the thread.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| conn.with(f)))
+                .unwrap_or_else(|panic| {
+                    conn.client = None;
+                    let what = panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("a panic");
+                    Err(HistoryError::Database {
+                        path: conn.location.clone(),
+                        message: format!(
+                            "the database holds what this harness cannot read ({what}): is it another program's, or written by a newer lucia-harness?"
+                        ),
+                    })
+                });
+            let _ = tx.send(r);
         });
         self.jobs
             .as_ref()

@@ -600,6 +600,22 @@ mod tests {
         assert!(e.to_string().contains("newer than this harness"), "{e}");
     }
 
+    /// refinery panics on a schema history it cannot parse: the store says
+    /// so, the process goes on.
+    #[test]
+    fn a_malformed_schema_history_is_an_error_not_a_panic() {
+        let db = FreshDatabase::new();
+        drop(PostgresHistory::open(&db.url).expect("open"));
+        db.client()
+            .execute(
+                "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'x', 'yesterday', '0')",
+                &[],
+            )
+            .expect("plant");
+        let e = PostgresHistory::open(&db.url).expect_err("refused");
+        assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+
     #[test]
     fn two_replicas_opening_together_migrate_once() {
         let db = FreshDatabase::new();
