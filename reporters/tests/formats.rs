@@ -246,6 +246,7 @@ fn fixture() -> RunReport {
         summary: Summary::of(&scenarios),
         harness: None,
         location: None,
+        shard: None,
         claims: scenarios
             .iter()
             .filter_map(|s| s.claim_report(at(20, 4, 58)))

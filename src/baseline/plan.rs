@@ -132,6 +132,7 @@ pub(super) async fn observe_once(
         only_baselines: true,
         privacy: Some(rules.general()),
         location: None,
+        shard: None,
     };
     let report = run::run(config, suite, &opts, lookup, None).await?;
     Ok((report, recorder.take()))

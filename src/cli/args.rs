@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lucia_harness::run::RunOptions;
+use lucia_harness::run::{RunOptions, Shard};
 use probes::core::duration::parse as parse_duration;
 
 /// The flags every command takes.
@@ -58,6 +58,10 @@ pub struct RunArgs {
     /// List every scenario in the summary, not only those needing attention.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Run only part I of N of the selected scenarios (by a stable hash of feature file and scenario
+    /// name), e.g. 2/4 on the second of four CI machines; `report merge` joins the parts' reports.
+    #[arg(long, value_name = "I/N", value_parser = shard)]
+    pub shard: Option<Shard>,
 }
 
 impl RunArgs {
@@ -70,9 +74,15 @@ impl RunArgs {
             request_timeout: self.timeout,
             scenario_timeout: self.scenario_timeout,
             origin,
+            shard: self.shard,
             ..RunOptions::default()
         }
     }
+}
+
+/// A `--shard I/N` flag.
+fn shard(s: &str) -> Result<Shard, String> {
+    s.parse()
 }
 
 /// A duration flag: `500ms`, `10s`, `2m`; never zero.

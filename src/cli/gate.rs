@@ -38,6 +38,9 @@ pub struct GateCommand {
     /// Per-request timeout, overriding environments.toml.
     #[arg(long, value_name = "DURATION", value_parser = duration)]
     timeout: Option<Duration>,
+    /// Refused: the gate decides on the whole suite (it exists to say so clearly).
+    #[arg(long, value_name = "I/N", hide = true)]
+    shard: Option<String>,
 }
 
 /// `--flaky`: the gate's [`FlakyPolicy`], as the command line spells it.
@@ -59,6 +62,11 @@ impl From<Flaky> for FlakyPolicy {
 }
 
 pub async fn gate(g: &Globals, cmd: &GateCommand) -> ExitCode {
+    if let Some(s) = &cmd.shard {
+        return error(format!(
+            "gate --shard {s}: the gate decides on the whole suite, never on one shard of it; shard `run` across machines and merge the reports (lucia-harness report merge), or run the gate on one machine"
+        ));
+    }
     let opts = GateOptions {
         from: cmd.from.clone(),
         to: cmd.to.clone(),

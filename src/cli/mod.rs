@@ -12,6 +12,7 @@ mod demo;
 mod gate;
 mod history;
 mod output;
+mod report;
 mod run;
 mod sandbox;
 mod serve;
@@ -129,6 +130,11 @@ lucia-harness serve --env local --origin http://127.0.0.1:8700 --schedule 1m")]
         #[command(subcommand)]
         command: BaselineCommand,
     },
+    /// Work with reports already written: join the shards of a run (`report merge`).
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
+    },
 }
 
 /// The command line of this process (exit 2 with clap's message when it is wrong).
@@ -159,5 +165,6 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Command::History(args) => history::history(args),
         Command::Sandbox(cmd) => sandbox::sandbox(cmd).await,
         Command::Baseline { command } => baseline::baseline(g, command).await,
+        Command::Report { command } => report::report(g, command),
     }
 }

@@ -613,6 +613,7 @@ mod tests {
             summary: Summary::of(&scenarios),
             claims: Vec::new(),
             location: None,
+            shard: None,
             harness: None,
             scenarios,
         }

@@ -338,6 +338,7 @@ pub(crate) mod fixtures {
             scenarios,
             claims: vec![],
             location: None,
+            shard: None,
             harness: None,
         }
     }

@@ -53,6 +53,7 @@ pub async fn run(
         &env_names,
         tag_expr.as_ref(),
         opts.only_baselines,
+        opts.shard,
     )?;
     let environment = env_cfg.resolve(&config.path, &plan.needed, lookup)?;
     skip_unavailable(&mut plan, suite, &environment);
@@ -104,6 +105,7 @@ pub async fn run(
         summary: Summary::of(&scenarios),
         harness: Some(HarnessStats::of_this_process()),
         location: opts.location.clone(),
+        shard: opts.shard.map(|s| s.to_string()),
         claims: scenarios
             .iter()
             .filter_map(|s| s.claim_report(finished_at))

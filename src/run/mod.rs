@@ -8,5 +8,5 @@ pub mod options;
 pub mod select;
 
 pub use execute::{backoff, new_run_id, run};
-pub use options::{HARNESS_VERSION, Progress, ProgressFn, RunError, RunOptions};
+pub use options::{HARNESS_VERSION, Progress, ProgressFn, RunError, RunOptions, Shard};
 pub use select::{Selection, effective_env, parse_tags, select};

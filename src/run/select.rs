@@ -147,10 +147,16 @@ pub fn plan(
     env_names: &BTreeSet<&str>,
     tags: Option<&TagOperation>,
     only_baselines: bool,
+    shard: Option<crate::run::options::Shard>,
 ) -> Result<Plan, RunError> {
     let mut plan = Plan::default();
     let mut problems = Vec::new();
     for sc in suite.scenarios() {
+        if let Some(s) = shard
+            && !s.holds(&shard_path(sc.feature), &sc.scenario.name)
+        {
+            continue;
+        }
         if only_baselines
             && !sc
                 .steps()
@@ -175,6 +181,20 @@ pub fn plan(
     } else {
         Err(RunError::Features(problems))
     }
+}
+
+/// The feature file's path for sharding: relative to the working directory
+/// when it is under it, so every machine of a CI matrix hashes the same text.
+fn shard_path(feature: &probes::cucumber::gherkin::Feature) -> std::path::PathBuf {
+    let path = feature.path.clone().unwrap_or_default();
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            path.strip_prefix(cwd)
+                .ok()
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or(path)
 }
 
 /// What a runnable scenario uses that `env` does not have.

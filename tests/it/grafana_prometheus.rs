@@ -71,6 +71,7 @@ fn full_scrape() -> String {
         scenarios,
         claims: vec![],
         location: None,
+        shard: None,
         harness: None,
     };
     m.record(&report);

@@ -19,4 +19,5 @@ mod replicas;
 mod reports;
 mod safety;
 mod serve;
+mod shards;
 mod workflows;

@@ -201,6 +201,9 @@ pub struct RunReport {
     /// Where the probes ran from (`--location`), when one was named.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The part of the suite this run ran (`--shard I/N`), when sharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl RunReport {
