@@ -22,9 +22,14 @@ pub struct ServeArgs {
     /// dashboard and /metrics need no login.
     #[arg(long, default_value = serve::DEFAULT_ADDR, value_name = "HOST:PORT")]
     addr: String,
-    /// Allow listening on a non-loopback address (put an authenticating proxy in front).
+    /// Allow listening on a non-loopback address. Reading then needs LUCIA_HARNESS_READ_TOKEN (a bearer
+    /// token or a basic-auth password; /healthz stays open for load balancers) unless --public.
     #[arg(long)]
     allow_remote: bool,
+    /// With --allow-remote: serve the dashboard, /readiness, /runs and /metrics to anyone who can
+    /// reach them, without LUCIA_HARNESS_READ_TOKEN. They show Lucia's failures: mean it.
+    #[arg(long, requires = "allow_remote")]
+    public: bool,
     /// The state: runs, scenario results, alert state. A SQLite file (created when missing), or a
     /// postgres:// URL that outlives the machine and that replicas share (?sslmode=require for Supabase).
     #[arg(long, env = "LUCIA_HARNESS_STATE_URL", default_value = history::DEFAULT_PATH, value_name = "FILE|URL")]
@@ -205,7 +210,23 @@ async fn listen_addr(args: &ServeArgs) -> Result<SocketAddr, String> {
 Listen on 127.0.0.1 behind an authenticating reverse proxy, or pass --allow-remote if you mean it"
             ));
         }
-        tracing::warn!(%addr, "listening on a non-loopback address (--allow-remote): anyone who can reach it sees the dashboard and metrics");
+        let read_token = std::env::var(serve::READ_TOKEN_VAR)
+            .ok()
+            .filter(|t| !t.trim().is_empty());
+        match (read_token, args.public) {
+            (Some(_), _) => {}
+            (None, true) => tracing::warn!(
+                %addr,
+                "listening on a non-loopback address with --public: anyone who can reach it sees the dashboard and metrics"
+            ),
+            (None, false) => {
+                return Err(format!(
+                    "refusing to serve {addr} without a read token: the dashboard, /readiness, /runs and /metrics show Lucia's failures. \
+Set {} to a long random value (readers send it as a bearer token or a basic-auth password; /healthz stays open), or pass --public if anyone may read them",
+                    serve::READ_TOKEN_VAR
+                ));
+            }
+        }
     }
     Ok(addr)
 }
@@ -241,6 +262,7 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
         Err(e) => return error(e),
     };
     let token = lookup(serve::TOKEN_VAR).filter(|t| !t.trim().is_empty());
+    let read_token = lookup(serve::READ_TOKEN_VAR).filter(|t| !t.trim().is_empty());
     if let Some(o) = &args.origin {
         for s in &schedules {
             if let Err(e) = config
@@ -278,6 +300,7 @@ pub async fn serve(g: &Globals, args: &ServeArgs) -> ExitCode {
         request_timeout: None,
         scenario_timeout: None,
         token: token.clone(),
+        read_token: read_token.clone(),
         alert_threshold: args.alert_after.max(1),
         sentry: sentry.clone(),
         snapshots: g.snapshots.clone(),

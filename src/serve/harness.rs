@@ -27,6 +27,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:9464";
 pub const DEFAULT_SCHEDULE: Duration = Duration::from_secs(5 * 60);
 /// The variable holding the bearer token `POST /runs` requires.
 pub const TOKEN_VAR: &str = "LUCIA_HARNESS_TOKEN";
+/// The variable holding the token that reads the dashboard, `/readiness`,
+/// `/runs` and `/metrics` (a bearer token or a basic-auth password).
+pub const READ_TOKEN_VAR: &str = "LUCIA_HARNESS_READ_TOKEN";
 
 /// Reads secrets (and `SENTRY_DSN`) by variable name.
 pub type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -52,6 +55,8 @@ pub struct Settings {
     pub scenario_timeout: Option<Duration>,
     /// `POST /runs` is disabled without one.
     pub token: Option<String>,
+    /// Reading anything but `/healthz` needs it, when set.
+    pub read_token: Option<String>,
     /// Failed runs in a row before a scenario alerts.
     pub alert_threshold: u32,
     pub sentry: Option<Sentry>,
@@ -87,6 +92,7 @@ impl std::fmt::Debug for Settings {
             .field("schedules", &self.schedules)
             .field("origin", &self.origin)
             .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("read_token", &self.read_token.as_ref().map(|_| "<set>"))
             .field("alert_threshold", &self.alert_threshold)
             .field("sentry", &self.sentry.is_some())
             .field("promotion", &self.promotion)

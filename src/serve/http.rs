@@ -9,9 +9,15 @@
 //! | `POST /runs?env=NAME` | start a run now (bearer token) |
 //! | `GET /metrics` | Prometheus |
 //! | `GET /healthz` | the scheduler and the state database (503 when not healthy) |
+//!
+//! With `LUCIA_HARNESS_READ_TOKEN` set, every route but `/healthz` (which
+//! load balancers and Kubernetes probe) answers 401 without it, as a bearer
+//! token or a basic-auth password; `POST /runs` takes its own, stronger,
+//! token instead.
 
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -31,7 +37,52 @@ pub fn app(state: Harness) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), read_access))
         .with_state(state)
+}
+
+/// The read token, when one is set: a bearer token, or the password of
+/// basic auth (any user name, so a browser can ask for it).
+async fn read_access(State(h): State<Harness>, req: Request, next: Next) -> Response {
+    let Some(token) = h.settings().read_token.as_deref() else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    if path == "/healthz" || (path == "/runs" && req.method() == axum::http::Method::POST) {
+        return next.run(req).await;
+    }
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            if let Some(t) = v.strip_prefix("Bearer ") {
+                return Some(t.trim().to_owned());
+            }
+            use base64::Engine as _;
+            let basic = v.strip_prefix("Basic ")?;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(basic.trim())
+                .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            text.split_once(':')
+                .map(|(_, password)| password.to_owned())
+        });
+    if given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
+        return next.run(req).await;
+    }
+    let mut r = error(
+        StatusCode::UNAUTHORIZED,
+        format!(
+            "this serve needs its read token (the value of {}): send `Authorization: Bearer <token>`, or give it as the password in the browser's prompt; /healthz needs none",
+            super::harness::READ_TOKEN_VAR
+        ),
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"lucia-harness\", charset=\"UTF-8\""),
+    );
+    r
 }
 
 #[derive(Debug, Deserialize)]

@@ -24,7 +24,8 @@ pub use evidence::{BaselineView, Promotion};
 use harness::Phase;
 pub use harness::{
     DEFAULT_ADDR, DEFAULT_SCHEDULE, EnvHealth, EnvState, Harness, Health, InProgress, Lookup,
-    LoopState, RequestOutcome, Schedule, ServeError, Settings, TOKEN_VAR, is_loopback,
+    LoopState, READ_TOKEN_VAR, RequestOutcome, Schedule, ServeError, Settings, TOKEN_VAR,
+    is_loopback,
 };
 pub use http::app;
 pub use metrics::Metrics;

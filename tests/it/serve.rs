@@ -35,6 +35,7 @@ fn settings(token: Option<&str>) -> Settings {
         request_timeout: None,
         scenario_timeout: None,
         token: token.map(str::to_owned),
+        read_token: None,
         alert_threshold: 2,
         sentry: None,
         snapshots: root.join("snapshots"),
@@ -877,4 +878,122 @@ async fn a_postgres_state_outlives_the_process_and_its_disk() {
     assert_eq!(health["status"], "ok", "{health}");
     s.terminate().await;
     db.drop().await;
+}
+
+/// With a read token, everything but `/healthz` needs it — as a bearer
+/// token or a basic-auth password — and `POST /runs` its own token; the
+/// read token is in no answer.
+#[tokio::test]
+async fn a_read_token_guards_everything_but_healthz() {
+    const READ: &str = "read-canary-5e1f";
+    let mut s = settings(Some("write-token"));
+    s.read_token = Some(READ.into());
+    let h = Harness::new(s, Box::new(SqliteHistory::in_memory().expect("store"))).expect("harness");
+    let with = |path: &str, auth: Option<String>| {
+        let mut b = Request::get(path);
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        b.body(Body::empty()).expect("request")
+    };
+    use base64::Engine as _;
+    let basic = |user: &str, pw: &str| {
+        Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+        ))
+    };
+    for path in [
+        "/",
+        "/readiness",
+        "/runs?env=local",
+        "/runs/latest?env=local",
+        "/metrics",
+    ] {
+        let resp = serve::app(h.clone())
+            .oneshot(with(path, None))
+            .await
+            .expect("response");
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert!(
+            resp.headers()
+                .get(header::WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("Basic")),
+            "{path}: the browser is asked"
+        );
+        let (st, body) = call(&h, with(path, Some("Bearer wrong".into()))).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{path}");
+        assert!(!body.to_string().contains(READ));
+        let (st, body) = call(&h, with(path, basic("anyone", "wrong"))).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{path}: {body}");
+        for auth in [Some(format!("Bearer {READ}")), basic("operator", READ)] {
+            let (st, body) = call(&h, with(path, auth)).await;
+            assert_ne!(st, StatusCode::UNAUTHORIZED, "{path}: {body}");
+            assert!(
+                !body.to_string().contains(READ),
+                "{path}: the token is echoed"
+            );
+        }
+    }
+    // Load balancers and Kubernetes probe /healthz without it.
+    let (st, _) = call(&h, get("/healthz")).await;
+    assert_eq!(st, StatusCode::OK);
+    // POST /runs takes its own token, not the read token.
+    let (st, _) = call(&h, post("/runs?env=local", Some("write-token"))).await;
+    assert_eq!(st, StatusCode::ACCEPTED);
+    let (st, _) = call(&h, post("/runs?env=local", Some(READ))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "reading is not writing");
+}
+
+/// Off loopback, serve needs a read token (or --public said out loud).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_loopback_serve_needs_a_read_token_or_public() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let state = state.to_str().expect("utf8");
+    let args = [
+        "serve",
+        "--env",
+        "local",
+        "--addr",
+        "0.0.0.0:0",
+        "--allow-remote",
+        "--state",
+        state,
+    ];
+    let o = plain(&args, &[]).await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("without a read token"), "{}", o.stderr);
+    assert!(o.stderr.contains("LUCIA_HARNESS_READ_TOKEN") && o.stderr.contains("--public"));
+    let o = plain(&["serve", "--env", "local", "--public"], &[]).await;
+    assert_eq!(o.code, 2, "--public alone means nothing: {}", o.stderr);
+}
+
+/// A real serve with a read token: its log never holds the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_token_is_in_no_log() {
+    const READ: &str = "read-canary-77aa";
+    let sb = sandbox(&[], &[]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let origin = sb.origin();
+    let args = serve_args(&origin, state.to_str().expect("utf8"), &[]);
+    let s = Serve::start(&args, &[("LUCIA_HARNESS_READ_TOKEN", READ)]).await;
+    s.runs("local", 1).await;
+    assert_eq!(s.get("/").await.status(), 401);
+    let page = http()
+        .get(s.url("/"))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .expect("GET /");
+    assert_eq!(page.status(), 200);
+    assert!(!page.text().await.expect("page").contains(READ));
+    let (status, log, out) = s.stop().await;
+    assert!(status.success(), "{log}");
+    assert!(
+        !log.contains(READ) && !out.contains(READ),
+        "the read token leaked:\n{log}"
+    );
 }
