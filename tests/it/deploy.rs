@@ -193,3 +193,115 @@ fn the_render_blueprint_uses_only_documented_fields_and_no_secret_value() {
         .expect("state");
     assert_eq!(state["fromDatabase"]["property"], "connectionString");
 }
+
+fn yaml(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The kustomization assembled as kustomize would (its resources, the
+/// namespace and labels applied), then held to what the deployment needs:
+/// every resource there, names unique, every selector choosing the serve
+/// pods, two replicas with probes on /healthz, limits, non-root and a
+/// read-only root, secrets only by reference. (No kustomize binary is
+/// installable here; `kubernetes-validate --strict` checks each kind's
+/// schema in `.ci/run`.)
+#[test]
+fn the_kustomization_assembles_into_a_sound_deployment() {
+    let dir = repo().join("deploy/kubernetes");
+    let k = yaml(&dir.join("kustomization.yaml"));
+    assert_eq!(k["kind"], "Kustomization");
+    let namespace = k["namespace"].as_str().expect("namespace");
+    let mut objects = Vec::new();
+    for r in k["resources"].as_array().expect("resources") {
+        let mut o = yaml(&dir.join(r.as_str().expect("a file")));
+        if o["kind"] != "Namespace" {
+            o["metadata"]["namespace"] = Value::from(namespace);
+        }
+        objects.push(o);
+    }
+    let kinds: BTreeSet<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+    for kind in [
+        "Namespace",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "ServiceMonitor",
+        "CronJob",
+    ] {
+        assert!(kinds.contains(kind), "no {kind}");
+    }
+    assert!(
+        !kinds.contains("Secret"),
+        "secrets are referenced, never written"
+    );
+    let names: BTreeSet<(String, String)> = objects
+        .iter()
+        .map(|o| (o["kind"].to_string(), o["metadata"]["name"].to_string()))
+        .collect();
+    assert_eq!(names.len(), objects.len(), "names are unique per kind");
+    let of = |kind: &str| objects.iter().find(|o| o["kind"] == kind).expect(kind);
+
+    let d = of("Deployment");
+    assert_eq!(d["spec"]["replicas"], 2);
+    let pod_labels = &d["spec"]["template"]["metadata"]["labels"];
+    let chooses = |selector: &Value| {
+        selector
+            .as_object()
+            .is_some_and(|m| !m.is_empty() && m.iter().all(|(k, v)| &pod_labels[k] == v))
+    };
+    assert!(chooses(&d["spec"]["selector"]["matchLabels"]));
+    assert!(
+        chooses(&of("Service")["spec"]["selector"]),
+        "the Service selects the pods"
+    );
+    assert!(chooses(
+        &of("PodDisruptionBudget")["spec"]["selector"]["matchLabels"]
+    ));
+    assert!(chooses(
+        &of("ServiceMonitor")["spec"]["selector"]["matchLabels"]
+    ));
+    assert!(chooses(
+        &of("NetworkPolicy")["spec"]["podSelector"]["matchLabels"]
+    ));
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let c = &pod["containers"][0];
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(c[probe]["httpGet"]["path"], "/healthz", "{probe}");
+    }
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert!(c["resources"]["requests"].is_object() && c["resources"]["limits"].is_object());
+    assert_eq!(c["envFrom"][0]["secretRef"]["name"], "lucia-harness");
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(args.first(), Some(&"serve"));
+    // The port the probes and the Service use is the one serve listens on.
+    let listen = args
+        .iter()
+        .position(|a| *a == "--addr")
+        .map(|i| args[i + 1])
+        .expect("--addr");
+    assert!(
+        listen.ends_with(&format!(":{}", c["ports"][0]["containerPort"])),
+        "{listen}"
+    );
+    // The Service monitor scrapes with the read token, from the same Secret.
+    assert_eq!(
+        of("ServiceMonitor")["spec"]["endpoints"][0]["bearerTokenSecret"]["key"],
+        "LUCIA_HARNESS_READ_TOKEN"
+    );
+    let cron = of("CronJob");
+    let job = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    assert!(
+        job["args"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "--alert"))
+    );
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+}
