@@ -571,7 +571,7 @@ mod tests {
     //! What only the Postgres store has; the behaviour both backends share
     //! is `record/suite.rs`.
     use super::*;
-    use crate::record::suite::{FreshDatabase, report};
+    use crate::record::suite::FreshDatabase;
 
     #[test]
     fn the_schema_is_migrated_by_refinery_and_a_newer_one_is_refused() {
@@ -635,29 +635,6 @@ mod tests {
             .expect("count")
             .get(0);
         assert_eq!(n, schema_version());
-    }
-
-    #[test]
-    fn pruned_runs_take_their_scenario_results() {
-        let db = FreshDatabase::new();
-        let mut s = PostgresHistory::open(&db.url).expect("open");
-        for _ in 0..5 {
-            let r = report("local", &[("a", Status::Passed)]);
-            let id = s
-                .begin_run("local", Trigger::Schedule, r.started_at)
-                .expect("b");
-            s.finish_run(id, &r).expect("f");
-        }
-        assert_eq!(s.prune("local", 2).expect("prune"), 3);
-        let orphans: i64 = db
-            .client()
-            .query_one(
-                "SELECT COUNT(*) FROM scenario_results WHERE run NOT IN (SELECT id FROM runs)",
-                &[],
-            )
-            .expect("count")
-            .get(0);
-        assert_eq!(orphans, 0, "scenario results go with their run");
     }
 
     #[test]

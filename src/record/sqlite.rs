@@ -679,7 +679,6 @@ mod tests {
     //! What only the SQLite file has; the behaviour both backends share is
     //! `record/suite.rs`.
     use super::*;
-    use crate::record::suite::report;
 
     #[test]
     fn the_file_is_at_its_schema_version_and_sound_after_an_interrupted_run() {
@@ -707,27 +706,5 @@ mod tests {
         }
         let e = SqliteHistory::open(&path).expect_err("refused");
         assert!(e.to_string().contains("newer than this harness"), "{e}");
-    }
-
-    #[test]
-    fn pruned_runs_take_their_scenario_results() {
-        let mut s = SqliteHistory::in_memory().expect("store");
-        for _ in 0..5 {
-            let r = report("local", &[("a", Status::Passed)]);
-            let id = s
-                .begin_run("local", Trigger::Schedule, r.started_at)
-                .expect("b");
-            s.finish_run(id, &r).expect("f");
-        }
-        assert_eq!(s.prune("local", 2).expect("prune"), 3);
-        let orphans: i64 = s
-            .conn
-            .query_row(
-                "SELECT COUNT(*) FROM scenario_results WHERE run NOT IN (SELECT id FROM runs)",
-                [],
-                |r| r.get(0),
-            )
-            .expect("count");
-        assert_eq!(orphans, 0, "scenario results go with their run");
     }
 }
