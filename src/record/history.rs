@@ -225,6 +225,14 @@ pub trait History: Send + std::fmt::Debug {
     /// The report of the last finished run of `environment`.
     fn latest_report(&self, environment: &str) -> Result<Option<RunReport>, HistoryError>;
 
+    /// The report of run `id`, if it finished and is still kept.
+    fn run_report(&self, id: i64) -> Result<Option<RunReport>, HistoryError>;
+
+    /// Of the runs of `environment` started since `since`: how many passed,
+    /// and how many passed or failed (runs that could not run, were
+    /// abandoned or are running do not count either way).
+    fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError>;
+
     /// The newest `limit` runs of `environment`, newest first.
     fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, HistoryError>;
 

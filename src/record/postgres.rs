@@ -312,6 +312,43 @@ impl History for PostgresHistory {
         })
     }
 
+    fn run_report(&self, id: i64) -> Result<Option<RunReport>, HistoryError> {
+        self.call(move |c, path| {
+            let row = c
+                .query_opt(
+                    "SELECT report FROM runs WHERE id = $1 AND report IS NOT NULL",
+                    &[&id],
+                )
+                .map_err(|e| pg(path, &e))?;
+            row.map(|r| {
+                serde_json::from_str(r.get::<_, &str>(0)).map_err(|e| HistoryError::Corrupt {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError> {
+        let environment = environment.to_owned();
+        self.call(move |c, path| {
+            c.query_one(
+                "SELECT COUNT(*) FILTER (WHERE result = 'passed'),
+                        COUNT(*) FILTER (WHERE result IN ('passed', 'failed'))
+                 FROM runs WHERE environment = $1 AND started_at >= $2",
+                &[&environment, &since],
+            )
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0).unsigned_abs(),
+                    r.get::<_, i64>(1).unsigned_abs(),
+                )
+            })
+            .map_err(|e| pg(path, &e))
+        })
+    }
+
     fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, HistoryError> {
         let environment = environment.to_owned();
         self.call(move |c, path| {

@@ -418,6 +418,38 @@ impl History for SqliteHistory {
         .transpose()
     }
 
+    fn run_report(&self, id: i64) -> Result<Option<RunReport>, HistoryError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT report FROM runs WHERE id = ?1 AND report IS NOT NULL",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sql(e))?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| HistoryError::Corrupt {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FILTER (WHERE result = 'passed'),
+                        COUNT(*) FILTER (WHERE result IN ('passed', 'failed'))
+                 FROM runs WHERE environment = ?1 AND started_at >= ?2",
+                params![environment, ts(since)],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .map(|(p, n)| (p.unsigned_abs(), n.unsigned_abs()))
+            .map_err(|e| self.sql(e))
+    }
+
     /// The most recent runs of `environment`, newest first.
     fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, HistoryError> {
         let mut stmt = self

@@ -357,3 +357,40 @@ fn a_last_pass_outlives_the_pruning_of_its_run() {
         );
     });
 }
+
+#[test]
+fn a_run_is_read_back_by_id_and_counts_towards_uptime() {
+    each_backend(|open| {
+        let mut s = open();
+        let since = Utc::now() - chrono::Duration::hours(1);
+        for status in [Status::Passed, Status::Failed, Status::Passed] {
+            let r = report("local", &[("a", status)]);
+            let id = s
+                .begin_run("local", Trigger::Schedule, r.started_at)
+                .expect("b");
+            s.finish_run(id, &r).expect("f");
+            assert_eq!(s.run_report(id).expect("read"), Some(r));
+        }
+        let broken = s
+            .begin_run("local", Trigger::Schedule, Utc::now())
+            .expect("b");
+        s.end_run(broken, RunResult::Error, Utc::now(), "no token")
+            .expect("end");
+        assert_eq!(
+            s.run_report(broken).expect("read"),
+            None,
+            "no report: it did not run"
+        );
+        assert_eq!(s.run_report(9999).expect("read"), None);
+        assert_eq!(
+            s.uptime("local", since).expect("uptime"),
+            (2, 3),
+            "an error run counts neither way"
+        );
+        assert_eq!(
+            s.uptime("local", Utc::now() + chrono::Duration::hours(1))
+                .expect("uptime"),
+            (0, 0)
+        );
+    });
+}

@@ -6,6 +6,9 @@
 //! | `GET /readiness` | the promotion verdict (JSON; `?format=md`) |
 //! | `GET /runs/latest?env=NAME` | the last run's report (JSON; `?format=md\|html`) |
 //! | `GET /runs?env=NAME&limit=N` | recent runs with their counts |
+//! | `GET /runs/{id}` | one run's report from the history (HTML; `?format=json\|md`) |
+//! | `GET /badge/{env}.svg` | the environment's state as a badge (passing, failing; ready, not ready for a promotion's source) |
+//! | `GET /badge/{env}/uptime/{24h\|7d\|30d}.svg` | its uptime over the window |
 //! | `POST /runs?env=NAME` | start a run now (bearer token) |
 //! | `GET /metrics` | Prometheus |
 //! | `GET /healthz` | the scheduler and the state database (503 when not healthy) |
@@ -15,7 +18,7 @@
 //! token or a basic-auth password; `POST /runs` takes its own, stronger,
 //! token instead.
 
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -24,8 +27,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::dashboard;
 use super::harness::{Harness, RequestOutcome, TOKEN_VAR};
+use super::{badge, dashboard};
 
 /// The HTTP API over `state` (the scheduler runs separately: [`super::serve`]).
 pub fn app(state: Harness) -> Router {
@@ -34,6 +37,9 @@ pub fn app(state: Harness) -> Router {
         .route("/readiness", get(readiness))
         .route("/runs/latest", get(latest))
         .route("/runs", get(history).post(start_run))
+        .route("/runs/{id}", get(one_run))
+        .route("/badge/{file}", get(state_badge))
+        .route("/badge/{env}/uptime/{file}", get(uptime_badge))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .fallback(not_found)
@@ -222,6 +228,126 @@ async fn latest(State(h): State<Harness>, Query(p): Query<Params>) -> Response {
             StatusCode::BAD_REQUEST,
             format!("unknown format {other:?}: json, md or html"),
         ),
+    }
+}
+
+/// One run's report, from the history (the strip bars and links point here).
+async fn one_run(
+    State(h): State<Harness>,
+    Path(id): Path<String>,
+    Query(p): Query<Params>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no run {id:?}: runs are numbered (see /runs?env=NAME)"),
+        );
+    };
+    let report = match h.read_store(|s| s.run_report(id)) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("no finished run {id} in the history (it did not finish, or was pruned)"),
+            );
+        }
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    if !h.environments().any(|e| e == report.environment) {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no run {id} of an environment served here"),
+        );
+    }
+    match p.format.as_deref().unwrap_or("html") {
+        "json" => render(&reporters::Json, &report, JSON),
+        "md" => render(&reporters::Markdown, &report, MARKDOWN),
+        "html" => render(&reporters::Html, &report, HTML),
+        other => error(
+            StatusCode::BAD_REQUEST,
+            format!("unknown format {other:?}: html, json or md"),
+        ),
+    }
+}
+
+fn svg(body: String) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn served(h: &Harness, file: &str) -> Result<String, Box<Response>> {
+    let env = file.strip_suffix(".svg").unwrap_or(file);
+    if h.environments().any(|e| e == env) {
+        Ok(env.to_owned())
+    } else {
+        Err(Box::new(error(
+            StatusCode::NOT_FOUND,
+            format!("{env} is not served here"),
+        )))
+    }
+}
+
+/// `/badge/{env}.svg`: ready / not ready for the promotion's source, else
+/// the last run's passing / failing.
+async fn state_badge(State(h): State<Harness>, Path(file): Path<String>) -> Response {
+    let env = match served(&h, &file) {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    let label = format!("lucia {env}");
+    if let (Some(p), Ok(r)) = (&h.settings().promotion, h.evidence().0)
+        && p.from == env
+    {
+        let (msg, color) = if r.ready {
+            (format!("ready for {}", p.to), badge::GREEN)
+        } else {
+            (format!("not ready for {}", p.to), badge::RED)
+        };
+        return svg(badge::svg(&label, &msg, color));
+    }
+    let (msg, color) = match h.env_state(&env).and_then(|s| s.latest) {
+        None => ("no runs", badge::GREY),
+        Some(r) if r.passed() => ("passing", badge::GREEN),
+        Some(_) => ("failing", badge::RED),
+    };
+    svg(badge::svg(&label, msg, color))
+}
+
+/// `/badge/{env}/uptime/{24h|7d|30d}.svg`: passed runs over runs that
+/// passed or failed in the window (runs that could not run, were abandoned
+/// or still run count neither way).
+async fn uptime_badge(
+    State(h): State<Harness>,
+    Path((env, file)): Path<(String, String)>,
+) -> Response {
+    let env = match served(&h, &env) {
+        Ok(e) => e,
+        Err(r) => return *r,
+    };
+    let name = file.strip_suffix(".svg").unwrap_or(&file);
+    let Some(window) = badge::window(name) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no uptime window {name:?}: 24h, 7d or 30d"),
+        );
+    };
+    let key = h.series(&env);
+    let since = chrono::Utc::now() - window;
+    match h.read_store(|s| s.uptime(&key, since)) {
+        Ok((passed, counted)) => {
+            let (msg, color) = badge::uptime(passed, counted);
+            svg(badge::svg(&format!("{env} uptime {name}"), &msg, color))
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

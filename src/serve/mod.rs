@@ -13,6 +13,7 @@
 //! its result over a channel. One loop per environment runs its runs one
 //! after the other, so two runs of one environment never overlap.
 
+mod badge;
 mod dashboard;
 pub mod evidence;
 mod harness;

@@ -386,11 +386,27 @@ Then the status is 200\n",
         "/runs/latest?env=local&format=html",
         "/runs?env=local&limit=50",
         "/healthz",
+        "/badge/local.svg",
+        "/badge/local/uptime/24h.svg",
     ] {
         let resp = s.get(path).await;
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         let body = resp.bytes().await.expect("body").to_vec();
         hay.add(format!("serve GET {path}"), body);
+    }
+    // Every run's own page, from the history.
+    let listed = s.json("/runs?env=local&limit=50").await;
+    for run in listed["runs"].as_array().expect("runs") {
+        if run["run_id"].is_null() {
+            continue;
+        }
+        for format in ["html", "json", "md"] {
+            let path = format!("/runs/{}?format={format}", run["id"]);
+            let resp = s.get(&path).await;
+            assert!(resp.status().is_success(), "{path}: {}", resp.status());
+            let body = resp.bytes().await.expect("body").to_vec();
+            hay.add(format!("serve GET {path}"), body);
+        }
     }
     for (token, want) in [
         (HARNESS_TOKEN, [202, 409]),

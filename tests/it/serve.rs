@@ -997,3 +997,70 @@ async fn the_read_token_is_in_no_log() {
         "the read token leaked:\n{log}"
     );
 }
+
+/// One run's page from the history, and badges that are valid SVG and say
+/// what the history says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_have_pages_and_environments_have_badges() {
+    let sb = sandbox(&[], &["engine/health=500"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let state = state_file(dir.path());
+    let origin = sb.origin();
+    let args = serve_args(
+        &origin,
+        state.to_str().expect("utf8"),
+        &["--schedule", "1h"],
+    );
+    let s = Serve::start(&args, &[]).await;
+    s.runs("local", 1).await;
+    let runs = s.json("/runs?env=local").await;
+    let run = &runs["runs"][0];
+    let id = run["id"].as_i64().expect("id");
+    let page = s.get(&format!("/runs/{id}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("page");
+    assert!(
+        html.contains(run["run_id"].as_str().expect("run id")),
+        "{html}"
+    );
+    let json = s.json(&format!("/runs/{id}?format=json")).await;
+    assert_eq!(json["run_id"], run["run_id"]);
+    assert_eq!(s.get("/runs/999999").await.status(), 404);
+    assert_eq!(s.get("/runs/abc").await.status(), 404);
+
+    let dir_svg = tempfile::tempdir().expect("tmp");
+    for (path, says) in [
+        ("/badge/local.svg", "lucia local: failing"),
+        ("/badge/local/uptime/24h.svg", "local uptime 24h: 0%"),
+        ("/badge/local/uptime/30d.svg", "local uptime 30d: 0%"),
+    ] {
+        let r = s.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(
+            r.headers()[reqwest::header::CONTENT_TYPE],
+            "image/svg+xml",
+            "{path}"
+        );
+        let body = r.text().await.expect("svg");
+        assert!(
+            body.contains(&format!("aria-label=\"{says}\"")),
+            "{path}: {body}"
+        );
+        // Valid XML, by libxml2's own parser.
+        let file = dir_svg.path().join("badge.svg");
+        std::fs::write(&file, &body).expect("write");
+        let lint = std::process::Command::new("xmllint")
+            .arg("--noout")
+            .arg(&file)
+            .output()
+            .expect("xmllint (libxml2-utils; scripts/test installs it)");
+        assert!(
+            lint.status.success(),
+            "{path}: {}",
+            String::from_utf8_lossy(&lint.stderr)
+        );
+    }
+    assert_eq!(s.get("/badge/local/uptime/1y.svg").await.status(), 404);
+    assert_eq!(s.get("/badge/nowhere.svg").await.status(), 404);
+    s.terminate().await;
+}
