@@ -1036,11 +1036,7 @@ async fn runs_have_pages_and_environments_have_badges() {
     ] {
         let r = s.get(path).await;
         assert_eq!(r.status(), 200, "{path}");
-        assert_eq!(
-            r.headers()[reqwest::header::CONTENT_TYPE],
-            "image/svg+xml",
-            "{path}"
-        );
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "image/svg+xml", "{path}");
         let body = r.text().await.expect("svg");
         assert!(
             body.contains(&format!("aria-label=\"{says}\"")),
