@@ -47,6 +47,21 @@ pub enum HistoryError {
     Database { path: PathBuf, message: String },
 }
 
+/// A stored `report.json` read back (`None` when the run stored none); a
+/// report that does not parse is [`HistoryError::Corrupt`].
+pub(super) fn stored_report(
+    path: &Path,
+    json: Option<&str>,
+) -> Result<Option<RunReport>, HistoryError> {
+    json.map(|j| {
+        serde_json::from_str(j).map_err(|e| HistoryError::Corrupt {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    })
+    .transpose()
+}
+
 /// A scenario's identity across runs: its feature's and its own name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ScenarioId {

@@ -25,6 +25,7 @@ use reporters::{Claim, RunReport, Status};
 
 use super::history::{
     AlertState, History, HistoryError, RunResult, RunRow, ScenarioId, TransitionRow, Trigger,
+    stored_report,
 };
 use super::pg_link::{Link, pg};
 
@@ -302,13 +303,7 @@ impl History for PostgresHistory {
                     &[&environment],
                 )
                 .map_err(|e| pg(path, &e))?;
-            row.map(|r| {
-                serde_json::from_str(r.get::<_, &str>(0)).map_err(|e| HistoryError::Corrupt {
-                    path: path.to_owned(),
-                    message: e.to_string(),
-                })
-            })
-            .transpose()
+            stored_report(path, row.as_ref().map(|r| r.get::<_, &str>(0)))
         })
     }
 
@@ -320,13 +315,7 @@ impl History for PostgresHistory {
                     &[&id],
                 )
                 .map_err(|e| pg(path, &e))?;
-            row.map(|r| {
-                serde_json::from_str(r.get::<_, &str>(0)).map_err(|e| HistoryError::Corrupt {
-                    path: path.to_owned(),
-                    message: e.to_string(),
-                })
-            })
-            .transpose()
+            stored_report(path, row.as_ref().map(|r| r.get::<_, &str>(0)))
         })
     }
 

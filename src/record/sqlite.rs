@@ -21,6 +21,7 @@ use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 
 use super::history::{
     AlertState, History, HistoryError, RunResult, RunRow, ScenarioId, TransitionRow, Trigger,
+    stored_report,
 };
 
 /// The schema this build writes. Older files are migrated forward; a newer
@@ -330,13 +331,7 @@ impl History for SqliteHistory {
             )
             .optional()
             .map_err(|e| self.sql(e))?;
-        json.map(|j| {
-            serde_json::from_str(&j).map_err(|e| HistoryError::Corrupt {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })
-        })
-        .transpose()
+        stored_report(&self.path, json.as_deref())
     }
 
     fn run_report(&self, id: i64) -> Result<Option<RunReport>, HistoryError> {
@@ -349,13 +344,7 @@ impl History for SqliteHistory {
             )
             .optional()
             .map_err(|e| self.sql(e))?;
-        json.map(|j| {
-            serde_json::from_str(&j).map_err(|e| HistoryError::Corrupt {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })
-        })
-        .transpose()
+        stored_report(&self.path, json.as_deref())
     }
 
     fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError> {
