@@ -17,6 +17,7 @@ use crate::core::error::{ErrorKind, StepError, StepResult};
 use crate::core::normalise::Rules;
 use crate::core::redact::Redactor;
 use crate::core::template::{Interpolated, Interpolator};
+use crate::core::timings::Timings;
 use crate::probe::http::{HttpClient, HttpRequest, HttpResponse};
 
 /// What every scenario of a run shares.
@@ -101,7 +102,7 @@ pub trait Baselines: Debug + Send + Sync {
 
 /// One HTTP exchange of a scenario, secrets already scrubbed: the evidence
 /// reports and alert breadcrumbs show.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Exchange {
     pub service: String,
     pub method: String,
@@ -109,6 +110,8 @@ pub struct Exchange {
     pub status: Option<u16>,
     pub elapsed: Duration,
     pub error: Option<ErrorKind>,
+    /// Where the time went (absent when the request was never sent).
+    pub timings: Option<Timings>,
 }
 
 /// A request before the environment's rules are applied.
@@ -402,7 +405,7 @@ impl World {
             limit.wait().await;
         }
         let started = Instant::now();
-        let result = ctx.http.send(request, timeout).await;
+        let (result, timings) = ctx.http.send(request, timeout).await;
         ctx.circuit.record(&origin, result.as_ref().err());
         let mut exchange = Exchange {
             service: service.to_owned(),
@@ -411,6 +414,7 @@ impl World {
             status: None,
             elapsed: started.elapsed(),
             error: None,
+            timings,
         };
         match result {
             Ok(mut resp) => {

@@ -37,10 +37,10 @@ pub use format::markdown::Markdown;
 pub use format::messages::Messages;
 pub use format::reporter::{Reporter, Sources};
 pub use mask::{Mask, Masked};
-pub use model::claim::{Claim, ClaimReport, ClaimVerdict, reported_status};
+pub use model::claim::{Claim, ClaimReport, ClaimVerdict, held_to_budget, reported_status};
 pub use model::run::{
     ErrorReport, HarnessStats, HttpExchangeReport, RunReport, ScenarioReport, StepReport,
-    StepStatus, Summary,
+    StepStatus, Summary, Timings,
 };
 pub use model::status::Status;
 

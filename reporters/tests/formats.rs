@@ -8,7 +8,7 @@ use reporters::HttpExchangeReport;
 use reporters::model::readiness::{Check, CheckId, CheckStatus, Readiness};
 use reporters::{
     Claim, ErrorReport, Masked, Reporter, RunReport, ScenarioReport, Status, StepReport,
-    StepStatus, Summary,
+    StepStatus, Summary, Timings,
 };
 use serde_json::Value;
 
@@ -49,6 +49,7 @@ fn scenario(file: &str, feature: &str, name: &str, line: usize, status: Status) 
             0.01,
         )],
         http: Vec::new(),
+        budget_ms: None,
     }
 }
 
@@ -85,6 +86,7 @@ fn fixture() -> RunReport {
         status: Some(200),
         duration_ms: 11.1,
         error: None,
+        timings: None,
     });
 
     let version = "features/engine/version.feature";
@@ -129,6 +131,7 @@ fn fixture() -> RunReport {
         status: Some(200),
         duration_ms: 8.9,
         error: None,
+        timings: None,
     });
 
     let mut timeout = scenario(
@@ -151,6 +154,54 @@ fn fixture() -> RunReport {
         message: "the scenario took longer than its 20s timeout".into(),
         step: None,
         line: None,
+    });
+    timeout.http.push(HttpExchangeReport {
+        service: "engine".into(),
+        method: "GET".into(),
+        url: "https://staging-api.hellolucia.ai/slow".into(),
+        status: None,
+        duration_ms: 19_990.0,
+        error: Some(ErrorKind::Timeout),
+        timings: Some(Timings {
+            dns_ms: Some(2.4),
+            connect_ms: Some(11.0),
+            tls_ms: Some(31.5),
+            ttfb_ms: None,
+            total_ms: 19_990.0,
+        }),
+    });
+
+    let mut slow = scenario(
+        health,
+        "Engine health",
+        "Engine reports healthy, quickly",
+        20,
+        Status::Degraded,
+    );
+    slow.tags.push("slow(800ms)".into());
+    slow.budget_ms = Some(800.0);
+    slow.duration_ms = 1240.0;
+    slow.steps.push(step(
+        "When",
+        "I GET \"/health\"",
+        21,
+        StepStatus::Passed,
+        1240.0,
+    ));
+    slow.http.push(HttpExchangeReport {
+        service: "engine".into(),
+        method: "GET".into(),
+        url: "http://127.0.0.1:8700/engine/health".into(),
+        status: Some(200),
+        duration_ms: 1238.0,
+        error: None,
+        timings: Some(Timings {
+            dns_ms: None,
+            connect_ms: Some(0.4),
+            tls_ms: None,
+            ttfb_ms: Some(1231.0),
+            total_ms: 1238.0,
+        }),
     });
 
     let mut undefined = scenario(
@@ -233,7 +284,7 @@ fn fixture() -> RunReport {
         Some("@mutating, and environment 'staging' (live) does not allow mutation".into());
 
     let scenarios = vec![
-        passed, failed, timeout, undefined, flaky, gap, outdated, skipped,
+        passed, slow, failed, timeout, undefined, flaky, gap, outdated, skipped,
     ];
     RunReport {
         harness_version: "0.1.0".into(),
@@ -247,6 +298,7 @@ fn fixture() -> RunReport {
         harness: None,
         location: None,
         shard: None,
+        maintenance: None,
         claims: scenarios
             .iter()
             .filter_map(|s| s.claim_report(at(20, 4, 58)))
@@ -436,7 +488,7 @@ fn html_escapes_what_features_and_responses_say() {
     // Failures are expanded.
     assert_eq!(
         page.matches("<details open>").count(),
-        7,
+        8,
         "every non-passed scenario is open"
     );
     let ready = render(&reporters::format::readiness::ReadinessHtml, &not_ready());
@@ -450,7 +502,7 @@ fn markdown_cannot_be_broken_by_a_name() {
     // Every table row keeps its number of cells.
     for line in md.lines().filter(|l| l.starts_with("| ")) {
         let cells = line.replace("\\|", "").matches('|').count();
-        assert!(cells == 6 || cells == 8, "{cells} separators in {line}");
+        assert!(cells == 6 || cells == 9, "{cells} separators in {line}");
     }
 }
 
@@ -478,7 +530,7 @@ fn cucumber_json_has_one_element_per_scenario_with_step_results() {
         }
     }
     // The failing step carries the message, the steps after it are skipped.
-    let failed = elements[1]["steps"].as_array().expect("steps");
+    let failed = elements[2]["steps"].as_array().expect("steps");
     assert_eq!(failed[1]["result"]["status"], "passed");
     assert_eq!(failed[2]["result"]["status"], "failed");
     assert!(
@@ -517,10 +569,11 @@ fn messages_are_one_envelope_per_line_with_a_test_case_per_scenario() {
         );
     }
     let steps: usize = report.scenarios.iter().map(|s| s.steps.len()).sum();
-    // Plus the verdict hook of the outdated claim and of the timeout.
+    // Plus the verdict hook of the outdated claim, of the timeout and of
+    // the degraded scenario.
     assert_eq!(
         kinds.iter().filter(|x| **x == "testStepFinished").count(),
-        steps + 2
+        steps + 3
     );
     assert_eq!(
         envelopes.last().expect("last")["testRunFinished"]["success"],
@@ -542,7 +595,7 @@ fn messages_are_one_envelope_per_line_with_a_test_case_per_scenario() {
         .filter_map(|e| e.get("testCaseStarted"))
         .map(|e| e["attempt"].as_u64().expect("attempt"))
         .collect();
-    assert_eq!(attempts, [0, 0, 0, 0, 1, 0, 0, 0]);
+    assert_eq!(attempts, [0, 0, 0, 0, 0, 1, 0, 0, 0]);
 }
 
 #[test]
@@ -551,23 +604,35 @@ fn annotations_escape_per_github_rules() {
     assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
     assert_eq!(escape_property("a: b, c%"), "a%3A b%2C c%25");
     let lines = reporters::format::annotations::github(&fixture());
-    // Failures and the outdated claim are errors, the flaky one a warning;
-    // the known gap and the skip stay quiet.
+    // Failures and the outdated claim are errors, the degraded and the
+    // flaky ones warnings; the known gap and the skip stay quiet.
     let levels: Vec<&str> = lines
         .iter()
         .map(|l| l.split(' ').next().expect("level"))
         .collect();
     assert_eq!(
         levels,
-        ["::error", "::error", "::error", "::warning", "::error"]
+        [
+            "::warning",
+            "::error",
+            "::error",
+            "::error",
+            "::warning",
+            "::error"
+        ]
     );
     for l in &lines {
         assert!(!l.contains('\n') && !l.contains('\r'), "{l}");
         assert!(l.starts_with("::") && l.matches("::").count() == 2, "{l}");
     }
-    assert!(lines[0].starts_with(
+    assert!(lines[1].starts_with(
         "::error file=features/engine/version.feature,line=11,title=Engine version › Engine runs the expected version [failed]::[assertion] $.version"
-    ), "{}", lines[0]);
+    ), "{}", lines[1]);
+    assert!(
+        lines[0].contains("[degraded]::degraded: correct, but took 1.24 s, over its 800 ms budget"),
+        "{}",
+        lines[0]
+    );
 }
 
 #[test]
@@ -584,10 +649,10 @@ fn the_fixture_validates_against_the_report_schema() {
 
     // And the schema is not a rubber stamp.
     let mut bad = instance.clone();
-    bad["scenarios"][1]["status"] = "kinda_passed".into();
+    bad["scenarios"][2]["status"] = "kinda_passed".into();
     assert!(!validator.is_valid(&bad));
     let mut bad = instance.clone();
-    bad["scenarios"][1]
+    bad["scenarios"][2]
         .as_object_mut()
         .expect("object")
         .remove("error");

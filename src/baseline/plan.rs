@@ -101,7 +101,7 @@ pub(super) fn failure(report: &RunReport, p: &Planned) -> Option<String> {
         return Some("the scenario did not run".to_owned());
     };
     match s.status {
-        Status::Passed | Status::Flaky | Status::ClaimOutdated => None,
+        Status::Passed | Status::Flaky | Status::Degraded | Status::ClaimOutdated => None,
         Status::Skipped => Some(format!(
             "skipped: {}",
             s.skip_reason.as_deref().unwrap_or("not run")

@@ -233,8 +233,14 @@ fn source_suite(e: &GateEvidence<'_>) -> Check {
     let flaky: Vec<&ScenarioReport> = only(&gating, |s| s.status == Status::Flaky);
     let passed = gating
         .iter()
-        .filter(|s| matches!(s.status, Status::Passed | Status::Flaky | Status::KnownGap))
+        .filter(|s| {
+            matches!(
+                s.status,
+                Status::Passed | Status::Flaky | Status::Degraded | Status::KnownGap
+            )
+        })
         .count();
+    let degraded: Vec<&ScenarioReport> = only(&gating, |s| s.status == Status::Degraded);
     let skipped = gating
         .iter()
         .filter(|s| s.status == Status::Skipped)
@@ -257,6 +263,19 @@ fn source_suite(e: &GateEvidence<'_>) -> Check {
                 "{passed} @gating scenarios pass{skipped_note}, {} of them only on a retry: {}",
                 flaky.len(),
                 list(&flaky, 3)
+            ),
+        );
+    }
+    if !degraded.is_empty() {
+        // Correct but slow: a person should know before promoting, and it
+        // does not block (a budget is a service level, not a claim).
+        return Check::new(
+            id,
+            CheckStatus::Warn,
+            format!(
+                "{passed} @gating scenarios pass{skipped_note}, {} of them over their @slow budget (degraded): {}",
+                degraded.len(),
+                list(&degraded, 3)
             ),
         );
     }
@@ -598,6 +617,7 @@ mod tests {
                 duration_ms: 0.0,
             }],
             http: Vec::new(),
+            budget_ms: None,
         }
     }
 
@@ -614,6 +634,7 @@ mod tests {
             claims: Vec::new(),
             location: None,
             shard: None,
+            maintenance: None,
             harness: None,
             scenarios,
         }
@@ -752,6 +773,29 @@ mod tests {
         let r = verdict(&report(down), &target, &baseline());
         assert_eq!(r.verdict, ReadinessVerdict::Inconclusive, "{:#?}", r.checks);
         assert_eq!(r.verdict.exit_code(), 3);
+    }
+
+    #[test]
+    fn degraded_gating_warns_and_never_blocks() {
+        let target = report(vec![scenario("health", &["health"], Status::Passed, None)]);
+        let mut slow = good_source();
+        slow[0].status = Status::Degraded;
+        let r = verdict(&report(slow), &target, &baseline());
+        let c = r
+            .checks
+            .iter()
+            .find(|c| c.id == CheckId::SourceSuite)
+            .expect("the source suite check");
+        assert_eq!(
+            (r.verdict, c.status),
+            (ReadinessVerdict::Ready, CheckStatus::Warn),
+            "{c:?}"
+        );
+        assert!(
+            c.detail.contains("over their @slow budget (degraded)"),
+            "{}",
+            c.detail
+        );
     }
 
     #[test]

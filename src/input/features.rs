@@ -88,6 +88,23 @@ impl<'a> ScenarioInfo<'a> {
         format!("{}:{}", self.file().display(), self.scenario.position.line)
     }
 
+    /// The scenario's time budget, from its innermost `@slow(800ms)` tag
+    /// (a scenario's own overrides its rule's and its feature's). A tag
+    /// that does not name a duration is an error naming it.
+    pub fn budget(&self) -> Result<Option<std::time::Duration>, String> {
+        let Some(tag) = self.tags.iter().rev().find(|t| t.starts_with("slow(")) else {
+            return Ok(None);
+        };
+        tag.strip_prefix("slow(")
+            .and_then(|t| t.strip_suffix(')'))
+            .and_then(probes::core::duration::parse)
+            .filter(|d| !d.is_zero())
+            .map(Some)
+            .ok_or_else(|| {
+                format!("@{tag}: a time budget is written @slow(800ms) or @slow(2s), a duration above zero")
+            })
+    }
+
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
     }
@@ -390,6 +407,14 @@ impl Suite {
                 col: step.position.col,
                 message,
             };
+            if let Err(message) = sc.budget() {
+                problems.insert(Problem {
+                    file: file.clone(),
+                    line: sc.scenario.position.line,
+                    col: sc.scenario.position.col,
+                    message,
+                });
+            }
             let mut service_selected = false;
             for step in sc.steps() {
                 if let Err(p) = probes::steps::check_step(step) {

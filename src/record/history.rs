@@ -117,6 +117,11 @@ pub enum RunResult {
     Running,
     Passed,
     Failed,
+    /// Nothing failed, but some scenario was over its `@slow` budget.
+    Degraded,
+    /// Ran during a maintenance window or a silence: recorded, never
+    /// alerted on, left out of uptime.
+    Maintenance,
     /// The run could not start or finish (bad config, missing secret).
     Error,
     /// Interrupted: the process stopped (or was killed) during the run.
@@ -124,13 +129,22 @@ pub enum RunResult {
 }
 
 impl RunResult {
-    pub const ALL_FINISHED: [Self; 4] = [Self::Passed, Self::Failed, Self::Error, Self::Abandoned];
+    pub const ALL_FINISHED: [Self; 6] = [
+        Self::Passed,
+        Self::Failed,
+        Self::Degraded,
+        Self::Maintenance,
+        Self::Error,
+        Self::Abandoned,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
             Self::Passed => "passed",
             Self::Failed => "failed",
+            Self::Degraded => "degraded",
+            Self::Maintenance => "maintenance",
             Self::Error => "error",
             Self::Abandoned => "abandoned",
         }
@@ -140,6 +154,8 @@ impl RunResult {
         match s {
             "passed" => Self::Passed,
             "failed" => Self::Failed,
+            "degraded" => Self::Degraded,
+            "maintenance" => Self::Maintenance,
             "error" => Self::Error,
             "abandoned" => Self::Abandoned,
             _ => Self::Running,
@@ -147,10 +163,14 @@ impl RunResult {
     }
 
     pub fn of(report: &RunReport) -> Self {
-        if report.passed() {
-            Self::Passed
-        } else {
+        if report.maintenance.is_some() {
+            Self::Maintenance
+        } else if !report.passed() {
             Self::Failed
+        } else if report.summary.degraded > 0 {
+            Self::Degraded
+        } else {
+            Self::Passed
         }
     }
 }
@@ -176,8 +196,60 @@ pub struct RunRow {
     pub claim_outdated: u32,
     pub claim_violations: u32,
     pub drifted: u32,
+    pub degraded: u32,
     /// Why the run could not finish (`error`, `abandoned`).
     pub error: Option<String>,
+    /// The window or silence it ran in (result `maintenance`).
+    pub maintenance: Option<String>,
+}
+
+/// One result of one scenario, for its strip.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioPoint {
+    /// The run it was part of (`/runs/{id}`).
+    pub run: i64,
+    pub status: reporters::Status,
+    pub finished_at: DateTime<Utc>,
+    pub duration_ms: f64,
+    /// Whether that run was in maintenance.
+    pub maintenance: bool,
+}
+
+/// The time of one feature's requests in one run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FeatureTiming {
+    pub run: i64,
+    pub feature: String,
+    pub requests: u32,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+/// A silence: no alert for `environment` from `starts_at` to `ends_at`
+/// (or until it is ended). Its runs are recorded as `maintenance`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Silence {
+    pub id: i64,
+    pub environment: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub reason: String,
+    /// Who asked: `cli` (with the user, when known) or `http`.
+    pub created_by: String,
+    /// When it was ended early, if it was.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl Silence {
+    /// Whether it silences `at`.
+    pub fn covers(&self, at: DateTime<Utc>) -> bool {
+        self.starts_at <= at && at < self.ends_at && self.ended_at.is_none_or(|e| at < e)
+    }
+
+    /// When it stops silencing.
+    pub fn until(&self) -> DateTime<Utc> {
+        self.ended_at.map_or(self.ends_at, |e| e.min(self.ends_at))
+    }
 }
 
 /// What the alerting remembers about one scenario in one environment.
@@ -203,6 +275,50 @@ pub struct TransitionRow {
     pub consecutive_failures: u32,
     /// The Sentry event id, when one was sent.
     pub event_id: Option<String>,
+}
+
+/// Each feature's request times in `report`: `(feature, requests, p50,
+/// p95)` in milliseconds, by nearest rank, for the features that made a
+/// request in a scenario that ran. What both stores keep per run.
+pub fn feature_timings_of(report: &RunReport) -> Vec<(String, u32, f64, f64)> {
+    let mut by_feature: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    for sc in report
+        .scenarios
+        .iter()
+        .filter(|s| s.status != reporters::Status::Skipped)
+    {
+        let times = by_feature.entry(sc.feature.as_str()).or_default();
+        times.extend(
+            sc.http
+                .iter()
+                .map(|x| x.timings.map_or(x.duration_ms, |t| t.total_ms)),
+        );
+    }
+    by_feature
+        .into_iter()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(f, mut t)| {
+            t.sort_by(f64::total_cmp);
+            let n = u32::try_from(t.len()).unwrap_or(u32::MAX);
+            (
+                f.to_owned(),
+                n,
+                nearest_rank(&t, 0.50),
+                nearest_rank(&t, 0.95),
+            )
+        })
+        .collect()
+}
+
+/// The `q` quantile of sorted `values` by nearest rank (`values` not empty).
+pub fn nearest_rank(values: &[f64], q: f64) -> f64 {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )] // a rank within a vector's length
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    values[rank - 1]
 }
 
 /// The history of runs, whatever keeps it. Every write that belongs
@@ -243,10 +359,48 @@ pub trait History: Send + std::fmt::Debug {
     /// The report of run `id`, if it finished and is still kept.
     fn run_report(&self, id: i64) -> Result<Option<RunReport>, HistoryError>;
 
-    /// Of the runs of `environment` started since `since`: how many passed,
-    /// and how many passed or failed (runs that could not run, were
-    /// abandoned or are running do not count either way).
+    /// Of the runs of `environment` started since `since`: how many were up
+    /// (passed or degraded), and how many were up or failed. Runs in
+    /// maintenance, runs in which every scenario was skipped, runs that
+    /// could not run, were abandoned or are running count neither way.
     fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError>;
+
+    /// The same for each scenario of `ids`, for each of `since`: up
+    /// (passed, flaky or degraded) and up or failed, maintenance left out.
+    fn scenario_uptime(
+        &self,
+        environment: &str,
+        ids: &[ScenarioId],
+        since: &[DateTime<Utc>],
+    ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, HistoryError>;
+
+    /// The newest `limit` results of each scenario of `ids`, newest first.
+    fn scenario_points(
+        &self,
+        environment: &str,
+        ids: &[ScenarioId],
+        limit: usize,
+    ) -> Result<HashMap<ScenarioId, Vec<ScenarioPoint>>, HistoryError>;
+
+    /// Every feature's request times in every run kept, oldest run first.
+    fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError>;
+
+    /// Records a silence; returns its id.
+    fn add_silence(&self, silence: &Silence) -> Result<i64, HistoryError>;
+
+    /// The silences of `environment` (of every environment with `None`)
+    /// that have not ended by `now`, soonest to end first; with
+    /// `include_past`, the ended ones too (newest first after the rest).
+    fn silences(
+        &self,
+        environment: Option<&str>,
+        now: DateTime<Utc>,
+        include_past: bool,
+    ) -> Result<Vec<Silence>, HistoryError>;
+
+    /// Ends silence `id` at `at`; the silence, or `None` when there is none
+    /// by that id.
+    fn end_silence(&self, id: i64, at: DateTime<Utc>) -> Result<Option<Silence>, HistoryError>;
 
     /// The newest `limit` runs of `environment`, newest first.
     fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, HistoryError>;
@@ -343,6 +497,7 @@ pub(crate) mod fixtures {
             skip_reason: None,
             steps: vec![],
             http: vec![],
+            budget_ms: None,
         }
     }
 
@@ -362,6 +517,7 @@ pub(crate) mod fixtures {
             claims: vec![],
             location: None,
             shard: None,
+            maintenance: None,
             harness: None,
         }
     }
@@ -383,6 +539,7 @@ pub(crate) mod fixtures {
             status: Some(500),
             duration_ms: 3.0,
             error: None,
+            timings: None,
         }];
         report_of("local", vec![sc])
     }

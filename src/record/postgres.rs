@@ -24,8 +24,8 @@ use postgres::Client;
 use reporters::{Claim, RunReport, Status};
 
 use super::history::{
-    AlertState, History, HistoryError, RunResult, RunRow, ScenarioId, TransitionRow, Trigger,
-    stored_report,
+    AlertState, FeatureTiming, History, HistoryError, RunResult, RunRow, ScenarioId, ScenarioPoint,
+    Silence, TransitionRow, Trigger, feature_timings_of, stored_report,
 };
 use super::pg_link::{Link, pg};
 
@@ -147,7 +147,36 @@ fn run_row(r: &postgres::Row) -> RunRow {
         claim_violations: small(r.get(14)),
         drifted: small(r.get(15)),
         error: r.get(16),
+        degraded: small(r.get(17)),
+        maintenance: r.get(18),
     }
+}
+
+fn silence_row(r: &postgres::Row) -> Silence {
+    Silence {
+        id: r.get(0),
+        environment: r.get(1),
+        starts_at: r.get(2),
+        ends_at: r.get(3),
+        reason: r.get(4),
+        created_by: r.get(5),
+        ended_at: r.get(6),
+    }
+}
+
+/// A status as stored (written by `Status::as_str`).
+fn status_of(s: &str) -> Status {
+    Status::ALL
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .unwrap_or(Status::Skipped)
+}
+
+/// The features and scenario names of `ids`, as two arrays to unnest.
+fn id_arrays(ids: &[ScenarioId]) -> (Vec<String>, Vec<String>) {
+    ids.iter()
+        .map(|i| (i.feature.clone(), i.scenario.clone()))
+        .unzip()
 }
 
 impl History for PostgresHistory {
@@ -198,7 +227,8 @@ impl History for PostgresHistory {
             tx.execute(
                 "UPDATE runs SET result = $2, run_id = $3, started_at = $4, finished_at = $5, duration_ms = $6,
                  passed = $7, failed = $8, flaky = $9, skipped = $10, known_gaps = $11, claim_outdated = $12,
-                 claim_violations = $13, drifted = $14, report = $15, error = NULL WHERE id = $1",
+                 claim_violations = $13, drifted = $14, report = $15, error = NULL, degraded = $16,
+                 maintenance = $17 WHERE id = $1",
                 &[
                     &id,
                     &RunResult::of(&report).as_str(),
@@ -215,12 +245,28 @@ impl History for PostgresHistory {
                     &count(s.claim_violations),
                     &count(s.drifted),
                     &json,
+                    &count(s.degraded),
+                    &report.maintenance,
                 ],
             )
             .map_err(err)?;
             // Written again (a retry after a failure half-way): the same results, once.
             tx.execute("DELETE FROM scenario_results WHERE run = $1", &[&id])
                 .map_err(err)?;
+            tx.execute("DELETE FROM feature_timings WHERE run = $1", &[&id])
+                .map_err(err)?;
+            let timings = feature_timings_of(&report);
+            let t_features: Vec<&str> = timings.iter().map(|t| t.0.as_str()).collect();
+            let t_requests: Vec<i64> = timings.iter().map(|t| i64::from(t.1)).collect();
+            let t_p50: Vec<f64> = timings.iter().map(|t| t.2).collect();
+            let t_p95: Vec<f64> = timings.iter().map(|t| t.3).collect();
+            tx.execute(
+                "INSERT INTO feature_timings (run, environment, feature, requests, p50_ms, p95_ms)
+                 SELECT $1, $2, f, n, a, b
+                 FROM UNNEST($3::TEXT[], $4::BIGINT[], $5::DOUBLE PRECISION[], $6::DOUBLE PRECISION[]) AS u(f, n, a, b)",
+                &[&id, &report.series(), &t_features, &t_requests, &t_p50, &t_p95],
+            )
+            .map_err(err)?;
             // Every scenario in two statements (arrays unnested), not two
             // round trips each.
             let scs = &report.scenarios;
@@ -323,9 +369,10 @@ impl History for PostgresHistory {
         let environment = environment.to_owned();
         self.call(move |c, path| {
             c.query_one(
-                "SELECT COUNT(*) FILTER (WHERE result = 'passed'),
-                        COUNT(*) FILTER (WHERE result IN ('passed', 'failed'))
-                 FROM runs WHERE environment = $1 AND started_at >= $2",
+                "SELECT COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
+                        COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
+                 FROM runs WHERE environment = $1 AND started_at >= $2
+                 AND passed + failed + flaky + degraded + claim_outdated > 0",
                 &[&environment, &since],
             )
             .map(|r| {
@@ -343,11 +390,182 @@ impl History for PostgresHistory {
         self.call(move |c, path| {
             c.query(
                 "SELECT id, environment, trigger, result, run_id, started_at, finished_at, duration_ms,
-                 passed, failed, flaky, skipped, known_gaps, claim_outdated, claim_violations, drifted, error
+                 passed, failed, flaky, skipped, known_gaps, claim_outdated, claim_violations, drifted, error,
+                 degraded, maintenance
                  FROM runs WHERE environment = $1 ORDER BY id DESC LIMIT $2",
                 &[&environment, &count(limit)],
             )
             .map(|rows| rows.iter().map(run_row).collect())
+            .map_err(|e| pg(path, &e))
+        })
+    }
+
+    fn scenario_uptime(
+        &self,
+        environment: &str,
+        ids: &[ScenarioId],
+        since: &[DateTime<Utc>],
+    ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, HistoryError> {
+        let environment = environment.to_owned();
+        let (features, names) = id_arrays(ids);
+        let since = since.to_vec();
+        self.call(move |c, path| {
+            let rows = c
+                .query(
+                    "SELECT u.f, u.sc, w.i,
+                            COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded')),
+                            COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed'))
+                     FROM UNNEST($2::TEXT[], $3::TEXT[]) AS u(f, sc)
+                     CROSS JOIN UNNEST($4::TIMESTAMPTZ[]) WITH ORDINALITY AS w(t, i)
+                     LEFT JOIN scenario_results s ON s.environment = $1 AND s.feature = u.f
+                          AND s.scenario = u.sc AND s.finished_at >= w.t
+                     LEFT JOIN runs r ON r.id = s.run
+                     WHERE r.result IS DISTINCT FROM 'maintenance'
+                     GROUP BY u.f, u.sc, w.i",
+                    &[&environment, &features, &names, &since],
+                )
+                .map_err(|e| pg(path, &e))?;
+            let mut out: HashMap<ScenarioId, Vec<(u64, u64)>> = features
+                .iter()
+                .zip(&names)
+                .map(|(f, s)| {
+                    (
+                        ScenarioId {
+                            feature: f.clone(),
+                            scenario: s.clone(),
+                        },
+                        vec![(0, 0); since.len()],
+                    )
+                })
+                .collect();
+            for r in &rows {
+                let id = ScenarioId {
+                    feature: r.get(0),
+                    scenario: r.get(1),
+                };
+                let i = usize::try_from(r.get::<_, i64>(2) - 1).unwrap_or(0);
+                if let Some(slot) = out.get_mut(&id).and_then(|v| v.get_mut(i)) {
+                    *slot = (
+                        r.get::<_, i64>(3).unsigned_abs(),
+                        r.get::<_, i64>(4).unsigned_abs(),
+                    );
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn scenario_points(
+        &self,
+        environment: &str,
+        ids: &[ScenarioId],
+        limit: usize,
+    ) -> Result<HashMap<ScenarioId, Vec<ScenarioPoint>>, HistoryError> {
+        let environment = environment.to_owned();
+        let (features, names) = id_arrays(ids);
+        self.call(move |c, path| {
+            let rows = c
+                .query(
+                    "SELECT u.f, u.sc, p.run, p.status, p.finished_at, p.duration_ms, p.maintenance
+                     FROM UNNEST($2::TEXT[], $3::TEXT[]) AS u(f, sc)
+                     CROSS JOIN LATERAL (
+                         SELECT s.run, s.status, s.finished_at, s.duration_ms,
+                                r.result = 'maintenance' AS maintenance
+                         FROM scenario_results s JOIN runs r ON r.id = s.run
+                         WHERE s.environment = $1 AND s.feature = u.f AND s.scenario = u.sc
+                         ORDER BY s.run DESC LIMIT $4) p",
+                    &[&environment, &features, &names, &count(limit)],
+                )
+                .map_err(|e| pg(path, &e))?;
+            let mut out: HashMap<ScenarioId, Vec<ScenarioPoint>> = HashMap::new();
+            for r in &rows {
+                out.entry(ScenarioId {
+                    feature: r.get(0),
+                    scenario: r.get(1),
+                })
+                .or_default()
+                .push(ScenarioPoint {
+                    run: r.get(2),
+                    status: status_of(r.get(3)),
+                    finished_at: r.get(4),
+                    duration_ms: r.get(5),
+                    maintenance: r.get(6),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError> {
+        let environment = environment.to_owned();
+        self.call(move |c, path| {
+            c.query(
+                "SELECT run, feature, requests, p50_ms, p95_ms FROM feature_timings
+                 WHERE environment = $1 ORDER BY run",
+                &[&environment],
+            )
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| FeatureTiming {
+                        run: r.get(0),
+                        feature: r.get(1),
+                        requests: small(r.get(2)),
+                        p50_ms: r.get(3),
+                        p95_ms: r.get(4),
+                    })
+                    .collect()
+            })
+            .map_err(|e| pg(path, &e))
+        })
+    }
+
+    fn add_silence(&self, s: &Silence) -> Result<i64, HistoryError> {
+        let s = s.clone();
+        self.call(move |c, path| {
+            c.query_one(
+                "INSERT INTO silences (environment, starts_at, ends_at, reason, created_by)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[
+                    &s.environment,
+                    &s.starts_at,
+                    &s.ends_at,
+                    &s.reason,
+                    &s.created_by,
+                ],
+            )
+            .map(|r| r.get(0))
+            .map_err(|e| pg(path, &e))
+        })
+    }
+
+    fn silences(
+        &self,
+        environment: Option<&str>,
+        now: DateTime<Utc>,
+        include_past: bool,
+    ) -> Result<Vec<Silence>, HistoryError> {
+        let environment = environment.map(str::to_owned);
+        self.call(move |c, path| {
+            c.query(
+                "SELECT id, environment, starts_at, ends_at, reason, created_by, ended_at FROM silences
+                 WHERE ($1::TEXT IS NULL OR environment = $1)
+                 AND ($3 OR (ends_at > $2 AND (ended_at IS NULL OR ended_at > $2)))
+                 ORDER BY (ends_at > $2 AND ended_at IS NULL) DESC, ends_at, id DESC LIMIT 200",
+                &[&environment, &now, &include_past],
+            )
+            .map(|rows| rows.iter().map(silence_row).collect())
+            .map_err(|e| pg(path, &e))
+        })
+    }
+
+    fn end_silence(&self, id: i64, at: DateTime<Utc>) -> Result<Option<Silence>, HistoryError> {
+        self.call(move |c, path| {
+            c.query_opt(
+                "UPDATE silences SET ended_at = COALESCE(ended_at, $2) WHERE id = $1
+                 RETURNING id, environment, starts_at, ends_at, reason, created_by, ended_at",
+                &[&id, &at],
+            )
+            .map(|r| r.as_ref().map(silence_row))
             .map_err(|e| pg(path, &e))
         })
     }

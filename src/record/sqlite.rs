@@ -20,13 +20,13 @@ use reporters::{Claim, RunReport, Status};
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 
 use super::history::{
-    AlertState, History, HistoryError, RunResult, RunRow, ScenarioId, TransitionRow, Trigger,
-    stored_report,
+    AlertState, FeatureTiming, History, HistoryError, RunResult, RunRow, ScenarioId, ScenarioPoint,
+    Silence, TransitionRow, Trigger, feature_timings_of, stored_report,
 };
 
 /// The schema this build writes. Older files are migrated forward; a newer
 /// file is refused (an older harness must not write into it).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The history in one SQLite file.
 #[derive(Debug)]
@@ -37,10 +37,11 @@ pub struct SqliteHistory {
 
 /// The migrations, in order: migration N brings a file to schema version N
 /// (`sqlite_migrations/`: the same tables as Postgres's, SQLite's types).
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("sqlite_migrations/1_history.sql"),
     include_str!("sqlite_migrations/2_leases.sql"),
     include_str!("sqlite_migrations/3_scenario_last.sql"),
+    include_str!("sqlite_migrations/4_operators_view.sql"),
 ];
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -66,6 +67,26 @@ fn scenario_id(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScenarioId> {
     Ok(ScenarioId {
         feature: r.get(0)?,
         scenario: r.get(1)?,
+    })
+}
+
+/// A status as stored (written by `Status::as_str`).
+fn status_of(s: &str) -> Status {
+    Status::ALL
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .unwrap_or(Status::Skipped)
+}
+
+fn silence_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Silence> {
+    Ok(Silence {
+        id: r.get(0)?,
+        environment: r.get(1)?,
+        starts_at: parse_ts(&r.get::<_, String>(2)?).unwrap_or_default(),
+        ends_at: parse_ts(&r.get::<_, String>(3)?).unwrap_or_default(),
+        reason: r.get(4)?,
+        created_by: r.get(5)?,
+        ended_at: r.get::<_, Option<String>>(6)?.as_deref().and_then(parse_ts),
     })
 }
 
@@ -234,7 +255,8 @@ impl History for SqliteHistory {
         tx.execute(
             "UPDATE runs SET result = ?2, run_id = ?3, started_at = ?4, finished_at = ?5, duration_ms = ?6,
              passed = ?7, failed = ?8, flaky = ?9, skipped = ?10, known_gaps = ?11, claim_outdated = ?12,
-             claim_violations = ?13, drifted = ?14, report = ?15, error = NULL WHERE id = ?1",
+             claim_violations = ?13, drifted = ?14, report = ?15, error = NULL, degraded = ?16,
+             maintenance = ?17 WHERE id = ?1",
             params![
                 id,
                 RunResult::of(report).as_str(),
@@ -251,12 +273,28 @@ impl History for SqliteHistory {
                 count(s.claim_violations),
                 count(s.drifted),
                 json,
+                count(s.degraded),
+                report.maintenance,
             ],
         )
         .map_err(sql)?;
         // Written again (a retry after a failure half-way): the same results, once.
         tx.execute("DELETE FROM scenario_results WHERE run = ?1", params![id])
             .map_err(sql)?;
+        tx.execute("DELETE FROM feature_timings WHERE run = ?1", params![id])
+            .map_err(sql)?;
+        {
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO feature_timings (run, environment, feature, requests, p50_ms, p95_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(sql)?;
+            for (feature, n, p50, p95) in feature_timings_of(report) {
+                ins.execute(params![id, report.series(), feature, n, p50, p95])
+                    .map_err(sql)?;
+            }
+        }
         {
             let mut ins = tx
                 .prepare(
@@ -350,9 +388,10 @@ impl History for SqliteHistory {
     fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError> {
         self.conn
             .query_row(
-                "SELECT COUNT(*) FILTER (WHERE result = 'passed'),
-                        COUNT(*) FILTER (WHERE result IN ('passed', 'failed'))
-                 FROM runs WHERE environment = ?1 AND started_at >= ?2",
+                "SELECT COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
+                        COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
+                 FROM runs WHERE environment = ?1 AND started_at >= ?2
+                 AND passed + failed + flaky + degraded + claim_outdated > 0",
                 params![environment, ts(since)],
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
             )
@@ -366,7 +405,8 @@ impl History for SqliteHistory {
             .conn
             .prepare(
                 "SELECT id, environment, trigger, result, run_id, started_at, finished_at, duration_ms,
-                 passed, failed, flaky, skipped, known_gaps, claim_outdated, claim_violations, drifted, error
+                 passed, failed, flaky, skipped, known_gaps, claim_outdated, claim_violations, drifted, error,
+                 degraded, maintenance
                  FROM runs WHERE environment = ?1 ORDER BY id DESC LIMIT ?2",
             )
             .map_err(|e| self.sql(e))?;
@@ -390,11 +430,167 @@ impl History for SqliteHistory {
                     claim_violations: small(r.get(14)?),
                     drifted: small(r.get(15)?),
                     error: r.get(16)?,
+                    degraded: small(r.get(17)?),
+                    maintenance: r.get(18)?,
                 })
             })
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(|e| self.sql(e))?;
         Ok(rows)
+    }
+
+    fn scenario_uptime(
+        &self,
+        environment: &str,
+        ids: &[ScenarioId],
+        since: &[DateTime<Utc>],
+    ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, HistoryError> {
+        let Some(oldest) = since.iter().min() else {
+            return Ok(HashMap::new());
+        };
+        // One pass per scenario over its results since the oldest window,
+        // a pair of counts per window.
+        let mut cols = Vec::new();
+        for i in 0..since.len() {
+            let p = i + 5;
+            cols.push(format!(
+                "COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded') AND s.finished_at >= ?{p}),
+                 COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed') AND s.finished_at >= ?{p})"
+            ));
+        }
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {} FROM scenario_results s JOIN runs r ON r.id = s.run
+                 WHERE s.environment = ?1 AND s.feature = ?2 AND s.scenario = ?3 AND s.finished_at >= ?4
+                 AND r.result != 'maintenance'",
+                cols.join(", ")
+            ))
+            .map_err(|e| self.sql(e))?;
+        let mut out = HashMap::new();
+        for id in ids {
+            let mut values: Vec<String> = vec![
+                environment.to_owned(),
+                id.feature.clone(),
+                id.scenario.clone(),
+                ts(*oldest),
+            ];
+            values.extend(since.iter().map(|t| ts(*t)));
+            let counts = stmt
+                .query_row(params_from_iter(values.iter()), |r| {
+                    (0..since.len())
+                        .map(|i| {
+                            Ok((
+                                r.get::<_, i64>(2 * i)?.unsigned_abs(),
+                                r.get::<_, i64>(2 * i + 1)?.unsigned_abs(),
+                            ))
+                        })
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map_err(|e| self.sql(e))?;
+            out.insert(id.clone(), counts);
+        }
+        Ok(out)
+    }
+
+    fn scenario_points(
+        &self,
+        environment: &str,
+        ids: &[ScenarioId],
+        limit: usize,
+    ) -> Result<HashMap<ScenarioId, Vec<ScenarioPoint>>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.run, s.status, s.finished_at, s.duration_ms, r.result = 'maintenance'
+                 FROM scenario_results s JOIN runs r ON r.id = s.run
+                 WHERE s.environment = ?1 AND s.feature = ?2 AND s.scenario = ?3
+                 ORDER BY s.run DESC LIMIT ?4",
+            )
+            .map_err(|e| self.sql(e))?;
+        let mut out = HashMap::new();
+        for id in ids {
+            let points = stmt
+                .query_map(
+                    params![environment, id.feature, id.scenario, count(limit)],
+                    |r| {
+                        Ok(ScenarioPoint {
+                            run: r.get(0)?,
+                            status: status_of(&r.get::<_, String>(1)?),
+                            finished_at: parse_ts(&r.get::<_, String>(2)?).unwrap_or_default(),
+                            duration_ms: r.get(3)?,
+                            maintenance: r.get(4)?,
+                        })
+                    },
+                )
+                .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+                .map_err(|e| self.sql(e))?;
+            out.insert(id.clone(), points);
+        }
+        Ok(out)
+    }
+
+    fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT run, feature, requests, p50_ms, p95_ms FROM feature_timings
+                 WHERE environment = ?1 ORDER BY run",
+            )
+            .map_err(|e| self.sql(e))?;
+        stmt.query_map(params![environment], |r| {
+            Ok(FeatureTiming {
+                run: r.get(0)?,
+                feature: r.get(1)?,
+                requests: small(r.get(2)?),
+                p50_ms: r.get(3)?,
+                p95_ms: r.get(4)?,
+            })
+        })
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| self.sql(e))
+    }
+
+    fn add_silence(&self, s: &Silence) -> Result<i64, HistoryError> {
+        self.conn
+            .execute(
+                "INSERT INTO silences (environment, starts_at, ends_at, reason, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.environment, ts(s.starts_at), ts(s.ends_at), s.reason, s.created_by],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn silences(
+        &self,
+        environment: Option<&str>,
+        now: DateTime<Utc>,
+        include_past: bool,
+    ) -> Result<Vec<Silence>, HistoryError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, environment, starts_at, ends_at, reason, created_by, ended_at FROM silences
+                 WHERE (?1 IS NULL OR environment = ?1)
+                 AND (?3 OR (ends_at > ?2 AND (ended_at IS NULL OR ended_at > ?2)))
+                 ORDER BY (ends_at > ?2 AND ended_at IS NULL) DESC, ends_at, id DESC LIMIT 200",
+            )
+            .map_err(|e| self.sql(e))?;
+        stmt.query_map(params![environment, ts(now), include_past], silence_row)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| self.sql(e))
+    }
+
+    fn end_silence(&self, id: i64, at: DateTime<Utc>) -> Result<Option<Silence>, HistoryError> {
+        self.conn
+            .query_row(
+                "UPDATE silences SET ended_at = COALESCE(ended_at, ?2) WHERE id = ?1
+                 RETURNING id, environment, starts_at, ends_at, reason, created_by, ended_at",
+                params![id, ts(at)],
+                silence_row,
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
     }
 
     /// The environments with at least one recorded run.

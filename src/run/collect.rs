@@ -13,7 +13,8 @@ use probes::cucumber::gherkin;
 use probes::cucumber::{self, Event, Writer, cli, event, parser, writer};
 use probes::{ErrorKind, Exchange, StepError, World};
 use reporters::{
-    Claim, ErrorReport, HttpExchangeReport, ScenarioReport, StepReport, StepStatus, reported_status,
+    Claim, ErrorReport, HttpExchangeReport, ScenarioReport, StepReport, StepStatus, held_to_budget,
+    reported_status,
 };
 
 use super::options::{Progress, ProgressFn};
@@ -259,7 +260,14 @@ fn scenario_report(
         Some(e) if e.kind == ErrorKind::Unreachable => (None, Some(e.message.clone())),
         _ => (passed, skip_reason),
     };
-    let status = reported_status(passed, attempts, claim);
+    // A bad @slow tag was refused by the check before the run; none here.
+    let budget_ms = sc.budget().ok().flatten().map(|b| b.as_secs_f64() * 1000.0);
+    let duration_ms = ev.duration.as_secs_f64() * 1000.0;
+    let status = held_to_budget(
+        reported_status(passed, attempts, claim),
+        duration_ms,
+        budget_ms,
+    );
     ScenarioReport {
         feature: sc.feature.name.clone(),
         feature_file: display_path(&sc.file()),
@@ -267,7 +275,7 @@ fn scenario_report(
         scenario: sc.scenario.name.clone(),
         tags: sc.tags.clone(),
         status,
-        duration_ms: ev.duration.as_secs_f64() * 1000.0,
+        duration_ms,
         attempts,
         claim,
         error,
@@ -283,7 +291,9 @@ fn scenario_report(
                 status: x.status,
                 duration_ms: x.elapsed.as_secs_f64() * 1000.0,
                 error: x.error,
+                timings: x.timings,
             })
             .collect(),
+        budget_ms,
     }
 }

@@ -106,6 +106,7 @@ pub async fn run(
         harness: Some(HarnessStats::of_this_process()),
         location: opts.location.clone(),
         shard: opts.shard.map(|s| s.to_string()),
+        maintenance: None,
         claims: scenarios
             .iter()
             .filter_map(|s| s.claim_report(finished_at))

@@ -22,21 +22,22 @@ use crate::record::history::RunResult;
 /// Scenario durations: from a fast health check to a scenario timeout.
 const DURATION_BUCKETS: [f64; 11] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0];
 
-/// Every scenario status, as the `status` label of `lucia_scenario_results_total`.
-const STATUSES: [Status; 6] = [
-    Status::Passed,
-    Status::Flaky,
-    Status::Failed,
-    Status::Skipped,
-    Status::KnownGap,
-    Status::ClaimOutdated,
+/// Request phases: from a cached lookup to a slow server (after
+/// blackbox_exporter's `probe_http_duration_seconds`).
+const PHASE_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
+
+/// Every scenario status, as the `status` label of `lucia_scenario_results_total`.
+const STATUSES: [Status; 7] = Status::ALL;
 
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
     probe_success: GaugeVec,
     probe_duration: HistogramVec,
+    phase_seconds: HistogramVec,
+    probe_degraded: GaugeVec,
     runs_total: IntCounterVec,
     last_run: GaugeVec,
     drift_fields: IntGaugeVec,
@@ -145,6 +146,23 @@ impl Metrics {
                     &["environment", "feature"],
                 )?,
             )?,
+            phase_seconds: reg(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "lucia_probe_phase_seconds",
+                        "Where each request's time went, by phase: dns, connect, tls (new connections only), processing (to the first byte) and transfer (the body).",
+                    )
+                    .buckets(PHASE_BUCKETS.to_vec()),
+                    &["environment", "feature", "phase"],
+                )?,
+            )?,
+            probe_degraded: gauge_vec(
+                r,
+                "lucia_probe_degraded",
+                "1 when the scenario was correct but over its @slow budget in the last run, 0 when it was within it; absent for scenarios without a budget or skipped.",
+                &["environment", "feature", "scenario"],
+            )?,
             uptime: reg(
                 r,
                 Gauge::with_opts(opts(
@@ -197,7 +215,7 @@ impl Metrics {
             scenario_results: int_counter_vec(
                 r,
                 "lucia_scenario_results_total",
-                "Scenario outcomes, by status (passed, flaky, failed, skipped, known_gap, claim_outdated): the flaky rate is rate(flaky) over rate(all that ran).",
+                "Scenario outcomes, by status (passed, flaky, degraded, failed, skipped, known_gap, claim_outdated): the flaky rate is rate(flaky) over rate(all that ran).",
                 &["environment", "status"],
             )?,
             run_in_progress: int_gauge_vec(
@@ -253,12 +271,22 @@ impl Metrics {
         for sc in &r.scenarios {
             let held = match sc.status {
                 Status::Skipped => continue,
-                Status::Passed | Status::Flaky | Status::KnownGap => 1.0,
+                Status::Passed | Status::Flaky | Status::Degraded | Status::KnownGap => 1.0,
                 Status::Failed | Status::ClaimOutdated => 0.0,
             };
-            self.probe_success
-                .with_label_values(&[env, sc.feature.as_str(), sc.scenario.as_str()])
-                .set(held);
+            let labels = [env, sc.feature.as_str(), sc.scenario.as_str()];
+            self.probe_success.with_label_values(&labels).set(held);
+            if sc.budget_ms.is_some() {
+                self.probe_degraded.with_label_values(&labels).set(
+                    if sc.status == Status::Degraded {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                );
+            } else {
+                let _ = self.probe_degraded.remove_label_values(&labels);
+            }
             probes.insert((sc.feature.clone(), sc.scenario.clone()));
         }
         let drift = drift_fields(r);
@@ -273,6 +301,9 @@ impl Metrics {
             if !probes.contains(&(f.clone(), s.clone())) {
                 let _ = self
                     .probe_success
+                    .remove_label_values(&[env, f.as_str(), s.as_str()]);
+                let _ = self
+                    .probe_degraded
                     .remove_label_values(&[env, f.as_str(), s.as_str()]);
             }
         }
@@ -309,6 +340,13 @@ impl Metrics {
                 self.probe_duration
                     .with_label_values(&[env, sc.feature.as_str()])
                     .observe(sc.duration_ms / 1000.0);
+            }
+            for t in sc.http.iter().filter_map(|x| x.timings) {
+                for (phase, ms) in t.phases() {
+                    self.phase_seconds
+                        .with_label_values(&[env, sc.feature.as_str(), phase])
+                        .observe(ms / 1000.0);
+                }
             }
         }
         self.run_finished(env, RunResult::of(r));

@@ -36,6 +36,7 @@ fn scenario(
         skip_reason: None,
         steps: vec![],
         http: vec![],
+        budget_ms: None,
     }
 }
 
@@ -72,6 +73,7 @@ fn full_scrape() -> String {
         claims: vec![],
         location: None,
         shard: None,
+        maintenance: None,
         harness: None,
     };
     m.record(&report);

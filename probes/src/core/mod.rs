@@ -7,7 +7,8 @@
 //! personal data ([`redact`]) and normalising responses ([`normalise`]);
 //! the structural diff ([`diff`]) and the `.snap` format ([`snapshot`]);
 //! provider signatures ([`signing`]), Content-Security-Policy ([`csp`]),
-//! "did you mean" distances ([`suggest`]) and durations ([`duration`]).
+//! "did you mean" distances ([`suggest`]), durations ([`duration`]) and
+//! where a request's time went ([`timings`]).
 
 pub mod csp;
 pub mod diff;
@@ -22,3 +23,4 @@ pub mod signing;
 pub mod snapshot;
 pub mod suggest;
 pub mod template;
+pub mod timings;

@@ -11,6 +11,8 @@ use serde_json::Value;
 use crate::core::duration::human;
 use crate::core::env::is_forbidden;
 use crate::core::error::{ErrorKind, StepError};
+use crate::core::timings::Timings;
+use crate::probe::phases::{Clock, TimedConnectLayer, TimedResolver, TimedSessions, timed};
 
 /// What the redirect policy says when it refuses a forbidden host.
 const FORBIDDEN_REDIRECT: &str = "redirect to a forbidden host";
@@ -37,6 +39,8 @@ fn build_client(
         .user_agent(concat!("lucia-harness/", env!("CARGO_PKG_VERSION")))
         .pool_idle_timeout(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(10))
+        .dns_resolver(TimedResolver)
+        .connector_layer(TimedConnectLayer)
         .build()
         .map_err(|e| {
             StepError::new(
@@ -172,7 +176,10 @@ impl HttpClient {
     /// (the sandbox's loopback CA for `local`).
     pub fn new(max_body_bytes: usize, extra_ca_pem: Option<&str>) -> Result<Self, StepError> {
         // One TLS configuration (roots loaded once) for every client.
-        let tls = crate::probe::tls::client_config(extra_ca_pem)?;
+        let mut tls = crate::probe::tls::client_config(extra_ca_pem)?;
+        // The session cache that tells when a handshake starts (phases).
+        tls.resumption =
+            rustls::client::Resumption::store(std::sync::Arc::new(TimedSessions::new()));
         Ok(Self {
             direct: build_client(&tls, reqwest::redirect::Policy::none())?,
             following: OnceLock::new(),
@@ -226,11 +233,33 @@ impl HttpClient {
         self.max_body_bytes
     }
 
-    /// Sends `req` and reads the whole body, all within `timeout`.
+    /// Sends `req` and reads the whole body, all within `timeout`, with
+    /// where the time went (absent when the request was refused before
+    /// being sent: a forbidden host, a bad header).
     pub async fn send(
         &self,
         req: HttpRequest,
         timeout: Duration,
+    ) -> (Result<HttpResponse, StepError>, Option<Timings>) {
+        let clock = Clock::start();
+        let mut first_byte = None;
+        let result = timed(
+            std::sync::Arc::clone(&clock),
+            self.send_untimed(req, timeout, &mut first_byte),
+        )
+        .await;
+        let sent = match &result {
+            Ok(_) => true,
+            Err(e) => !matches!(e.kind, ErrorKind::Config | ErrorKind::Internal),
+        };
+        (result, sent.then(|| clock.timings(first_byte)))
+    }
+
+    async fn send_untimed(
+        &self,
+        req: HttpRequest,
+        timeout: Duration,
+        first_byte: &mut Option<Instant>,
     ) -> Result<HttpResponse, StepError> {
         let method = req.method.to_string();
         let url = req.url.clone();
@@ -268,6 +297,7 @@ impl HttpClient {
                 ));
             }
         };
+        *first_byte = Some(Instant::now());
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         if let Some(len) = resp.content_length()

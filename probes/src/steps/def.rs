@@ -174,5 +174,6 @@ pub(crate) fn record(
         status,
         elapsed: started.elapsed(),
         error,
+        timings: None,
     });
 }

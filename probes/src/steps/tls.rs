@@ -90,7 +90,9 @@ pub(crate) async fn https_redirect(w: &mut World, ctx: &Context) -> StepResult {
         body: None,
         follow_redirects: false,
     };
-    let result = w.guarded(&url, run.http.send(request, timeout)).await;
+    let result = w
+        .guarded(&url, async { run.http.send(request, timeout).await.0 })
+        .await;
     record(
         w,
         service,

@@ -48,7 +48,7 @@ pub fn github(report: &RunReport) -> Vec<String> {
                 Some(annotation("error", s, &msg))
             }
             Status::ClaimOutdated => Some(annotation("error", s, &s.outdated_message())),
-            Status::Flaky => Some(annotation("warning", s, &s.verdict_line())),
+            Status::Flaky | Status::Degraded => Some(annotation("warning", s, &s.verdict_line())),
             Status::Passed | Status::Skipped | Status::KnownGap => None,
         })
         .collect()

@@ -11,7 +11,8 @@
 //! - a claim that is outdated (passes though the Canon says deferred) and a
 //!   failure outside any step get a failed `after` hook carrying the message;
 //! - a flaky scenario's `after` hook passes, with an `output` line saying on
-//!   which attempt it passed.
+//!   which attempt it passed; a degraded one's (correct, over its `@slow`
+//!   budget) passes with an `output` line giving the time and the budget.
 //!
 //! The report does not record the feature's own line or its description, so
 //! features carry neither; tags are given by name on each scenario (feature
@@ -108,7 +109,7 @@ fn element(s: &ScenarioReport) -> Value {
     };
     let after = match s.status {
         Status::ClaimOutdated => Some(hook("failed", Some(s.outdated_message()), None)),
-        Status::Flaky => Some(hook("passed", None, Some(s.verdict_line()))),
+        Status::Flaky | Status::Degraded => Some(hook("passed", None, Some(s.verdict_line()))),
         Status::Failed if failing.is_none() => Some(hook("failed", s.error_text(), None)),
         Status::KnownGap if failing.is_none() => Some(hook("pending", s.error_text(), None)),
         Status::Skipped => Some(hook("skipped", None, Some(s.verdict_line()))),

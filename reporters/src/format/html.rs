@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use crate::format::reporter::Reporter;
 use crate::model::run::{RunReport, ScenarioReport};
 use crate::model::status::Status;
-use crate::text::describe::{by_area, count, summary_line};
+use crate::text::describe::{by_area, count, slow_request_line, summary_line};
 use crate::text::escape::{duration, html};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -17,8 +17,8 @@ pub struct Html;
 
 /// The stylesheet every page of the harness shares.
 pub const CSS: &str = "\
-:root{--pass:#1a7f37;--fail:#cf222e;--warn:#9a6700;--skip:#6e7781;--gap:#8250df;--bg:#fff;--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--soft:#f6f8fa}
-@media (prefers-color-scheme:dark){:root{--pass:#3fb950;--fail:#f85149;--warn:#d29922;--skip:#8b949e;--gap:#a371f7;--bg:#0d1117;--fg:#e6edf3;--muted:#8b949e;--line:#30363d;--soft:#161b22}}
+:root{--slow:#bc4c00;--pass:#1a7f37;--fail:#cf222e;--warn:#9a6700;--skip:#6e7781;--gap:#8250df;--bg:#fff;--fg:#1f2328;--muted:#656d76;--line:#d0d7de;--soft:#f6f8fa}
+@media (prefers-color-scheme:dark){:root{--slow:#db6d28;--pass:#3fb950;--fail:#f85149;--warn:#d29922;--skip:#8b949e;--gap:#a371f7;--bg:#0d1117;--fg:#e6edf3;--muted:#8b949e;--line:#30363d;--soft:#161b22}}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:60rem;padding:1rem;font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;background:var(--bg);color:var(--fg);overflow-wrap:anywhere}
 h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem;border-bottom:1px solid var(--line)}
@@ -29,10 +29,10 @@ header{border-left:6px solid var(--skip);padding:.2rem .8rem;margin-bottom:1rem}
 header.passed,header.ready{border-color:var(--pass)}header.failed,header.not_ready{border-color:var(--fail)}header.inconclusive{border-color:var(--warn)}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:right;white-space:nowrap;overflow-wrap:normal}th:first-child,td:first-child{text-align:left}
 .cards{list-style:none;padding:0;margin:0}.card{border:1px solid var(--line);border-left-width:6px;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}
-.card.passed,.card.pass{border-left-color:var(--pass)}.card.failed,.card.fail,.card.claim_outdated{border-left-color:var(--fail)}.card.flaky,.card.warn,.card.unknown{border-left-color:var(--warn)}.card.skipped{border-left-color:var(--skip)}.card.known_gap{border-left-color:var(--gap)}
+.card.passed,.card.pass{border-left-color:var(--pass)}.card.failed,.card.fail,.card.claim_outdated{border-left-color:var(--fail)}.card.flaky,.card.warn,.card.unknown{border-left-color:var(--warn)}.card.degraded,.card.maintenance{border-left-color:var(--slow)}.card.skipped{border-left-color:var(--skip)}.card.known_gap{border-left-color:var(--gap)}
 .card p{margin:.3rem 0}summary{cursor:pointer}
 .badge{display:inline-block;border-radius:1em;padding:0 .6em;font-size:.8rem;font-weight:600;color:#fff;background:var(--skip);vertical-align:middle}
-.badge.passed,.badge.pass{background:var(--pass)}.badge.failed,.badge.fail,.badge.claim_outdated{background:var(--fail)}.badge.flaky,.badge.warn,.badge.unknown{background:var(--warn)}.badge.known_gap{background:var(--gap)}
+.badge.passed,.badge.pass{background:var(--pass)}.badge.failed,.badge.fail,.badge.claim_outdated{background:var(--fail)}.badge.flaky,.badge.warn,.badge.unknown{background:var(--warn)}.badge.degraded,.badge.maintenance{background:var(--slow)}.badge.known_gap{background:var(--gap)}
 .n0{color:var(--muted)}.bad{color:var(--fail);font-weight:700}
 ";
 
@@ -91,6 +91,14 @@ fn scenario_card(s: &ScenarioReport, b: &mut String) {
             b.push_str(&format!("<pre>{}</pre>\n", html(&e.message)));
         }
         _ => b.push_str(&format!("<p>{}</p>\n", html(&s.verdict_line()))),
+    }
+    let slow = s.slow_requests();
+    if !slow.is_empty() {
+        b.push_str("<p>Where the time went:</p><ul class=\"phases\">");
+        for (x, t) in slow {
+            b.push_str(&format!("<li>{}</li>", html(&slow_request_line(x, &t))));
+        }
+        b.push_str("</ul>\n");
     }
     if !s.http.is_empty() {
         b.push_str("<p class=\"meta\">");

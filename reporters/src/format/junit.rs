@@ -12,6 +12,8 @@
 //! - flaky: passes, with one `<flakyFailure>` per failed attempt (Maven
 //!   Surefire's rerun convention, which Jenkins reads) and a `<system-out>`
 //!   note;
+//! - degraded: passes (it was correct), with a `<system-out>` saying how
+//!   long it took against its `@slow` budget;
 //! - known_gap: `<skipped>` whose message says which claim and why;
 //! - skipped: `<skipped>` with the reason.
 
@@ -115,6 +117,13 @@ fn testcase(s: &ScenarioReport, out: &mut String) {
                 "      <system-out>flaky: passed on attempt {n} of {n} (retried {} time{}); never folded into passed</system-out>",
                 n - 1,
                 if n == 2 { "" } else { "s" }
+            );
+        }
+        Status::Degraded => {
+            let _ = writeln!(
+                out,
+                ">\n      <system-out>{}</system-out>",
+                text(&s.verdict_line())
             );
         }
         Status::KnownGap => {

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use crate::format::reporter::Reporter;
 use crate::model::run::RunReport;
 use crate::model::status::Status;
-use crate::text::describe::{by_area, count, summary_line};
+use crate::text::describe::{by_area, count, slow_request_line, summary_line};
 use crate::text::escape::{duration, md_cell, md_code, md_fence, md_inline};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -115,6 +115,13 @@ impl Reporter for Markdown {
             }
             if let Some(c) = &s.claim {
                 writeln!(out, "- claim: {}", md_code(&format!("@{c}")))?;
+            }
+            for (x, t) in s.slow_requests() {
+                writeln!(
+                    out,
+                    "- slow request: {}",
+                    md_inline(&slow_request_line(x, &t))
+                )?;
             }
             match s.status {
                 Status::Failed | Status::KnownGap => {

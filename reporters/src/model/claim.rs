@@ -84,6 +84,17 @@ pub fn reported_status(passed: Option<bool>, attempts: u32, claim: Option<Claim>
     }
 }
 
+/// A status held to the scenario's time budget (`@slow(800ms)`): a pass
+/// that took longer than `budget_ms` is `degraded`. Only a plain pass is:
+/// a flaky pass stays flaky (the retry is the louder news), and a failure
+/// or a Canon mismatch is what it is however long it took.
+pub fn held_to_budget(status: Status, duration_ms: f64, budget_ms: Option<f64>) -> Status {
+    match budget_ms {
+        Some(budget) if status == Status::Passed && duration_ms > budget => Status::Degraded,
+        _ => status,
+    }
+}
+
 /// What a run says of one claim of the Canon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -105,7 +116,8 @@ impl ClaimVerdict {
     pub fn of(claim: Claim, status: Status) -> Self {
         let gap = claim.is_gap();
         match status {
-            Status::Passed | Status::Flaky if !gap => Self::Holds,
+            // Degraded is slow but right: the claim holds.
+            Status::Passed | Status::Flaky | Status::Degraded if !gap => Self::Holds,
             Status::Failed if !gap => Self::Violated,
             Status::KnownGap => Self::KnownGap,
             Status::ClaimOutdated => Self::Outdated,
@@ -175,6 +187,27 @@ mod tests {
             Status::ClaimOutdated
         );
         assert_eq!(status(Some(true), 2, None), Status::Flaky);
+        assert_eq!(
+            held_to_budget(Status::Passed, 801.0, Some(800.0)),
+            Status::Degraded
+        );
+        assert_eq!(
+            held_to_budget(Status::Passed, 800.0, Some(800.0)),
+            Status::Passed
+        );
+        assert_eq!(held_to_budget(Status::Passed, 5000.0, None), Status::Passed);
+        assert_eq!(
+            held_to_budget(Status::Failed, 5000.0, Some(800.0)),
+            Status::Failed
+        );
+        assert_eq!(
+            held_to_budget(Status::Flaky, 5000.0, Some(800.0)),
+            Status::Flaky
+        );
+        assert_eq!(
+            held_to_budget(Status::ClaimOutdated, 5000.0, Some(800.0)),
+            Status::ClaimOutdated
+        );
         assert_eq!(status(None, 1, None), Status::Skipped);
     }
 
@@ -204,6 +237,7 @@ mod tests {
         let v = ClaimVerdict::of;
         assert_eq!(v(Claim::Implemented, Status::Passed), Holds);
         assert_eq!(v(Claim::Configured, Status::Flaky), Holds);
+        assert_eq!(v(Claim::Tested, Status::Degraded), Holds);
         assert_eq!(v(Claim::Tested, Status::Failed), Violated);
         assert_eq!(v(Claim::Deferred, Status::KnownGap), KnownGap);
         assert_eq!(v(Claim::Future, Status::ClaimOutdated), Outdated);

@@ -115,6 +115,7 @@ pub fn merge(parts: Vec<(String, RunReport)>) -> Result<RunReport, MergeError> {
     );
     let mut scenarios = Vec::new();
     let mut claims = Vec::new();
+    let maintenance = parts.iter().find_map(|(_, p)| p.maintenance.clone());
     for (_, r) in parts {
         scenarios.extend(r.scenarios);
         claims.extend(r.claims);
@@ -145,5 +146,7 @@ pub fn merge(parts: Vec<(String, RunReport)>) -> Result<RunReport, MergeError> {
         harness: None,
         location,
         shard: None,
+        // Shards of one run share its maintenance (or none).
+        maintenance,
     })
 }

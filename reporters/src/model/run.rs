@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::claim::{Claim, ClaimReport, ClaimVerdict};
 use crate::model::status::Status;
+pub use probes::core::timings::Timings;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,6 +50,10 @@ pub struct HttpExchangeReport {
     pub duration_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<ErrorKind>,
+    /// Where the time went, phase by phase (absent in reports written
+    /// before the harness measured phases).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub timings: Option<Timings>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,6 +80,10 @@ pub struct ScenarioReport {
     pub steps: Vec<StepReport>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<HttpExchangeReport>,
+    /// The scenario's time budget (`@slow(800ms)`): over it but correct is
+    /// `degraded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_ms: Option<f64>,
 }
 
 impl ScenarioReport {
@@ -121,7 +130,7 @@ impl ScenarioReport {
         });
         let passed = matches!(
             self.status,
-            Status::Passed | Status::Flaky | Status::ClaimOutdated
+            Status::Passed | Status::Flaky | Status::Degraded | Status::ClaimOutdated
         );
         Some(ClaimReport {
             area: self.area().to_owned(),
@@ -149,6 +158,9 @@ pub struct Summary {
     pub drifted: usize,
     pub claim_outdated: usize,
     pub claim_violations: usize,
+    /// Correct but over their `@slow(…)` budget.
+    #[serde(default)]
+    pub degraded: usize,
 }
 
 impl Summary {
@@ -165,6 +177,7 @@ impl Summary {
                 Status::Skipped => s.skipped += 1,
                 Status::KnownGap => s.known_gaps += 1,
                 Status::ClaimOutdated => s.claim_outdated += 1,
+                Status::Degraded => s.degraded += 1,
             }
             if sc
                 .error
@@ -204,6 +217,10 @@ pub struct RunReport {
     /// The part of the suite this run ran (`--shard I/N`), when sharded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The maintenance window or silence the run fell in (`dev: deploy,
+    /// until 14:30 UTC`): recorded, never alerted on, left out of uptime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<String>,
 }
 
 impl RunReport {

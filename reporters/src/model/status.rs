@@ -17,6 +17,9 @@ pub enum Status {
     KnownGap,
     /// A `@deferred`/`@future` claim that passes: the Canon is out of date.
     ClaimOutdated,
+    /// Correct, but over its `@slow(…)` budget: never folded into passed
+    /// (it was slow) nor into failed (it was right).
+    Degraded,
 }
 
 impl Status {
@@ -28,6 +31,7 @@ impl Status {
             Self::Skipped => "skipped",
             Self::KnownGap => "known_gap",
             Self::ClaimOutdated => "claim_outdated",
+            Self::Degraded => "degraded",
         }
     }
 

@@ -7,11 +7,13 @@ use std::io::{self, Write};
 use super::{Paint, Style};
 use crate::model::run::{RunReport, ScenarioReport};
 use crate::model::status::Status;
+use crate::text::describe::slow_request_line;
 
 fn symbol(p: &Paint, s: Status) -> String {
     match s {
         Status::Passed => p.green("✓"),
         Status::Flaky => p.yellow("≈"),
+        Status::Degraded => p.yellow("~"),
         Status::Failed => p.red("✗"),
         Status::Skipped => p.dim("-"),
         Status::KnownGap => p.dim("○"),
@@ -24,6 +26,7 @@ struct Row {
     passed: usize,
     failed: usize,
     flaky: usize,
+    degraded: usize,
     skipped: usize,
     gaps: usize,
     outdated: usize,
@@ -66,6 +69,7 @@ fn write_areas(report: &RunReport, p: &Paint, out: &mut dyn Write) -> io::Result
             Status::Passed => r.passed += 1,
             Status::Failed => r.failed += 1,
             Status::Flaky => r.flaky += 1,
+            Status::Degraded => r.degraded += 1,
             Status::Skipped => r.skipped += 1,
             Status::KnownGap => r.gaps += 1,
             Status::ClaimOutdated => r.outdated += 1,
@@ -74,16 +78,16 @@ fn write_areas(report: &RunReport, p: &Paint, out: &mut dyn Write) -> io::Result
     writeln!(out)?;
     writeln!(
         out,
-        "  {:<16} {:>6} {:>6} {:>6} {:>7} {:>5} {:>8}",
-        "area", "passed", "failed", "flaky", "skipped", "gaps", "outdated"
+        "  {:<16} {:>6} {:>6} {:>6} {:>8} {:>7} {:>5} {:>8}",
+        "area", "passed", "failed", "flaky", "degraded", "skipped", "gaps", "outdated"
     )?;
     for (area, r) in &rows {
         let failed = format!("{:>6}", r.failed);
         let failed = if r.failed > 0 { p.red(&failed) } else { failed };
         writeln!(
             out,
-            "  {:<16} {:>6} {} {:>6} {:>7} {:>5} {:>8}",
-            area, r.passed, failed, r.flaky, r.skipped, r.gaps, r.outdated
+            "  {:<16} {:>6} {} {:>6} {:>8} {:>7} {:>5} {:>8}",
+            area, r.passed, failed, r.flaky, r.degraded, r.skipped, r.gaps, r.outdated
         )?;
     }
     Ok(())
@@ -159,6 +163,12 @@ fn write_needs_attention(s: &ScenarioReport, p: &Paint, out: &mut dyn Write) -> 
             writeln!(out, "      {l}")?;
         }
     }
+    if s.status == Status::Degraded {
+        writeln!(out, "    {}", p.yellow(&s.verdict_line()))?;
+    }
+    for (x, t) in s.slow_requests() {
+        writeln!(out, "    slow: {}", slow_request_line(x, &t))?;
+    }
     if s.status == Status::ClaimOutdated {
         writeln!(
             out,
@@ -179,6 +189,7 @@ fn write_totals(report: &RunReport, p: &Paint, out: &mut dyn Write) -> io::Resul
     for (n, label) in [
         (sm.failed, "failed"),
         (sm.flaky, "flaky"),
+        (sm.degraded, "degraded"),
         (sm.skipped, "skipped"),
         (sm.known_gaps, "known gaps"),
         (sm.claim_outdated, "claims outdated"),

@@ -4,8 +4,23 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::claim::Claim;
-use crate::model::run::{RunReport, ScenarioReport, StepStatus};
+use crate::model::run::{HttpExchangeReport, RunReport, ScenarioReport, StepStatus, Timings};
 use crate::model::status::Status;
+use crate::text::escape::duration;
+use probes::ErrorKind;
+
+/// A request this long is shown with its phases wherever its scenario is.
+pub const SLOW_REQUEST_MS: f64 = 1000.0;
+
+/// `GET https://… → 200 (dns 2 ms · connect 1 ms · …)`: a slow request in one line.
+pub fn slow_request_line(x: &HttpExchangeReport, t: &Timings) -> String {
+    let answer = match (x.status, x.error) {
+        (Some(code), _) => code.to_string(),
+        (None, Some(kind)) => kind.as_str().to_owned(),
+        (None, None) => "no answer".to_owned(),
+    };
+    format!("{} {} → {answer} ({})", x.method, x.url, t.describe())
+}
 
 impl ScenarioReport {
     /// The index of the step the error belongs to, if it belongs to one
@@ -70,6 +85,11 @@ impl ScenarioReport {
                 "flaky: passed on attempt {} of {} (never folded into passed)",
                 self.attempts, self.attempts
             ),
+            Status::Degraded => format!(
+                "degraded: correct, but took {}, over its {} budget (@slow; neither passed nor failed)",
+                duration(self.duration_ms),
+                duration(self.budget_ms.unwrap_or_default())
+            ),
             Status::KnownGap => format!(
                 "known gap (@{}): {}",
                 self.claim_or_deferred(),
@@ -80,6 +100,21 @@ impl ScenarioReport {
                 self.skip_reason.as_deref().unwrap_or("not run")
             ),
         }
+    }
+
+    /// The requests whose phases a person should see: every request of a
+    /// degraded scenario, and any request that timed out or took a second
+    /// or more, each with its timings.
+    pub fn slow_requests(&self) -> Vec<(&HttpExchangeReport, Timings)> {
+        self.http
+            .iter()
+            .filter_map(|x| x.timings.map(|t| (x, t)))
+            .filter(|(x, t)| {
+                self.status == Status::Degraded
+                    || matches!(x.error, Some(ErrorKind::Timeout | ErrorKind::BodyTimeout))
+                    || t.total_ms >= SLOW_REQUEST_MS
+            })
+            .collect()
     }
 
     /// `[kind] message`, with the known-gap note when it is one.
@@ -97,10 +132,11 @@ impl ScenarioReport {
 
 impl Status {
     /// Every status, in the order reports count them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Passed,
         Self::Failed,
         Self::Flaky,
+        Self::Degraded,
         Self::Skipped,
         Self::KnownGap,
         Self::ClaimOutdated,
@@ -112,6 +148,7 @@ impl Status {
             Self::Passed => "passed",
             Self::Failed => "failed",
             Self::Flaky => "flaky",
+            Self::Degraded => "degraded",
             Self::Skipped => "skipped",
             Self::KnownGap => "known gaps",
             Self::ClaimOutdated => "claims outdated",
@@ -124,6 +161,7 @@ impl Status {
             Self::Passed => "✅",
             Self::Failed => "❌",
             Self::Flaky => "⚠️",
+            Self::Degraded => "🐢",
             Self::Skipped => "⏭️",
             Self::KnownGap => "⚪",
             Self::ClaimOutdated => "❗",
