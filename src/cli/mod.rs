@@ -16,6 +16,7 @@ mod report;
 mod run;
 mod sandbox;
 mod serve;
+mod silence;
 
 use std::process::ExitCode;
 
@@ -115,6 +116,12 @@ lucia-harness serve --env local --origin http://127.0.0.1:8700 --schedule 1m")]
     Serve(ServeArgs),
     /// Recent runs of an environment from the state database, with pass/fail/flaky counts.
     History(HistoryArgs),
+    /// Pause alerts for an environment (a deploy): its runs go on, recorded as maintenance.
+    ///
+    /// `silence --env dev --for 30m --reason "deploy"` starts one; `silence list`
+    /// shows them; `silence end ID` ends one early. Kept in the state database
+    /// (--state, as serve's), so every serve replica and `run --alert` honour it.
+    Silence(silence::SilenceCommand),
     /// Serve the local Lucia stand-in, with optional drift and faults.
     ///
     /// Surfaces: /engine, /admin, /marketing, /guest, /netlify (as environments.toml's `local`).
@@ -163,6 +170,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Command::Steps => check::steps(),
         Command::Serve(args) => serve::serve(g, args).await,
         Command::History(args) => history::history(args),
+        Command::Silence(cmd) => silence::silence(g, cmd),
         Command::Sandbox(cmd) => sandbox::sandbox(cmd).await,
         Command::Baseline { command } => baseline::baseline(g, command).await,
         Command::Report { command } => report::report(g, command),

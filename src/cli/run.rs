@@ -73,7 +73,11 @@ struct OneShot {
 impl RecordArgs {
     /// Opens the history and records the run's start (before anything runs,
     /// so bad flags cost nothing and a killed run is seen as abandoned).
-    fn start(&self, series: &str) -> Result<Option<OneShot>, String> {
+    fn start(
+        &self,
+        series: &str,
+        windows: Vec<lucia_harness::input::maintenance::MaintenanceWindow>,
+    ) -> Result<Option<OneShot>, String> {
         if !self.alert && self.state.is_none() {
             return Ok(None);
         }
@@ -122,6 +126,7 @@ impl RecordArgs {
                 threshold: self.alert_after.max(1),
                 sentry,
                 min_locations: self.alert_min_locations.max(1),
+                windows,
             },
         }))
     }
@@ -186,7 +191,11 @@ pub async fn run(g: &Globals, cmd: &RunCommand) -> ExitCode {
         Err(e) => return error(e),
     }
     let series = reporters::model::run::series(&opts.environment, opts.location.as_deref());
-    let recording = match cmd.record.start(&series) {
+    let windows = config
+        .environment(&opts.environment)
+        .map(|c| c.maintenance.clone())
+        .unwrap_or_default();
+    let recording = match cmd.record.start(&series, windows) {
         Err(e) => return error(e),
         Ok(r) => r,
     };

@@ -83,6 +83,8 @@ pub struct EnvConfig {
     pub forbidden_hosts: Vec<String>,
     /// The DNS server the DNS steps ask (`dns_resolver`); the system's when `None`.
     pub dns_resolver: Option<std::net::SocketAddr>,
+    /// Recurring maintenance windows (`[environments.NAME.maintenance]`).
+    pub maintenance: Vec<super::maintenance::MaintenanceWindow>,
 }
 
 #[derive(Clone, Debug)]

@@ -6,6 +6,7 @@
 pub mod config;
 mod config_file;
 pub mod features;
+pub mod maintenance;
 
 /// A path as people read it: relative to the working directory when possible.
 pub fn display_path(p: &std::path::Path) -> String {

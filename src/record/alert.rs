@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use reporters::{RunReport, ScenarioReport, Status};
 use sentry::types::Uuid;
 
-use super::history::{AlertState, ScenarioId, TransitionRow};
+use super::history::{AlertState, ScenarioId, Silence, TransitionRow};
+use crate::input::maintenance::MaintenanceWindow;
 
 /// Failed runs in a row before a scenario is reported as failing.
 pub const DEFAULT_THRESHOLD: u32 = 2;
@@ -176,7 +177,33 @@ pub fn across_locations(
 
 /// Whether `status` counts as the scenario working, for alerting and "last passed".
 pub fn is_pass(status: Status) -> bool {
-    matches!(status, Status::Passed | Status::Flaky)
+    matches!(status, Status::Passed | Status::Flaky | Status::Degraded)
+}
+
+/// Why a run starting `at` is in maintenance, if it is: the first silence
+/// covering it, else the first recurring window. Maintenance runs are
+/// recorded but never alerted on (and the alert states do not move: a
+/// failure that outlasts the window pages as if the window runs had not
+/// been there, counting from the first failing run after it).
+pub fn maintenance_at(
+    windows: &[MaintenanceWindow],
+    silences: &[Silence],
+    at: DateTime<Utc>,
+) -> Option<String> {
+    let until = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    if let Some(s) = silences.iter().find(|s| s.covers(at)) {
+        return Some(format!(
+            "silence #{}: {} (by {}, until {})",
+            s.id,
+            s.reason,
+            s.created_by,
+            until(s.until())
+        ));
+    }
+    windows.iter().find_map(|w| {
+        w.covers(at)
+            .map(|end| format!("maintenance window: {w}, until {}", until(end)))
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! the [`history::History`] trait; [`sqlite`] is the embedded
 //! implementation, [`postgres`] the shared one, [`state::open`] picks),
 //! folded into the alert states ([`alert`]: pure), and the
-//! transitions are sent to Sentry ([`sentry`]). [`recording::Recording`] is
+//! transitions are sent to Sentry ([`sentry`]); silences are made in
+//! [`silences`]. [`recording::Recording`] is
 //! the one path that does all of it, for `serve`'s scheduler and for
 //! `run --state`/`--alert` alike.
 
@@ -12,6 +13,7 @@ mod pg_link;
 pub mod postgres;
 pub mod recording;
 pub mod sentry;
+pub mod silences;
 pub mod sqlite;
 pub mod state;
 #[cfg(test)]

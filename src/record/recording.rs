@@ -14,9 +14,10 @@ use reporters::{RunReport, Status};
 use sentry::protocol::{MonitorCheckInStatus, MonitorSchedule};
 use sentry::types::Uuid;
 
-use super::alert::{Transition, across_locations, evaluate, rows};
+use super::alert::{Transition, across_locations, evaluate, maintenance_at, rows};
 use super::history::{History, HistoryError, RunResult, ScenarioId, Trigger};
 use super::sentry::{Context, Sentry, check_in, send};
+use crate::input::maintenance::MaintenanceWindow;
 
 /// A transition and the id of the Sentry event sent for it (none without Sentry).
 pub type Sent = (Transition, Option<Uuid>);
@@ -31,6 +32,9 @@ pub struct Alerting {
     /// Locations that must see a scenario failing before it pages
     /// (`--alert-min-locations`; 1: each location on its own).
     pub min_locations: u32,
+    /// The environment's recurring maintenance windows (silences are read
+    /// from the history when the run is recorded).
+    pub windows: Vec<MaintenanceWindow>,
 }
 
 #[derive(Debug)]
@@ -55,7 +59,12 @@ pub struct Recording {
 
 /// The statuses that count as a scenario having passed, for "last passed":
 /// a deferred claim seen working passed too.
-pub const PASSED: [Status; 3] = [Status::Passed, Status::Flaky, Status::ClaimOutdated];
+pub const PASSED: [Status; 4] = [
+    Status::Passed,
+    Status::Flaky,
+    Status::Degraded,
+    Status::ClaimOutdated,
+];
 
 /// When each scenario of `environment` last passed, from every run kept.
 pub fn last_passed(
@@ -167,11 +176,14 @@ impl Recording {
     ) -> Result<Vec<Sent>, HistoryError> {
         let mut this = self;
         let recorded = this.record(history, report, alerting, version);
-        this.close(report.passed());
+        this.close(report.passed() || report.maintenance.is_some());
         recorded
     }
 
     /// Closes the run's Crons check-in (the run ended, recorded or not yet).
+    /// A run in maintenance closes `ok` whatever it found: the monitor says
+    /// whether the schedule ran, and it did; an `error` would page during
+    /// the window, and skipping the check-in would page too (as missed).
     pub fn close(&self, ok: bool) {
         self.close_check_in(ok);
     }
@@ -198,7 +210,15 @@ impl Recording {
             }
         };
         fill_last_passed(history, report)?;
+        if report.maintenance.is_none() {
+            let silences = history.silences(Some(&report.environment), report.started_at, true)?;
+            report.maintenance = maintenance_at(&alerting.windows, &silences, report.started_at);
+        }
         history.finish_run(id, report)?;
+        if report.maintenance.is_some() {
+            // Recorded, never alerted on; the alert states stay as they were.
+            return Ok(Vec::new());
+        }
         let series = report.series();
         let previous = history.alert_states(&series)?;
         let mut outcome = evaluate(alerting.threshold, &previous, report);

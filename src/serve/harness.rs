@@ -558,6 +558,11 @@ impl Harness {
                 threshold: s.alert_threshold,
                 sentry: s.sentry.clone(),
                 min_locations: s.alert_min_locations,
+                windows: s
+                    .config
+                    .environment(env)
+                    .map(|c| c.maintenance.clone())
+                    .unwrap_or_default(),
             },
             s.config.release(env).map(str::to_owned),
         )

@@ -10,6 +10,9 @@
 //! | `GET /badge/{env}.svg` | the environment's state as a badge (passing, failing; ready, not ready for a promotion's source) |
 //! | `GET /badge/{env}/uptime/{24h\|7d\|30d}.svg` | its uptime over the window |
 //! | `POST /runs?env=NAME` | start a run now (bearer token) |
+//! | `GET /silences` | the silences in force (`?all=true`: past ones too) |
+//! | `POST /silences` | silence an environment: `{"env", "for", "reason"}` (bearer token) |
+//! | `DELETE /silences/{id}` | end a silence now (bearer token) |
 //! | `GET /metrics` | Prometheus |
 //! | `GET /healthz` | the scheduler and the state database (503 when not healthy) |
 //!
@@ -38,6 +41,8 @@ pub fn app(state: Harness) -> Router {
         .route("/runs/latest", get(latest))
         .route("/runs", get(history).post(start_run))
         .route("/runs/{id}", get(one_run))
+        .route("/silences", get(list_silences).post(add_silence))
+        .route("/silences/{id}", axum::routing::delete(end_silence))
         .route("/badge/{file}", get(state_badge))
         .route("/badge/{env}/uptime/{file}", get(uptime_badge))
         .route("/metrics", get(metrics))
@@ -381,38 +386,131 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn start_run(
-    State(h): State<Harness>,
-    Query(p): Query<Params>,
-    headers: HeaderMap,
-) -> Response {
+/// The write token's check, for `what` (`POST /runs`): 403 while none is
+/// set, 401 without the right one.
+fn require_token(h: &Harness, headers: &HeaderMap, what: &str) -> Result<(), Box<Response>> {
     let Some(token) = h.settings().token.as_deref() else {
-        return error(
+        return Err(Box::new(error(
             StatusCode::FORBIDDEN,
             format!(
-                "POST /runs is disabled: {} is not set where serve runs. Set it to a long random value and send it as `Authorization: Bearer <token>`",
-                TOKEN_VAR
+                "{what} is disabled: {TOKEN_VAR} is not set where serve runs. Set it to a long random value and send it as `Authorization: Bearer <token>`"
             ),
-        );
+        )));
     };
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    if !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
-        let mut r = error(
-            StatusCode::UNAUTHORIZED,
-            format!(
-                "POST /runs needs `Authorization: Bearer <token>` with the value of {}",
-                TOKEN_VAR
-            ),
+    if given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
+        return Ok(());
+    }
+    let mut r = error(
+        StatusCode::UNAUTHORIZED,
+        format!("{what} needs `Authorization: Bearer <token>` with the value of {TOKEN_VAR}"),
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"lucia-harness\""),
+    );
+    Err(Box::new(r))
+}
+
+#[derive(Debug, Deserialize)]
+struct SilenceParams {
+    #[serde(default)]
+    all: bool,
+    env: Option<String>,
+}
+
+async fn list_silences(State(h): State<Harness>, Query(p): Query<SilenceParams>) -> Response {
+    match h.read_store(|s| s.silences(p.env.as_deref(), chrono::Utc::now(), p.all)) {
+        Ok(list) => Json(json!({ "silences": list })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSilence {
+    env: String,
+    /// `30m`, `2h`.
+    #[serde(rename = "for")]
+    length: String,
+    reason: String,
+}
+
+async fn add_silence(
+    State(h): State<Harness>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = require_token(&h, &headers, "POST /silences") {
+        return *r;
+    }
+    let asked: NewSilence = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the body is {{\"env\": \"dev\", \"for\": \"30m\", \"reason\": \"deploy\"}}: {e}"
+                ),
+            );
+        }
+    };
+    let Some(length) = probes::core::duration::parse(&asked.length) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("\"for\": {:?} is not a duration (30m, 2h)", asked.length),
         );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"lucia-harness\""),
-        );
-        return r;
+    };
+    let silence = crate::record::silences::new_silence(
+        &h.settings().config,
+        &asked.env,
+        length,
+        &asked.reason,
+        "http",
+    );
+    let mut silence = match silence {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    match h.read_store(|s| s.add_silence(&silence)) {
+        Ok(id) => {
+            silence.id = id;
+            tracing::info!(environment = %silence.environment, id, until = %silence.ends_at, reason = %silence.reason, "silenced");
+            (StatusCode::CREATED, Json(json!({ "silence": silence }))).into_response()
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+async fn end_silence(
+    State(h): State<Harness>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = require_token(&h, &headers, "DELETE /silences") {
+        return *r;
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return error(StatusCode::NOT_FOUND, format!("{id:?} is not a silence id"));
+    };
+    match h.read_store(|s| s.end_silence(id, chrono::Utc::now())) {
+        Ok(Some(s)) => Json(json!({ "silence": s })).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no silence #{id}")),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+async fn start_run(
+    State(h): State<Harness>,
+    Query(p): Query<Params>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = require_token(&h, &headers, "POST /runs") {
+        return *r;
     }
     let env = match environment(&h, &p) {
         Ok(e) => e,
