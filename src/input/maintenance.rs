@@ -105,31 +105,27 @@ mod tests {
 
     #[test]
     fn a_window_covers_its_hours_in_its_time_zone_and_no_others() {
-        // Tuesdays 02:00–03:00 in Berlin: 00:00–01:00 UTC in winter (CET).
+        // Tuesdays 02:00–03:00 in Berlin: 01:00–02:00 UTC in winter (CET).
         let w = window(&[Weekday::Tue], "02:00", 1, chrono_tz::Europe::Berlin);
         assert_eq!(
-            w.covers(utc("2026-12-01T00:30:00Z")),
-            Some(utc("2026-12-01T01:00:00Z"))
-        );
-        assert_eq!(
-            w.covers(utc("2026-12-01T00:00:00Z")),
-            Some(utc("2026-12-01T01:00:00Z"))
+            w.covers(utc("2026-12-01T01:30:00Z")),
+            Some(utc("2026-12-01T02:00:00Z"))
         );
         assert_eq!(
             w.covers(utc("2026-12-01T01:00:00Z")),
+            Some(utc("2026-12-01T02:00:00Z"))
+        );
+        assert_eq!(
+            w.covers(utc("2026-12-01T02:00:00Z")),
             None,
             "the end is outside"
         );
-        assert_eq!(w.covers(utc("2026-11-30T23:59:59Z")), None);
-        assert_eq!(w.covers(utc("2026-12-02T00:30:00Z")), None, "a Wednesday");
-        // In summer (CEST) the same local hour is 00:00–01:00 UTC minus one.
-        assert_eq!(w.covers(utc("2026-07-07T00:30:00Z")), None);
+        assert_eq!(w.covers(utc("2026-12-01T00:59:59Z")), None);
+        assert_eq!(w.covers(utc("2026-12-02T01:30:00Z")), None, "a Wednesday");
+        // In summer (CEST) the same local hour is an hour earlier in UTC.
+        assert_eq!(w.covers(utc("2026-07-07T01:30:00Z")), None);
         assert_eq!(
-            w.covers(utc("2026-07-07T00:00:00Z")),
-            Some(utc("2026-07-07T01:00:00Z"))
-        );
-        assert_eq!(
-            w.covers(utc("2026-07-06T23:30:00Z")),
+            w.covers(utc("2026-07-07T00:30:00Z")),
             Some(utc("2026-07-07T01:00:00Z"))
         );
     }

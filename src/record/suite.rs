@@ -394,3 +394,228 @@ fn a_run_is_read_back_by_id_and_counts_towards_uptime() {
         );
     });
 }
+
+/// A silence of `local` from `from` to `to` minutes after `base`.
+fn silence(base: DateTime<Utc>, from: i64, to: i64) -> super::history::Silence {
+    super::history::Silence {
+        id: 0,
+        environment: "local".into(),
+        starts_at: base + chrono::Duration::minutes(from),
+        ends_at: base + chrono::Duration::minutes(to),
+        reason: "deploy".into(),
+        created_by: "test".into(),
+        ended_at: None,
+    }
+}
+
+#[test]
+fn silences_are_kept_listed_and_ended() {
+    each_backend(|open| {
+        let s = open();
+        let now = Utc::now().trunc_subsecs(3);
+        let id = s.add_silence(&silence(now, -5, 25)).expect("add");
+        s.add_silence(&silence(now, -60, -30)).expect("a past one");
+        let active = s.silences(Some("local"), now, false).expect("list");
+        assert_eq!(active.len(), 1, "{active:?}");
+        assert_eq!((active[0].id, active[0].reason.as_str()), (id, "deploy"));
+        assert!(active[0].covers(now));
+        assert!(
+            s.silences(Some("dev"), now, false)
+                .expect("list")
+                .is_empty()
+        );
+        assert_eq!(s.silences(None, now, true).expect("all").len(), 2);
+        let ended = s.end_silence(id, now).expect("end").expect("it exists");
+        assert_eq!(ended.ended_at, Some(now));
+        assert!(!ended.covers(now + chrono::Duration::seconds(1)));
+        assert!(
+            s.silences(Some("local"), now, false)
+                .expect("list")
+                .is_empty()
+        );
+        assert_eq!(s.end_silence(9999, now).expect("end"), None);
+    });
+}
+
+#[test]
+fn strips_uptime_and_timings_are_read_back_with_maintenance_left_out() {
+    each_backend(|open| {
+        let mut s = open();
+        let since = Utc::now() - chrono::Duration::hours(1);
+        let mut ids = Vec::new();
+        for (status, maintenance) in [
+            (Status::Passed, false),
+            (Status::Degraded, false),
+            (Status::Failed, true),
+            (Status::Failed, false),
+            (Status::Skipped, false),
+        ] {
+            let mut r = fixtures::health_run(status);
+            r.maintenance = maintenance.then(|| "silence #1: deploy".to_owned());
+            let id = s
+                .begin_run("local", Trigger::Schedule, r.started_at)
+                .expect("b");
+            s.finish_run(id, &r).expect("f");
+            ids.push(id);
+        }
+        let rows = s.history("local", 10).expect("history");
+        let results: Vec<RunResult> = rows.iter().rev().map(|r| r.result).collect();
+        assert_eq!(
+            results,
+            [
+                RunResult::Passed,
+                RunResult::Degraded,
+                RunResult::Maintenance,
+                RunResult::Failed,
+                RunResult::Passed
+            ]
+        );
+        assert_eq!(rows[2].maintenance.as_deref(), Some("silence #1: deploy"));
+        assert_eq!(rows[3].degraded, 1);
+        // Up: passed and degraded; down: failed; not counted: maintenance,
+        // and the run in which nothing ran.
+        assert_eq!(s.uptime("local", since).expect("uptime"), (2, 3));
+        let id = ScenarioId {
+            feature: "Engine health".into(),
+            scenario: "Engine reports healthy".into(),
+        };
+        let points = s
+            .scenario_points("local", std::slice::from_ref(&id), 3)
+            .expect("points");
+        let got: Vec<(i64, Status, bool)> = points[&id]
+            .iter()
+            .map(|p| (p.run, p.status, p.maintenance))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ids[4], Status::Skipped, false),
+                (ids[3], Status::Failed, false),
+                (ids[2], Status::Failed, true)
+            ],
+            "newest first, the maintenance run marked"
+        );
+        let future = Utc::now() + chrono::Duration::hours(1);
+        let up = s
+            .scenario_uptime("local", std::slice::from_ref(&id), &[since, future])
+            .expect("uptime");
+        assert_eq!(up[&id], vec![(2, 3), (0, 0)], "{up:?}");
+        let timings = s.feature_timings("local").expect("timings");
+        // The skipped run made no request.
+        assert_eq!(timings.len(), 4, "{timings:?}");
+        assert!(
+            timings
+                .iter()
+                .all(|t| t.feature == "Engine health" && t.requests == 1 && t.p50_ms == 3.0)
+        );
+    });
+}
+
+/// Records `statuses` of "Engine reports healthy", a run every 5 minutes
+/// from `base`, through a `Recording` (threshold 2, no Sentry); the kinds
+/// of the transitions each run made.
+fn record_runs(s: &mut dyn History, base: DateTime<Utc>, statuses: &[Status]) -> Vec<Vec<String>> {
+    use super::recording::{Alerting, Recording};
+    let alerting = Alerting {
+        threshold: 2,
+        sentry: None,
+        min_locations: 1,
+        windows: Vec::new(),
+    };
+    statuses
+        .iter()
+        .enumerate()
+        .map(|(i, status)| {
+            let mut r = fixtures::health_run(*status);
+            r.started_at = base + chrono::Duration::minutes(5 * i as i64);
+            r.finished_at = r.started_at + chrono::Duration::seconds(2);
+            let rec = Recording::begin(s, "local", Trigger::Schedule, r.started_at).expect("begin");
+            rec.finish(s, &mut r, &alerting, None)
+                .expect("finish")
+                .iter()
+                .map(|(t, _)| format!("{:?}", t.kind))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_window_that_starts_and_ends_in_the_middle_of_a_failure_sends_nothing_and_moves_no_count() {
+    use Status::{Failed as F, Passed as P};
+    each_backend(|open| {
+        let mut s = open();
+        let base = Utc::now() - chrono::Duration::hours(2);
+        // Failing before the window (alerted), through it, after it: the
+        // window sends nothing, not even the recovery inside it; the page
+        // after it is not sent twice; the recovery after it is.
+        s.add_silence(&silence(base, 7, 17)).expect("silence");
+        let sent = record_runs(&mut *s, base, &[F, F, F, P, F, P]);
+        assert_eq!(
+            sent,
+            [
+                vec![],
+                vec!["Failing".to_owned()],
+                vec![],
+                vec![],
+                vec![],
+                vec!["Recovered".to_owned()]
+            ],
+            "runs 3 and 4 (at 10 and 15 min) are in the window"
+        );
+        let rows = s.history("local", 10).expect("history");
+        let results: Vec<RunResult> = rows.iter().rev().map(|r| r.result).collect();
+        assert_eq!(
+            results,
+            [
+                RunResult::Failed,
+                RunResult::Failed,
+                RunResult::Maintenance,
+                RunResult::Maintenance,
+                RunResult::Failed,
+                RunResult::Passed
+            ]
+        );
+        assert!(
+            rows[2]
+                .maintenance
+                .as_deref()
+                .is_some_and(|m| m.contains("silence #") && m.contains("deploy"))
+        );
+    });
+    each_backend(|open| {
+        let mut s = open();
+        let base = Utc::now() - chrono::Duration::hours(2);
+        // A failure that begins and ends inside the window: nothing, and
+        // the alert state is as it was before the window.
+        s.add_silence(&silence(base, 3, 18)).expect("silence");
+        let sent = record_runs(&mut *s, base, &[P, F, F, F, P]);
+        assert!(sent.iter().all(Vec::is_empty), "{sent:?}");
+        let st = s
+            .alert_states("local")
+            .expect("states")
+            .into_values()
+            .next()
+            .expect("one");
+        assert_eq!((st.consecutive_failures, st.alerting), (0, false));
+    });
+    each_backend(|open| {
+        let mut s = open();
+        let base = Utc::now() - chrono::Duration::hours(2);
+        // A failure that begins inside the window and outlasts it pages
+        // after two failing runs outside it, not on the first.
+        s.add_silence(&silence(base, 3, 13)).expect("silence");
+        let sent = record_runs(&mut *s, base, &[P, F, F, F, F]);
+        assert_eq!(
+            sent,
+            [vec![], vec![], vec![], vec![], vec!["Failing".to_owned()]],
+            "runs 1 and 2 are in the window; 3 counts 1, 4 counts 2 and pages"
+        );
+        let st = s
+            .alert_states("local")
+            .expect("states")
+            .into_values()
+            .next()
+            .expect("one");
+        assert_eq!((st.consecutive_failures, st.alerting), (2, true));
+    });
+}

@@ -126,8 +126,17 @@ const JSON: &str = "application/json";
 /// The page allows no script and nothing from elsewhere: it is text and CSS.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-async fn index(State(h): State<Harness>) -> Response {
-    let html = dashboard::render(&dashboard::View::gather(&h));
+#[derive(Debug, Deserialize)]
+struct PageParams {
+    /// `on`: the page reloads itself every `--refresh` (a wall display).
+    refresh: Option<String>,
+}
+
+async fn index(State(h): State<Harness>, Query(refresh): Query<PageParams>) -> Response {
+    let html = dashboard::render(&dashboard::View::gather(
+        &h,
+        refresh.refresh.as_deref() == Some("on"),
+    ));
     let mut r = body(HTML, html.into_bytes());
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
@@ -206,7 +215,7 @@ async fn readiness(State(h): State<Harness>, Query(p): Query<Params>) -> Respons
             )
             .into_bytes(),
         ),
-        (Err(_), "html") => index(State(h)).await,
+        (Err(_), "html") => index(State(h), Query(PageParams { refresh: None })).await,
         (_, other) => error(
             StatusCode::BAD_REQUEST,
             format!("unknown format {other:?}: json, md or html"),

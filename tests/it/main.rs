@@ -9,6 +9,7 @@ mod baseline;
 mod canary;
 mod canon;
 mod cli;
+mod dashboard;
 mod deploy;
 mod faults;
 mod flaky;

@@ -107,6 +107,8 @@ function extractDom() {
     uptime: el.getAttribute('data-uptime'),
     window: el.dataset.window ?? null,
     value: el.dataset.value ?? null,
+    up: el.dataset.up ?? null,
+    counted: el.dataset.counted ?? null,
     text: el.textContent.trim(),
   }));
   const sparklines = [...document.querySelectorAll('svg[data-sparkline]')].map((el) => el.getAttribute('data-sparkline'));
