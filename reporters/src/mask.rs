@@ -38,6 +38,14 @@ impl Mask for RunReport {
             for x in &mut s.http {
                 x.duration_ms = 0.0;
                 x.url = mask_ports(&x.url);
+                // The figures vary, and so does whether a connection was
+                // new or reused (pooling): only whether an answer came stays.
+                if let Some(t) = &mut x.timings {
+                    *t = crate::model::run::Timings {
+                        ttfb_ms: t.ttfb_ms.map(|_| 0.0),
+                        ..crate::model::run::Timings::default()
+                    };
+                }
             }
             if let Some(e) = &mut s.error {
                 e.message = mask_ports(&e.message);

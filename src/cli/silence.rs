@@ -14,7 +14,7 @@ use lucia_harness::record::silences::new_silence;
 use lucia_harness::record::state;
 
 use super::args::{Globals, duration};
-use super::output::{EXIT_OK, EXIT_USAGE, emit, error};
+use super::output::{EXIT_OK, emit, error};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -110,10 +110,9 @@ pub fn silence(g: &Globals, cmd: &SilenceCommand) -> ExitCode {
         },
         None => {
             let (Some(env), Some(length), Some(reason)) = (&cmd.env, cmd.for_, &cmd.reason) else {
-                eprintln!(
-                    "error: a silence needs --env, --for and --reason (lucia-harness silence --env dev --for 30m --reason \"deploy\"); see --help"
+                return error(
+                    "a silence needs --env, --for and --reason (lucia-harness silence --env dev --for 30m --reason \"deploy\"); see --help",
                 );
-                return ExitCode::from(EXIT_USAGE);
             };
             let config = match Config::load(&g.config) {
                 Ok(c) => c,
@@ -128,7 +127,7 @@ pub fn silence(g: &Globals, cmd: &SilenceCommand) -> ExitCode {
             match store.add_silence(&s) {
                 Ok(id) => {
                     s.id = id;
-                    emit(format!("silenced {}", line(&s, now)).as_bytes());
+                    emit(format!("silenced {}", line(&s, s.starts_at)).as_bytes());
                     ExitCode::from(EXIT_OK)
                 }
                 Err(e) => error(e),

@@ -357,6 +357,57 @@ TOKEN = { env = "LUCIA_TOKEN", default = "sandbox" }
     }
 
     #[test]
+    fn maintenance_windows_are_read_and_each_field_checked() {
+        let with = |table: &str| format!("{GOOD}\n[environments.dev.maintenance]\n{table}\n");
+        let c = parse(&with(
+            "days = [\"tue\", \"thu\"]\nstart = \"02:00\"\nduration = \"1h\"\ntime_zone = \"Europe/Berlin\"\nreason = \"weekly deploy\"",
+        ))
+        .expect("good");
+        let w = &c.environment("dev").expect("dev").maintenance;
+        assert_eq!(w.len(), 1);
+        assert_eq!(
+            w[0].to_string(),
+            "weekly deploy (tue, thu 02:00 Europe/Berlin for 1h)"
+        );
+        let every_day = parse(&with("start = \"23:30\"\nduration = \"45m\"")).expect("good");
+        let w = &every_day.environment("dev").expect("dev").maintenance[0];
+        assert_eq!((w.days.len(), w.time_zone), (7, chrono_tz::UTC));
+        for (table, key, says) in [
+            (
+                "start = \"02:00\"\nduration = \"1h\"\ntime_zone = \"Mars/Olympus\"",
+                "time_zone",
+                "not a time zone",
+            ),
+            (
+                "start = \"2am\"\nduration = \"1h\"",
+                "start",
+                "not a time of day",
+            ),
+            (
+                "days = [\"someday\"]\nstart = \"02:00\"\nduration = \"1h\"",
+                "days",
+                "not a day",
+            ),
+            (
+                "start = \"02:00\"\nduration = \"169h\"",
+                "duration",
+                "at most 7 days",
+            ),
+        ] {
+            let text = with(table);
+            let e = parse(&text).expect_err(table);
+            assert_eq!(
+                e.key.as_deref(),
+                Some(format!("environments.dev.maintenance.{key}").as_str()),
+                "{e}"
+            );
+            assert!(e.message.contains(says), "{e}");
+            let line = text.lines().position(|l| l.starts_with(key)).map(|i| i + 1);
+            assert_eq!(e.line, line, "{e}");
+        }
+    }
+
+    #[test]
     fn resolves_secrets_from_the_environment() {
         let c = parse(GOOD).expect("good");
         let dev = c.environment("dev").expect("dev");

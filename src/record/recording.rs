@@ -176,7 +176,7 @@ impl Recording {
     ) -> Result<Vec<Sent>, HistoryError> {
         let mut this = self;
         let recorded = this.record(history, report, alerting, version);
-        this.close(report.passed() || report.maintenance.is_some());
+        this.close_for(report);
         recorded
     }
 
@@ -186,6 +186,12 @@ impl Recording {
     /// the window, and skipping the check-in would page too (as missed).
     pub fn close(&self, ok: bool) {
         self.close_check_in(ok);
+    }
+
+    /// Closes the check-in as `report` says: `ok` when it passed or ran
+    /// in maintenance (see [`Self::close`]).
+    pub fn close_for(&self, report: &RunReport) {
+        self.close(report.passed() || report.maintenance.is_some());
     }
 
     /// Records the finished run, as [`Self::finish`] does, without ending
@@ -201,6 +207,11 @@ impl Recording {
         alerting: &Alerting,
         version: Option<&str>,
     ) -> Result<Vec<Sent>, HistoryError> {
+        // A recurring window needs no history: decided first, so a run held
+        // while the database is down still closes its check-in as it should.
+        if report.maintenance.is_none() {
+            report.maintenance = maintenance_at(&alerting.windows, &[], report.started_at);
+        }
         let id = match self.id {
             Some(id) => id,
             None => {

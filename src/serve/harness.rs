@@ -540,7 +540,7 @@ impl Harness {
         } else {
             None
         };
-        recording.close(report.passed());
+        recording.close_for(&report);
         if written.is_none() {
             self.hold(Held {
                 recording,

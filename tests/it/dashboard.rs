@@ -167,9 +167,9 @@ fn crafted_state(path: &Path, now: DateTime<Utc>) {
     for env in ["local", "dev"] {
         for i in 0..RUNS {
             let at = now - chrono::Duration::minutes(5 * (RUNS - i) as i64);
-            let mut r = run_of(env, i, at);
+            let r = run_of(env, i, at);
             let id = h.begin_run(env, Trigger::Schedule, at).expect("begin");
-            h.finish_run(id, &mut r).expect("finish");
+            h.finish_run(id, &r).expect("finish");
         }
     }
     h.add_silence(&Silence {
@@ -428,8 +428,17 @@ async fn the_dashboard_shows_the_history_in_chromium_as_the_database_has_it() {
             "{} bytes",
             shot.len()
         );
-        eprintln!("dashboard at {width} px: {} px high", w["scrollHeight"]);
     }
+    // The page's height at each width, kept beside the screenshots.
+    let heights = serde_json::json!({
+        "1400": seen["widths"]["1400"]["scrollHeight"],
+        "390": seen["widths"]["390"]["scrollHeight"],
+    });
+    std::fs::write(
+        artifacts().join("dashboard-heights.json"),
+        heights.to_string(),
+    )
+    .expect("heights");
 
     // The strips: one bar per run, oldest first, each linking to its run.
     let runs = expected_runs(&state);

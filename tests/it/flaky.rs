@@ -85,7 +85,7 @@ async fn a_scenario_passing_on_a_retry_is_flaky_in_every_report_and_the_terminal
         .expect("the area's row");
     assert_eq!(
         area.split_whitespace().collect::<Vec<_>>(),
-        ["retries", "0", "0", "1", "0", "0", "0"],
+        ["retries", "0", "0", "1", "0", "0", "0", "0"],
         "{area}"
     );
 

@@ -17,6 +17,7 @@ mod gate;
 mod grafana_prometheus;
 mod layout;
 mod load;
+mod operators;
 mod replicas;
 mod reports;
 mod safety;

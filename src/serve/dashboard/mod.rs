@@ -5,127 +5,20 @@
 //! accessibility failure (WCAG 2.2.1) for anyone reading it slowly.
 //!
 //! [`View::gather`] copies what the page needs out of the shared state and
-//! the history; [`render`] is a pure function of that copy. The sections
-//! are in `sections`, what is drawn from the history (strips, uptime,
-//! sparklines) in `history`.
+//! the history (`view`); [`render`] is a pure function of that copy. The
+//! sections are in `sections`, what is drawn from the history (strips,
+//! uptime, sparklines) in `history`.
 
 mod history;
 mod sections;
+mod view;
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use reporters::model::readiness::Readiness;
 use reporters::text::escape::html;
-use reporters::{RunReport, ScenarioReport, Status};
 
-pub use self::history::EnvHistory;
-use super::evidence::{BaselineView, Promotion};
-use super::harness::{EnvState, Harness};
-use crate::record::alert::maintenance_at;
-use crate::record::history::{AlertState, ScenarioId};
-use crate::record::recording::last_passed;
-
-/// One environment as the page shows it.
-#[derive(Clone, Debug)]
-pub struct EnvView {
-    pub name: String,
-    pub description: String,
-    pub status: String,
-    pub state: EnvState,
-    pub last_passed: HashMap<ScenarioId, DateTime<Utc>>,
-    pub alerts: HashMap<ScenarioId, AlertState>,
-    /// The latest run seen from each location that probes this environment
-    /// (`--location`, sharing the history), by location; empty when none does.
-    pub locations: BTreeMap<String, Arc<RunReport>>,
-    /// Its runs, uptime, strips and response times.
-    pub history: EnvHistory,
-    /// The maintenance window or silence it is in now, if any.
-    pub maintenance: Option<String>,
-}
-
-/// Everything on the page.
-#[derive(Clone, Debug)]
-pub struct View {
-    pub now: DateTime<Utc>,
-    pub refresh_seconds: u64,
-    /// Whether the page reloads itself (`?refresh=on`).
-    pub refreshing: bool,
-    pub envs: Vec<EnvView>,
-    pub readiness: Result<Readiness, String>,
-    pub baseline: BaselineView,
-    pub promotion: Option<Promotion>,
-    /// A problem reading history (shown, not hidden).
-    pub problems: Vec<String>,
-}
-
-impl View {
-    pub fn gather(h: &Harness, refreshing: bool) -> Self {
-        let s = h.settings();
-        let now = Utc::now();
-        let mut problems = Vec::new();
-        let envs = h
-            .environments()
-            .filter_map(|name| {
-                let state = h.env_state(name)?;
-                let cfg = s.config.environment(name).ok();
-                let windows = cfg.map(|c| c.maintenance.clone()).unwrap_or_default();
-                let read = h.read_store(|st| {
-                    let key = h.series(name);
-                    let prefix = format!("{name}@");
-                    let mut locations = BTreeMap::new();
-                    for series in st.environments()? {
-                        if let Some(l) = series.strip_prefix(&prefix)
-                            && let Some(r) = st.latest_report(&series)?
-                        {
-                            locations.insert(l.to_owned(), Arc::new(r));
-                        }
-                    }
-                    let history = EnvHistory::read(st, &key, state.latest.as_deref(), now)?;
-                    let silences = st.silences(Some(name), now, false)?;
-                    Ok((
-                        last_passed(st, &key)?,
-                        st.alert_states(&key)?,
-                        locations,
-                        history,
-                        maintenance_at(&windows, &silences, now),
-                    ))
-                });
-                let (last_passed, alerts, locations, history, maintenance) =
-                    read.unwrap_or_else(|e| {
-                        problems.push(format!("history of {name}: {e}"));
-                        Default::default()
-                    });
-                Some(EnvView {
-                    name: name.to_owned(),
-                    description: cfg.map(|c| c.description.clone()).unwrap_or_default(),
-                    status: cfg
-                        .map(|c| c.status.as_str().to_owned())
-                        .unwrap_or_default(),
-                    state,
-                    last_passed,
-                    alerts,
-                    locations,
-                    history,
-                    maintenance,
-                })
-            })
-            .collect();
-        let (readiness, baseline) = h.evidence();
-        Self {
-            now,
-            refresh_seconds: s.refresh.as_secs().max(1),
-            refreshing,
-            envs,
-            readiness,
-            baseline,
-            promotion: s.promotion.clone(),
-            problems,
-        }
-    }
-}
+pub use self::view::View;
+use self::view::{t, url_component};
 
 const EXTRA_CSS: &str = "\
 body{max-width:72rem}
@@ -150,60 +43,6 @@ details>summary{color:var(--muted);font-size:.9rem}
 .gating{padding-left:1.1rem;margin:.2rem 0}.spark{vertical-align:middle;width:100%;max-width:160px;height:auto}.trends td:first-child{white-space:normal}.spark polyline{fill:none;stroke-width:1.5}.spark .p50{stroke:var(--fg)}.spark .p95{stroke:var(--slow);stroke-dasharray:3 2}
 .trends{table-layout:fixed}.trends td,.trends th{text-align:left}.trends col.name{width:38%}.trends col.line{width:37%}.trends col.figures{width:25%}.trends td{white-space:nowrap}.trends td:last-child{font-size:.85rem}
 ";
-
-fn t(ts: DateTime<Utc>) -> String {
-    ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-/// "3 min ago" / "in 2 min".
-fn relative(now: DateTime<Utc>, ts: DateTime<Utc>) -> String {
-    let secs = (now - ts).num_seconds();
-    let (n, future) = (secs.unsigned_abs(), secs < 0);
-    let amount = match n {
-        0..=59 => format!("{n} s"),
-        60..=3599 => format!("{} min", n / 60),
-        3600..=86_399 => format!("{} h", n / 3600),
-        _ => format!("{} d", n / 86_400),
-    };
-    if future {
-        format!("in {amount}")
-    } else {
-        format!("{amount} ago")
-    }
-}
-
-fn when(now: DateTime<Utc>, ts: DateTime<Utc>) -> String {
-    format!(
-        "<time datetime=\"{}\">{}</time> ({})",
-        ts.to_rfc3339(),
-        t(ts),
-        relative(now, ts)
-    )
-}
-
-/// The colour of a set of scenarios: the worst status among those that ran.
-fn cell_status(scenarios: &[&ScenarioReport]) -> &'static str {
-    let has = |s: Status| scenarios.iter().any(|sc| sc.status == s);
-    if has(Status::Failed) || has(Status::ClaimOutdated) {
-        "failed"
-    } else if has(Status::Flaky) {
-        "flaky"
-    } else if has(Status::Degraded) {
-        "degraded"
-    } else if has(Status::Passed) {
-        "passed"
-    } else if has(Status::KnownGap) {
-        "known_gap"
-    } else if has(Status::Skipped) {
-        "skipped"
-    } else {
-        "none"
-    }
-}
-
-fn badge(status: &str) -> String {
-    format!("<span class=\"badge {0}\">{0}</span>", html(status))
-}
 
 /// The page.
 pub fn render(v: &View) -> String {
@@ -286,30 +125,21 @@ pub fn render(v: &View) -> String {
     b
 }
 
-/// Percent-encodes a query value.
-fn url_component(s: &str) -> String {
-    s.bytes()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') {
-                (c as char).to_string()
-            } else {
-                format!("%{c:02X}")
-            }
-        })
-        .collect()
-}
-
-fn latest(e: &EnvView) -> Option<&Arc<RunReport>> {
-    e.state.latest.as_ref()
-}
-
 #[cfg(test)]
 mod tests {
+    use super::history::EnvHistory;
+    use super::view::{EnvView, relative};
     use super::*;
     use crate::baseline::store::ReviewState;
     use crate::gate::BaselineEvidence;
     use crate::serve::LoopState;
+    use crate::serve::evidence::BaselineView;
+    use crate::serve::harness::EnvState;
+    use chrono::Utc;
     use reporters::ErrorReport;
+    use reporters::{ScenarioReport, Status};
+    use std::collections::{BTreeMap, HashMap};
+    use std::sync::Arc;
 
     fn env(name: &str, scenarios: Vec<ScenarioReport>) -> EnvView {
         let now = Utc::now();

@@ -11,7 +11,7 @@ use reporters::{ClaimReport, ClaimVerdict, RunReport, ScenarioReport, Status};
 use super::history::{
     gating_table, needs_attention, run_strip, scenario_strip, sparkline, uptime_line,
 };
-use super::{EnvView, View, badge, cell_status, latest, when};
+use super::view::{EnvView, View, badge, cell_status, latest, when};
 use crate::record::history::ScenarioId;
 use crate::serve::evidence::drift_fields;
 
