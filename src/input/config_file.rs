@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::Weekday;
 use probes::EnvStatus;
 use probes::core::duration::parse as parse_duration;
 use serde::Deserialize;
 
 use super::config::{Config, ConfigError, EnvConfig, SecretSpec};
-use super::maintenance::{MaintenanceWindow, parse_day, parse_time};
+use super::maintenance::{RawWindows, windows};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,27 +76,6 @@ struct RawEnv {
     dns_resolver: Option<String>,
     /// Recurring maintenance windows: one table, or an array of them.
     maintenance: Option<RawWindows>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawWindows {
-    One(RawWindow),
-    Many(Vec<RawWindow>),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWindow {
-    /// `["tue", "thu"]`; every day when absent.
-    days: Option<Vec<String>>,
-    /// Local time, `02:00`.
-    start: String,
-    /// `1h`, `30m`.
-    duration: String,
-    /// An IANA name, `Europe/Berlin`; UTC when absent.
-    time_zone: Option<String>,
-    reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -425,7 +403,8 @@ fn environment(
         .circuit_threshold
         .or(defaults.raw.circuit_threshold)
         .unwrap_or(3);
-    let maintenance = maintenance(src, &table, env.maintenance)?;
+    let maintenance = windows(env.maintenance)
+        .map_err(|(key, m)| src.err(&format!("{table}.maintenance"), Some(key), m))?;
     let mut expected = defaults.expected.clone();
     expected.extend(env.expected);
     Ok(EnvConfig {
@@ -460,68 +439,6 @@ fn environment(
         dns_resolver,
         maintenance,
     })
-}
-
-/// `[environments.NAME.maintenance]`: the windows, each field checked.
-fn maintenance(
-    src: &Source<'_>,
-    table: &str,
-    raw: Option<RawWindows>,
-) -> Result<Vec<MaintenanceWindow>, ConfigError> {
-    let table = format!("{table}.maintenance");
-    let windows = match raw {
-        None => return Ok(Vec::new()),
-        Some(RawWindows::One(w)) => vec![w],
-        Some(RawWindows::Many(ws)) => ws,
-    };
-    let all = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
-    windows
-        .into_iter()
-        .map(|w| {
-            let days = match &w.days {
-                None => all.to_vec(),
-                Some(days) if days.is_empty() => {
-                    return Err(src.err(&table, Some("days"), "no day: leave `days` out for every day, or name some (\"mon\" … \"sun\")".into()));
-                }
-                Some(days) => days
-                    .iter()
-                    .map(|d| {
-                        parse_day(d).ok_or_else(|| {
-                            src.err(&table, Some("days"), format!("{d:?} is not a day: write \"mon\", \"tue\" … \"sun\""))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            };
-            let start = parse_time(&w.start).ok_or_else(|| {
-                src.err(&table, Some("start"), format!("{:?} is not a time of day: write \"02:00\" (24-hour, local to time_zone)", w.start))
-            })?;
-            let duration = src.duration(&table, "duration", Some(&w.duration), Duration::ZERO)?;
-            if duration.is_zero() || duration > Duration::from_secs(7 * 24 * 3600) {
-                return Err(src.err(&table, Some("duration"), format!("{:?}: a window lasts more than nothing and at most 7 days", w.duration)));
-            }
-            let time_zone = match &w.time_zone {
-                None => chrono_tz::UTC,
-                Some(tz) => tz.parse::<chrono_tz::Tz>().map_err(|_| {
-                    src.err(&table, Some("time_zone"), format!("{tz:?} is not a time zone: write an IANA name such as \"Europe/Berlin\" or \"UTC\""))
-                })?,
-            };
-            Ok(MaintenanceWindow {
-                days,
-                start,
-                duration: chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::zero()),
-                time_zone,
-                reason: w.reason.unwrap_or_else(|| "maintenance".to_owned()),
-            })
-        })
-        .collect()
 }
 
 /// `dns_resolver`: an address, the port 53 unless given; on loopback in a

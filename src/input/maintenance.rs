@@ -7,6 +7,7 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike as _, NaiveTime, TimeZone as _, Utc, Weekday};
 use chrono_tz::Tz;
+use serde::Deserialize;
 
 /// One recurring window.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,6 +70,110 @@ impl fmt::Display for MaintenanceWindow {
             self.time_zone
         )
     }
+}
+
+/// `[environments.NAME.maintenance]` as written: one table, or an array.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawWindows {
+    One(RawWindow),
+    Many(Vec<RawWindow>),
+}
+
+/// One window as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// `["tue", "thu"]`; every day when absent.
+    days: Option<Vec<String>>,
+    /// Local time, `02:00`.
+    start: String,
+    /// `1h`, `30m`.
+    duration: String,
+    /// An IANA name, `Europe/Berlin`; UTC when absent.
+    time_zone: Option<String>,
+    reason: Option<String>,
+}
+
+/// The longest window.
+const MAX: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// The windows, each field checked: an error names the key and says what
+/// to write instead (the caller adds the file and the line).
+pub fn windows(raw: Option<RawWindows>) -> Result<Vec<MaintenanceWindow>, (&'static str, String)> {
+    let list = match raw {
+        None => return Ok(Vec::new()),
+        Some(RawWindows::One(w)) => vec![w],
+        Some(RawWindows::Many(ws)) => ws,
+    };
+    list.into_iter().map(window).collect()
+}
+
+fn window(w: RawWindow) -> Result<MaintenanceWindow, (&'static str, String)> {
+    use Weekday::{Fri, Mon, Sat, Sun, Thu, Tue, Wed};
+    let days = match &w.days {
+        None => vec![Mon, Tue, Wed, Thu, Fri, Sat, Sun],
+        Some(days) if days.is_empty() => {
+            return Err((
+                "days",
+                "no day: leave `days` out for every day, or name some (\"mon\" … \"sun\")".into(),
+            ));
+        }
+        Some(days) => days
+            .iter()
+            .map(|d| {
+                parse_day(d).ok_or_else(|| {
+                    (
+                        "days",
+                        format!("{d:?} is not a day: write \"mon\", \"tue\" … \"sun\""),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let start = parse_time(&w.start).ok_or_else(|| {
+        (
+            "start",
+            format!(
+                "{:?} is not a time of day: write \"02:00\" (24-hour, local to time_zone)",
+                w.start
+            ),
+        )
+    })?;
+    let duration = probes::core::duration::parse(&w.duration).ok_or_else(|| {
+        (
+            "duration",
+            format!(
+                "{:?} is not a duration: write it as 10s, 500ms or 2m",
+                w.duration
+            ),
+        )
+    })?;
+    if duration.is_zero() || duration > MAX {
+        return Err((
+            "duration",
+            format!(
+                "{:?}: a window lasts more than nothing and at most 7 days",
+                w.duration
+            ),
+        ));
+    }
+    let time_zone = match &w.time_zone {
+        None => chrono_tz::UTC,
+        Some(tz) => tz.parse::<Tz>().map_err(|_| {
+            (
+                "time_zone",
+                format!("{tz:?} is not a time zone: write an IANA name such as \"Europe/Berlin\" or \"UTC\""),
+            )
+        })?,
+    };
+    Ok(MaintenanceWindow {
+        days,
+        start,
+        duration: chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::zero()),
+        time_zone,
+        reason: w.reason.unwrap_or_else(|| "maintenance".to_owned()),
+    })
 }
 
 /// A day as written in the file: `mon` … `sun` (or the full English name).

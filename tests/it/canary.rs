@@ -388,6 +388,7 @@ Then the status is 200\n",
         "/healthz",
         "/badge/local.svg",
         "/badge/local/uptime/24h.svg",
+        "/?refresh=on",
     ] {
         let resp = s.get(path).await;
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
@@ -423,6 +424,34 @@ Then the status is 200\n",
         let body = resp.bytes().await.expect("body").to_vec();
         hay.add(format!("serve POST /runs ({status})"), body);
     }
+    // A silence over HTTP, its list, its end: the answers join the hay.
+    let made = http()
+        .post(s.url("/silences"))
+        .bearer_auth(HARNESS_TOKEN)
+        .body(r#"{"env": "local", "for": "5m", "reason": "canary deploy"}"#)
+        .send()
+        .await
+        .expect("POST /silences");
+    assert_eq!(made.status(), 201);
+    let made: serde_json::Value = made.json().await.expect("json");
+    hay.add("serve POST /silences", made.to_string().into_bytes());
+    let listed = s
+        .get("/silences?all=true")
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    hay.add("serve GET /silences", listed.to_vec());
+    let ended = http()
+        .delete(s.url(&format!("/silences/{}", made["silence"]["id"])))
+        .bearer_auth(HARNESS_TOKEN)
+        .send()
+        .await
+        .expect("DELETE")
+        .bytes()
+        .await
+        .expect("body");
+    hay.add("serve DELETE /silences", ended.to_vec());
     s.runs("local", 3).await;
     let (status, log, stdout) = s.stop().await;
     assert!(status.success(), "{log}");

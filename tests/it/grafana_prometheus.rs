@@ -40,6 +40,33 @@ fn scenario(
     }
 }
 
+/// Correct but over its budget, its request timed phase by phase.
+fn slow_scenario() -> ScenarioReport {
+    let mut s = scenario(
+        "Guest lab",
+        "The lab answers quickly",
+        Status::Degraded,
+        None,
+    );
+    s.budget_ms = Some(800.0);
+    s.http.push(reporters::HttpExchangeReport {
+        service: "guest-lab".into(),
+        method: "GET".into(),
+        url: "https://lab.hellolucia.ai/".into(),
+        status: Some(200),
+        duration_ms: 1240.0,
+        error: None,
+        timings: Some(reporters::Timings {
+            dns_ms: Some(3.0),
+            connect_ms: Some(11.0),
+            tls_ms: Some(30.0),
+            ttfb_ms: Some(1200.0),
+            total_ms: 1240.0,
+        }),
+    });
+    s
+}
+
 /// A scrape with every metric the README's "Metrics" names given a value: a run with a
 /// failure and drift, a verdict, a reviewed baseline.
 fn full_scrape() -> String {
@@ -58,6 +85,7 @@ fn full_scrape() -> String {
             }),
         ),
         scenario("Engine version", "Engine runs the expected version", Status::Flaky, None),
+        slow_scenario(),
     ];
     let now = Utc::now();
     let report = RunReport {
@@ -206,6 +234,9 @@ fn the_grafana_dashboard_queries_what_serve_exports() {
         "Drift from the baseline",
         "Scenario latency (p50, p95, p99)",
         "Flaky rate",
+        "Uptime (24 h, 7 d, 30 d)",
+        "Degraded scenarios",
+        "Where the time went (p95 by phase)",
     ] {
         assert!(titles.contains(&t), "no panel {t}: {titles:?}");
     }

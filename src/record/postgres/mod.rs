@@ -29,6 +29,8 @@ use super::history::{
 };
 use super::pg_link::{Link, pg};
 
+mod views;
+
 mod embedded {
     refinery::embed_migrations!("src/record/migrations");
 }
@@ -150,33 +152,6 @@ fn run_row(r: &postgres::Row) -> RunRow {
         degraded: small(r.get(17)),
         maintenance: r.get(18),
     }
-}
-
-fn silence_row(r: &postgres::Row) -> Silence {
-    Silence {
-        id: r.get(0),
-        environment: r.get(1),
-        starts_at: r.get(2),
-        ends_at: r.get(3),
-        reason: r.get(4),
-        created_by: r.get(5),
-        ended_at: r.get(6),
-    }
-}
-
-/// A status as stored (written by `Status::as_str`).
-fn status_of(s: &str) -> Status {
-    Status::ALL
-        .into_iter()
-        .find(|st| st.as_str() == s)
-        .unwrap_or(Status::Skipped)
-}
-
-/// The features and scenario names of `ids`, as two arrays to unnest.
-fn id_arrays(ids: &[ScenarioId]) -> (Vec<String>, Vec<String>) {
-    ids.iter()
-        .map(|i| (i.feature.clone(), i.scenario.clone()))
-        .unzip()
 }
 
 impl History for PostgresHistory {
@@ -406,52 +381,9 @@ impl History for PostgresHistory {
         ids: &[ScenarioId],
         since: &[DateTime<Utc>],
     ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, HistoryError> {
-        let environment = environment.to_owned();
-        let (features, names) = id_arrays(ids);
-        let since = since.to_vec();
+        let (environment, ids, since) = (environment.to_owned(), ids.to_vec(), since.to_vec());
         self.call(move |c, path| {
-            let rows = c
-                .query(
-                    "SELECT u.f, u.sc, w.i,
-                            COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded')),
-                            COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed'))
-                     FROM UNNEST($2::TEXT[], $3::TEXT[]) AS u(f, sc)
-                     CROSS JOIN UNNEST($4::TIMESTAMPTZ[]) WITH ORDINALITY AS w(t, i)
-                     LEFT JOIN scenario_results s ON s.environment = $1 AND s.feature = u.f
-                          AND s.scenario = u.sc AND s.finished_at >= w.t
-                     LEFT JOIN runs r ON r.id = s.run
-                     WHERE r.result IS DISTINCT FROM 'maintenance'
-                     GROUP BY u.f, u.sc, w.i",
-                    &[&environment, &features, &names, &since],
-                )
-                .map_err(|e| pg(path, &e))?;
-            let mut out: HashMap<ScenarioId, Vec<(u64, u64)>> = features
-                .iter()
-                .zip(&names)
-                .map(|(f, s)| {
-                    (
-                        ScenarioId {
-                            feature: f.clone(),
-                            scenario: s.clone(),
-                        },
-                        vec![(0, 0); since.len()],
-                    )
-                })
-                .collect();
-            for r in &rows {
-                let id = ScenarioId {
-                    feature: r.get(0),
-                    scenario: r.get(1),
-                };
-                let i = usize::try_from(r.get::<_, i64>(2) - 1).unwrap_or(0);
-                if let Some(slot) = out.get_mut(&id).and_then(|v| v.get_mut(i)) {
-                    *slot = (
-                        r.get::<_, i64>(3).unsigned_abs(),
-                        r.get::<_, i64>(4).unsigned_abs(),
-                    );
-                }
-            }
-            Ok(out)
+            views::scenario_uptime(c, &environment, &ids, &since).map_err(|e| pg(path, &e))
         })
     }
 
@@ -461,81 +393,20 @@ impl History for PostgresHistory {
         ids: &[ScenarioId],
         limit: usize,
     ) -> Result<HashMap<ScenarioId, Vec<ScenarioPoint>>, HistoryError> {
-        let environment = environment.to_owned();
-        let (features, names) = id_arrays(ids);
+        let (environment, ids) = (environment.to_owned(), ids.to_vec());
         self.call(move |c, path| {
-            let rows = c
-                .query(
-                    "SELECT u.f, u.sc, p.run, p.status, p.finished_at, p.duration_ms, p.maintenance
-                     FROM UNNEST($2::TEXT[], $3::TEXT[]) AS u(f, sc)
-                     CROSS JOIN LATERAL (
-                         SELECT s.run, s.status, s.finished_at, s.duration_ms,
-                                r.result = 'maintenance' AS maintenance
-                         FROM scenario_results s JOIN runs r ON r.id = s.run
-                         WHERE s.environment = $1 AND s.feature = u.f AND s.scenario = u.sc
-                         ORDER BY s.run DESC LIMIT $4) p",
-                    &[&environment, &features, &names, &count(limit)],
-                )
-                .map_err(|e| pg(path, &e))?;
-            let mut out: HashMap<ScenarioId, Vec<ScenarioPoint>> = HashMap::new();
-            for r in &rows {
-                out.entry(ScenarioId {
-                    feature: r.get(0),
-                    scenario: r.get(1),
-                })
-                .or_default()
-                .push(ScenarioPoint {
-                    run: r.get(2),
-                    status: status_of(r.get(3)),
-                    finished_at: r.get(4),
-                    duration_ms: r.get(5),
-                    maintenance: r.get(6),
-                });
-            }
-            Ok(out)
+            views::scenario_points(c, &environment, &ids, limit).map_err(|e| pg(path, &e))
         })
     }
 
     fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError> {
         let environment = environment.to_owned();
-        self.call(move |c, path| {
-            c.query(
-                "SELECT run, feature, requests, p50_ms, p95_ms FROM feature_timings
-                 WHERE environment = $1 ORDER BY run",
-                &[&environment],
-            )
-            .map(|rows| {
-                rows.iter()
-                    .map(|r| FeatureTiming {
-                        run: r.get(0),
-                        feature: r.get(1),
-                        requests: small(r.get(2)),
-                        p50_ms: r.get(3),
-                        p95_ms: r.get(4),
-                    })
-                    .collect()
-            })
-            .map_err(|e| pg(path, &e))
-        })
+        self.call(move |c, path| views::feature_timings(c, &environment).map_err(|e| pg(path, &e)))
     }
 
     fn add_silence(&self, s: &Silence) -> Result<i64, HistoryError> {
         let s = s.clone();
-        self.call(move |c, path| {
-            c.query_one(
-                "INSERT INTO silences (environment, starts_at, ends_at, reason, created_by)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[
-                    &s.environment,
-                    &s.starts_at,
-                    &s.ends_at,
-                    &s.reason,
-                    &s.created_by,
-                ],
-            )
-            .map(|r| r.get(0))
-            .map_err(|e| pg(path, &e))
-        })
+        self.call(move |c, path| views::add_silence(c, &s).map_err(|e| pg(path, &e)))
     }
 
     fn silences(
@@ -546,28 +417,12 @@ impl History for PostgresHistory {
     ) -> Result<Vec<Silence>, HistoryError> {
         let environment = environment.map(str::to_owned);
         self.call(move |c, path| {
-            c.query(
-                "SELECT id, environment, starts_at, ends_at, reason, created_by, ended_at FROM silences
-                 WHERE ($1::TEXT IS NULL OR environment = $1)
-                 AND ($3 OR (ends_at > $2 AND (ended_at IS NULL OR ended_at > $2)))
-                 ORDER BY (ends_at > $2 AND ended_at IS NULL) DESC, ends_at, id DESC LIMIT 200",
-                &[&environment, &now, &include_past],
-            )
-            .map(|rows| rows.iter().map(silence_row).collect())
-            .map_err(|e| pg(path, &e))
+            views::silences(c, environment.as_deref(), now, include_past).map_err(|e| pg(path, &e))
         })
     }
 
     fn end_silence(&self, id: i64, at: DateTime<Utc>) -> Result<Option<Silence>, HistoryError> {
-        self.call(move |c, path| {
-            c.query_opt(
-                "UPDATE silences SET ended_at = COALESCE(ended_at, $2) WHERE id = $1
-                 RETURNING id, environment, starts_at, ends_at, reason, created_by, ended_at",
-                &[&id, &at],
-            )
-            .map(|r| r.as_ref().map(silence_row))
-            .map_err(|e| pg(path, &e))
-        })
+        self.call(move |c, path| views::end_silence(c, id, at).map_err(|e| pg(path, &e)))
     }
 
     fn environments(&self) -> Result<Vec<String>, HistoryError> {

@@ -24,6 +24,11 @@ use super::history::{
     Silence, TransitionRow, Trigger, feature_timings_of, stored_report,
 };
 
+mod rows;
+mod views;
+
+use rows::{count, parse_ts, scenario_id, small, ts};
+
 /// The schema this build writes. Older files are migrated forward; a newer
 /// file is refused (an older harness must not write into it).
 pub const SCHEMA_VERSION: i64 = 4;
@@ -38,57 +43,11 @@ pub struct SqliteHistory {
 /// The migrations, in order: migration N brings a file to schema version N
 /// (`sqlite_migrations/`: the same tables as Postgres's, SQLite's types).
 const MIGRATIONS: [&str; 4] = [
-    include_str!("sqlite_migrations/1_history.sql"),
-    include_str!("sqlite_migrations/2_leases.sql"),
-    include_str!("sqlite_migrations/3_scenario_last.sql"),
-    include_str!("sqlite_migrations/4_operators_view.sql"),
+    include_str!("../sqlite_migrations/1_history.sql"),
+    include_str!("../sqlite_migrations/2_leases.sql"),
+    include_str!("../sqlite_migrations/3_scenario_last.sql"),
+    include_str!("../sqlite_migrations/4_operators_view.sql"),
 ];
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn small(n: i64) -> u32 {
-    u32::try_from(n).unwrap_or(0)
-}
-
-/// Columns 0 and 1 of a row: feature and scenario.
-fn scenario_id(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScenarioId> {
-    Ok(ScenarioId {
-        feature: r.get(0)?,
-        scenario: r.get(1)?,
-    })
-}
-
-/// A status as stored (written by `Status::as_str`).
-fn status_of(s: &str) -> Status {
-    Status::ALL
-        .into_iter()
-        .find(|st| st.as_str() == s)
-        .unwrap_or(Status::Skipped)
-}
-
-fn silence_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Silence> {
-    Ok(Silence {
-        id: r.get(0)?,
-        environment: r.get(1)?,
-        starts_at: parse_ts(&r.get::<_, String>(2)?).unwrap_or_default(),
-        ends_at: parse_ts(&r.get::<_, String>(3)?).unwrap_or_default(),
-        reason: r.get(4)?,
-        created_by: r.get(5)?,
-        ended_at: r.get::<_, Option<String>>(6)?.as_deref().and_then(parse_ts),
-    })
-}
 
 impl SqliteHistory {
     /// Opens (creating it and its directory when missing) and migrates.
@@ -445,52 +404,7 @@ impl History for SqliteHistory {
         ids: &[ScenarioId],
         since: &[DateTime<Utc>],
     ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, HistoryError> {
-        let Some(oldest) = since.iter().min() else {
-            return Ok(HashMap::new());
-        };
-        // One pass per scenario over its results since the oldest window,
-        // a pair of counts per window.
-        let mut cols = Vec::new();
-        for i in 0..since.len() {
-            let p = i + 5;
-            cols.push(format!(
-                "COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded') AND s.finished_at >= ?{p}),
-                 COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed') AND s.finished_at >= ?{p})"
-            ));
-        }
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {} FROM scenario_results s JOIN runs r ON r.id = s.run
-                 WHERE s.environment = ?1 AND s.feature = ?2 AND s.scenario = ?3 AND s.finished_at >= ?4
-                 AND r.result != 'maintenance'",
-                cols.join(", ")
-            ))
-            .map_err(|e| self.sql(e))?;
-        let mut out = HashMap::new();
-        for id in ids {
-            let mut values: Vec<String> = vec![
-                environment.to_owned(),
-                id.feature.clone(),
-                id.scenario.clone(),
-                ts(*oldest),
-            ];
-            values.extend(since.iter().map(|t| ts(*t)));
-            let counts = stmt
-                .query_row(params_from_iter(values.iter()), |r| {
-                    (0..since.len())
-                        .map(|i| {
-                            Ok((
-                                r.get::<_, i64>(2 * i)?.unsigned_abs(),
-                                r.get::<_, i64>(2 * i + 1)?.unsigned_abs(),
-                            ))
-                        })
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .map_err(|e| self.sql(e))?;
-            out.insert(id.clone(), counts);
-        }
-        Ok(out)
+        views::scenario_uptime(&self.conn, environment, ids, since).map_err(|e| self.sql(e))
     }
 
     fn scenario_points(
@@ -499,66 +413,15 @@ impl History for SqliteHistory {
         ids: &[ScenarioId],
         limit: usize,
     ) -> Result<HashMap<ScenarioId, Vec<ScenarioPoint>>, HistoryError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT s.run, s.status, s.finished_at, s.duration_ms, r.result = 'maintenance'
-                 FROM scenario_results s JOIN runs r ON r.id = s.run
-                 WHERE s.environment = ?1 AND s.feature = ?2 AND s.scenario = ?3
-                 ORDER BY s.run DESC LIMIT ?4",
-            )
-            .map_err(|e| self.sql(e))?;
-        let mut out = HashMap::new();
-        for id in ids {
-            let points = stmt
-                .query_map(
-                    params![environment, id.feature, id.scenario, count(limit)],
-                    |r| {
-                        Ok(ScenarioPoint {
-                            run: r.get(0)?,
-                            status: status_of(&r.get::<_, String>(1)?),
-                            finished_at: parse_ts(&r.get::<_, String>(2)?).unwrap_or_default(),
-                            duration_ms: r.get(3)?,
-                            maintenance: r.get(4)?,
-                        })
-                    },
-                )
-                .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-                .map_err(|e| self.sql(e))?;
-            out.insert(id.clone(), points);
-        }
-        Ok(out)
+        views::scenario_points(&self.conn, environment, ids, limit).map_err(|e| self.sql(e))
     }
 
     fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT run, feature, requests, p50_ms, p95_ms FROM feature_timings
-                 WHERE environment = ?1 ORDER BY run",
-            )
-            .map_err(|e| self.sql(e))?;
-        stmt.query_map(params![environment], |r| {
-            Ok(FeatureTiming {
-                run: r.get(0)?,
-                feature: r.get(1)?,
-                requests: small(r.get(2)?),
-                p50_ms: r.get(3)?,
-                p95_ms: r.get(4)?,
-            })
-        })
-        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-        .map_err(|e| self.sql(e))
+        views::feature_timings(&self.conn, environment).map_err(|e| self.sql(e))
     }
 
     fn add_silence(&self, s: &Silence) -> Result<i64, HistoryError> {
-        self.conn
-            .execute(
-                "INSERT INTO silences (environment, starts_at, ends_at, reason, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![s.environment, ts(s.starts_at), ts(s.ends_at), s.reason, s.created_by],
-            )
-            .map_err(|e| self.sql(e))?;
-        Ok(self.conn.last_insert_rowid())
+        views::add_silence(&self.conn, s).map_err(|e| self.sql(e))
     }
 
     fn silences(
@@ -567,30 +430,11 @@ impl History for SqliteHistory {
         now: DateTime<Utc>,
         include_past: bool,
     ) -> Result<Vec<Silence>, HistoryError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, environment, starts_at, ends_at, reason, created_by, ended_at FROM silences
-                 WHERE (?1 IS NULL OR environment = ?1)
-                 AND (?3 OR (ends_at > ?2 AND (ended_at IS NULL OR ended_at > ?2)))
-                 ORDER BY (ends_at > ?2 AND ended_at IS NULL) DESC, ends_at, id DESC LIMIT 200",
-            )
-            .map_err(|e| self.sql(e))?;
-        stmt.query_map(params![environment, ts(now), include_past], silence_row)
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(|e| self.sql(e))
+        views::silences(&self.conn, environment, now, include_past).map_err(|e| self.sql(e))
     }
 
     fn end_silence(&self, id: i64, at: DateTime<Utc>) -> Result<Option<Silence>, HistoryError> {
-        self.conn
-            .query_row(
-                "UPDATE silences SET ended_at = COALESCE(ended_at, ?2) WHERE id = ?1
-                 RETURNING id, environment, starts_at, ends_at, reason, created_by, ended_at",
-                params![id, ts(at)],
-                silence_row,
-            )
-            .optional()
-            .map_err(|e| self.sql(e))
+        views::end_silence(&self.conn, id, at).map_err(|e| self.sql(e))
     }
 
     /// The environments with at least one recorded run.
