@@ -28,9 +28,6 @@ const PHASE_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-/// Every scenario status, as the `status` label of `lucia_scenario_results_total`.
-const STATUSES: [Status; 7] = Status::ALL;
-
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
@@ -246,7 +243,7 @@ impl Metrics {
                 self.runs_total
                     .with_label_values(&[env.as_str(), r.as_str()]);
             }
-            for s in STATUSES {
+            for s in Status::ALL {
                 self.scenario_results
                     .with_label_values(&[env.as_str(), s.as_str()]);
             }

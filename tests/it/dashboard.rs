@@ -8,7 +8,7 @@
 //! accessibility violation. The screenshots are kept in
 //! target/test-artifacts/ (CI uploads them).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use reporters::{
 };
 use serde_json::Value;
 
-use crate::support::repo;
+use crate::support::{artifacts, repo};
 
 /// Runs kept per environment in the crafted history.
 const RUNS: usize = 60;
@@ -239,18 +239,6 @@ async fn serving(state: &Path) -> (String, tokio::task::JoinHandle<()>) {
     (url, task)
 }
 
-/// Where screenshots go: target/test-artifacts/.
-fn artifacts() -> PathBuf {
-    let target = Path::new(env!("CARGO_BIN_EXE_lucia-harness"))
-        .ancestors()
-        .nth(2)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| repo().join("target"));
-    let dir = target.join("test-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
-}
-
 /// tests/tools/dashboard.mjs on `url`: what Chromium saw.
 fn look(url: &str) -> Value {
     let out = std::process::Command::new("node")
@@ -273,31 +261,30 @@ fn look(url: &str) -> Value {
     })
 }
 
-/// What the database holds, read with SQLite itself: the bars a strip of
-/// `local`'s runs must show (oldest first), and its uptime per window.
-fn expected_runs(state: &Path) -> Vec<(String, String)> {
+/// The bars a strip must show, oldest first, from `sql` (newest first:
+/// the run's id and the bar's class), read with SQLite itself.
+fn stored_bars(state: &Path, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Vec<(String, String)> {
     let db = rusqlite::Connection::open(state).expect("open");
-    let mut q = db
-        .prepare(
-            "SELECT id, result, flaky FROM runs WHERE environment = 'local' ORDER BY id DESC LIMIT 50",
-        )
-        .expect("query");
+    let mut q = db.prepare(sql).expect("query");
     let mut rows: Vec<(String, String)> = q
-        .query_map([], |r| {
-            let result: String = r.get(1)?;
-            let flaky: i64 = r.get(2)?;
-            let class = if result == "passed" && flaky > 0 {
-                "flaky".to_owned()
-            } else {
-                result
-            };
-            Ok((class, format!("/runs/{}", r.get::<_, i64>(0)?)))
+        .query_map(params, |r| {
+            Ok((r.get(1)?, format!("/runs/{}", r.get::<_, i64>(0)?)))
         })
         .expect("rows")
         .collect::<Result<_, _>>()
         .expect("rows");
     rows.reverse();
     rows
+}
+
+/// `local`'s last 50 runs: a pass with a flaky scenario shows as flaky.
+fn expected_runs(state: &Path) -> Vec<(String, String)> {
+    stored_bars(
+        state,
+        "SELECT id, CASE WHEN result = 'passed' AND flaky > 0 THEN 'flaky' ELSE result END
+         FROM runs WHERE environment = 'local' ORDER BY id DESC LIMIT 50",
+        &[],
+    )
 }
 
 /// Up and counted runs of `local` since `hours` ago, from every run row:
@@ -340,31 +327,16 @@ fn expected_uptime(state: &Path, now: DateTime<Utc>, hours: i64) -> (u64, u64) {
     (up, counted)
 }
 
-/// The last 50 results of one scenario of `local`, oldest first, as bars.
+/// The last 50 results of one scenario of `local`: a result in a
+/// maintenance run shows as maintenance.
 fn expected_scenario(state: &Path, scenario: &str) -> Vec<(String, String)> {
-    let db = rusqlite::Connection::open(state).expect("open");
-    let mut q = db
-        .prepare(
-            "SELECT s.run, s.status, r.result FROM scenario_results s JOIN runs r ON r.id = s.run
-             WHERE s.environment = 'local' AND s.scenario = ?1 ORDER BY s.run DESC LIMIT 50",
-        )
-        .expect("query");
-    let mut rows: Vec<(String, String)> = q
-        .query_map([scenario], |r| {
-            let status: String = r.get(1)?;
-            let result: String = r.get(2)?;
-            let class = if result == "maintenance" {
-                result
-            } else {
-                status
-            };
-            Ok((class, format!("/runs/{}", r.get::<_, i64>(0)?)))
-        })
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    rows.reverse();
-    rows
+    stored_bars(
+        state,
+        "SELECT s.run, CASE WHEN r.result = 'maintenance' THEN r.result ELSE s.status END
+         FROM scenario_results s JOIN runs r ON r.id = s.run
+         WHERE s.environment = 'local' AND s.scenario = ?1 ORDER BY s.run DESC LIMIT 50",
+        &[&scenario],
+    )
 }
 
 fn bars(seen: &Value, strip: &str) -> Vec<(String, String)> {

@@ -2,7 +2,7 @@
 //! metrics pass promtool, the dashboard renders in Chromium, the state
 //! survives SIGTERM and SIGKILL.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use serde_json::Value;
 use tower::ServiceExt as _;
 
 use crate::support::serve::{ENGINE, Serve, http, promtool, serve_args, state_file};
-use crate::support::{plain, repo, sandbox};
+use crate::support::{artifacts, plain, repo, sandbox};
 
 fn settings(token: Option<&str>) -> Settings {
     let root = repo();
@@ -332,18 +332,6 @@ fn chromium(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("chromium runs (Debian package chromium; .ci/run installs it)")
-}
-
-/// Where screenshots go: target/test-artifacts/.
-fn artifacts() -> PathBuf {
-    let target = Path::new(env!("CARGO_BIN_EXE_lucia-harness"))
-        .ancestors()
-        .nth(2)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| repo().join("target"));
-    let dir = target.join("test-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,6 +35,11 @@ impl Status {
         }
     }
 
+    /// The status `as_str` wrote, as the history stores it.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
     /// Whether this status makes a run fail (exit 1).
     pub fn is_failure(self) -> bool {
         matches!(self, Self::Failed | Self::ClaimOutdated)

@@ -31,6 +31,8 @@ use super::pg_link::{Link, pg};
 
 mod views;
 
+use views::{count, small};
+
 mod embedded {
     refinery::embed_migrations!("src/record/migrations");
 }
@@ -94,14 +96,6 @@ impl PostgresHistory {
             .map_err(|e| pg(path, &e))
         })
     }
-}
-
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn small(n: i64) -> u32 {
-    u32::try_from(n).unwrap_or(0)
 }
 
 /// Applies what migrations are missing, one replica at a time.

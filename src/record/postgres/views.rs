@@ -11,11 +11,11 @@ use reporters::Status;
 
 use crate::record::history::{FeatureTiming, ScenarioId, ScenarioPoint, Silence};
 
-fn count(n: usize) -> i64 {
+pub(super) fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn small(n: i64) -> u32 {
+pub(super) fn small(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(0)
 }
 
@@ -29,14 +29,6 @@ fn silence_row(r: &postgres::Row) -> Silence {
         created_by: r.get(5),
         ended_at: r.get(6),
     }
-}
-
-/// A status as stored (written by `Status::as_str`).
-fn status_of(s: &str) -> Status {
-    Status::ALL
-        .into_iter()
-        .find(|st| st.as_str() == s)
-        .unwrap_or(Status::Skipped)
 }
 
 /// The features and scenario names of `ids`, as two arrays to unnest.
@@ -113,7 +105,7 @@ pub(super) fn scenario_points(
         .or_default()
         .push(ScenarioPoint {
             run: r.get(2),
-            status: status_of(r.get(3)),
+            status: Status::parse(r.get(3)).unwrap_or(Status::Skipped),
             finished_at: r.get(4),
             duration_ms: r.get(5),
             maintenance: r.get(6),

@@ -3,7 +3,6 @@
 //! the operators' view read.
 
 use chrono::{DateTime, Utc};
-use reporters::Status;
 
 use crate::record::history::{ScenarioId, Silence};
 
@@ -31,14 +30,6 @@ pub(super) fn scenario_id(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScenarioId>
         feature: r.get(0)?,
         scenario: r.get(1)?,
     })
-}
-
-/// A status as stored (written by `Status::as_str`).
-pub(super) fn status_of(s: &str) -> Status {
-    Status::ALL
-        .into_iter()
-        .find(|st| st.as_str() == s)
-        .unwrap_or(Status::Skipped)
 }
 
 pub(super) fn silence_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Silence> {

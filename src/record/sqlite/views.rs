@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use reporters::Status;
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 
-use super::rows::{count, parse_ts, silence_row, small, status_of, ts};
+use super::rows::{count, parse_ts, silence_row, small, ts};
 use crate::record::history::{FeatureTiming, ScenarioId, ScenarioPoint, Silence};
 
 pub(super) fn scenario_uptime(
@@ -79,7 +80,7 @@ pub(super) fn scenario_points(
                 |r| {
                     Ok(ScenarioPoint {
                         run: r.get(0)?,
-                        status: status_of(&r.get::<_, String>(1)?),
+                        status: Status::parse(&r.get::<_, String>(1)?).unwrap_or(Status::Skipped),
                         finished_at: parse_ts(&r.get::<_, String>(2)?).unwrap_or_default(),
                         duration_ms: r.get(3)?,
                         maintenance: r.get(4)?,

@@ -169,19 +169,38 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The strip of an environment's runs, oldest first, each bar a link to
-/// its run's page.
+/// A strip: `bars` (`(class, run id, title)`, oldest first), each a link
+/// to its run's page, under `aria` (what the group is).
+fn strip(
+    class: &str,
+    key: &str,
+    aria: &str,
+    bars: impl Iterator<Item = (&'static str, i64, String)>,
+    b: &mut String,
+) {
+    let _ = write!(
+        b,
+        "<div class=\"{class}\" data-strip=\"{}\" role=\"group\" aria-label=\"{}\">",
+        html(key),
+        html(aria)
+    );
+    for (class, run, title) in bars {
+        let _ = write!(
+            b,
+            "<a class=\"bar {class}\" data-result=\"{class}\" href=\"/runs/{run}\" title=\"{0}\" aria-label=\"{0}\"></a>",
+            html(&title)
+        );
+    }
+    b.push_str("</div>");
+}
+
+/// The strip of an environment's runs, oldest first.
 pub fn run_strip(env: &str, runs: &[RunRow], b: &mut String) {
     if runs.is_empty() {
         return;
     }
-    let _ = write!(
-        b,
-        "<div class=\"strip\" data-strip=\"{0}\" role=\"group\" aria-label=\"the last {1} runs of {0}, oldest first\">",
-        html(env),
-        runs.len()
-    );
-    for r in runs.iter().rev() {
+    let aria = format!("the last {} runs of {env}, oldest first", runs.len());
+    let bars = runs.iter().rev().map(|r| {
         let class = run_class(r);
         let mut title = format!(
             "{} · {class} · {} passed, {} failed",
@@ -204,14 +223,9 @@ pub fn run_strip(env: &str, runs: &[RunRow], b: &mut String) {
         if let Some(e) = &r.error {
             let _ = write!(title, " · {}", e.lines().next().unwrap_or_default());
         }
-        let _ = write!(
-            b,
-            "<a class=\"bar {class}\" data-result=\"{class}\" href=\"/runs/{}\" title=\"{1}\" aria-label=\"{1}\"></a>",
-            r.id,
-            html(&title)
-        );
-    }
-    b.push_str("</div>");
+        (class, r.id, title)
+    });
+    strip("strip", env, &aria, bars, b);
 }
 
 /// The strip of one scenario's results, oldest first.
@@ -219,37 +233,22 @@ pub fn scenario_strip(key: &str, points: &[ScenarioPoint], b: &mut String) {
     if points.is_empty() {
         return;
     }
-    let _ = write!(
-        b,
-        "<div class=\"strip thin\" data-strip=\"{0}\" role=\"group\" aria-label=\"the last {1} results of {0}, oldest first\">",
-        html(key),
-        points.len()
-    );
-    for p in points.iter().rev() {
-        let class = if p.maintenance {
-            "maintenance"
+    let aria = format!("the last {} results of {key}, oldest first", points.len());
+    let bars = points.iter().rev().map(|p| {
+        let (class, note) = if p.maintenance {
+            ("maintenance", " (in maintenance)")
         } else {
-            p.status.as_str()
+            (p.status.as_str(), "")
         };
         let title = format!(
-            "{} · {}{} · {:.0} ms",
+            "{} · {}{note} · {:.0} ms",
             when(p.finished_at),
             p.status.as_str(),
-            if p.maintenance {
-                " (in maintenance)"
-            } else {
-                ""
-            },
             p.duration_ms
         );
-        let _ = write!(
-            b,
-            "<a class=\"bar {class}\" data-result=\"{class}\" href=\"/runs/{}\" title=\"{1}\" aria-label=\"{1}\"></a>",
-            p.run,
-            html(&title)
-        );
-    }
-    b.push_str("</div>");
+        (class, p.run, title)
+    });
+    strip("strip thin", key, &aria, bars, b);
 }
 
 /// `99.5%`, or `n/a` when nothing counted.

@@ -11,6 +11,19 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where screenshots and what a person should look at go:
+/// target/test-artifacts/ (CI uploads it).
+pub fn artifacts() -> PathBuf {
+    let target = Path::new(env!("CARGO_BIN_EXE_lucia-harness"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| repo().join("target"));
+    let dir = target.join("test-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
 pub fn bin() -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_lucia-harness"));
     c.current_dir(repo());
