@@ -18,3 +18,6 @@ pub mod sqlite;
 pub mod state;
 #[cfg(test)]
 mod suite;
+pub mod uptime;
+#[cfg(test)]
+mod uptime_suite;

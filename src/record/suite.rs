@@ -63,12 +63,14 @@ impl Drop for FreshDatabase {
 }
 
 /// Runs `test` on each backend: `open` opens (or reopens) the same store.
-fn each_backend(test: impl Fn(&dyn Fn() -> Box<dyn History>)) {
+pub(crate) fn each_backend(test: impl Fn(&dyn Fn() -> Box<dyn History>)) {
     each_backend_with_sql(|open, _| test(open));
 }
 
 /// The same, with a way to count rows by SQL the trait does not show.
-fn each_backend_with_sql(test: impl Fn(&dyn Fn() -> Box<dyn History>, &dyn Fn(&str) -> i64)) {
+pub(crate) fn each_backend_with_sql(
+    test: impl Fn(&dyn Fn() -> Box<dyn History>, &dyn Fn(&str) -> i64),
+) {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("nested/harness.db");
     test(

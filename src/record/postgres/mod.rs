@@ -28,6 +28,7 @@ use super::history::{
     Silence, TransitionRow, Trigger, feature_timings_of, stored_report,
 };
 use super::pg_link::{Link, pg};
+use super::uptime::{KEPT_DAYS, hour_counts};
 
 mod views;
 
@@ -192,6 +193,11 @@ impl History for PostgresHistory {
         self.call(move |c, path| {
             let err = |e: postgres::Error| pg(path, &e);
             let mut tx = c.transaction().map_err(err)?;
+            // Counted into the hourly uptime once: not again when written again.
+            let first = tx
+                .query_opt("SELECT result = 'running' FROM runs WHERE id = $1", &[&id])
+                .map_err(err)?
+                .is_some_and(|r| r.get::<_, bool>(0));
             let s = &report.summary;
             tx.execute(
                 "UPDATE runs SET result = $2, run_id = $3, started_at = $4, finished_at = $5, duration_ms = $6,
@@ -287,6 +293,9 @@ impl History for PostgresHistory {
                 &[&series, &report.finished_at, &features, &names, &statuses],
             )
             .map_err(err)?;
+            if first && let Some(h) = hour_counts(&report) {
+                views::add_hours(&mut tx, &series, &h).map_err(err)?;
+            }
             tx.commit().map_err(err)
         })
     }
@@ -336,22 +345,7 @@ impl History for PostgresHistory {
 
     fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError> {
         let environment = environment.to_owned();
-        self.call(move |c, path| {
-            c.query_one(
-                "SELECT COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
-                        COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
-                 FROM runs WHERE environment = $1 AND started_at >= $2
-                 AND passed + failed + flaky + degraded + claim_outdated > 0",
-                &[&environment, &since],
-            )
-            .map(|r| {
-                (
-                    r.get::<_, i64>(0).unsigned_abs(),
-                    r.get::<_, i64>(1).unsigned_abs(),
-                )
-            })
-            .map_err(|e| pg(path, &e))
-        })
+        self.call(move |c, path| views::uptime(c, &environment, since).map_err(|e| pg(path, &e)))
     }
 
     fn history(&self, environment: &str, limit: usize) -> Result<Vec<RunRow>, HistoryError> {
@@ -582,7 +576,13 @@ impl History for PostgresHistory {
 
     fn prune(&self, environment: &str, keep: usize) -> Result<usize, HistoryError> {
         let environment = environment.to_owned();
+        let before = Utc::now() - chrono::Duration::days(KEPT_DAYS);
         self.call(move |c, path| {
+            c.execute(
+                "DELETE FROM uptime_hours WHERE environment = $1 AND hour < $2",
+                &[&environment, &before],
+            )
+            .map_err(|e| pg(path, &e))?;
             c.execute(
                 "DELETE FROM runs WHERE environment = $1 AND result <> 'running' AND id NOT IN
                  (SELECT id FROM runs WHERE environment = $1 ORDER BY id DESC LIMIT $2)",

@@ -1,6 +1,6 @@
-//! The operators' view in PostgreSQL: each scenario's recent results and
-//! uptime (one statement for all the scenarios asked, arrays unnested),
-//! each feature's request times, silences. Free functions over the client;
+//! The operators' view in PostgreSQL: uptime by the hour (one statement
+//! for all the scenarios asked, arrays unnested), each scenario's recent
+//! results, each feature's request times, silences. Free functions over the client;
 //! `PostgresHistory` runs them on its connection's thread.
 
 use std::collections::HashMap;
@@ -10,6 +10,7 @@ use postgres::Client;
 use reporters::Status;
 
 use crate::record::history::{FeatureTiming, ScenarioId, ScenarioPoint, Silence};
+use crate::record::uptime::{HourCounts, blank, hour_ceil, plus};
 
 pub(super) fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -38,41 +39,110 @@ fn id_arrays(ids: &[ScenarioId]) -> (Vec<String>, Vec<String>) {
         .unzip()
 }
 
+fn pair(r: &postgres::Row, i: usize) -> (u64, u64) {
+    (
+        r.get::<_, i64>(i).unsigned_abs(),
+        r.get::<_, i64>(i + 1).unsigned_abs(),
+    )
+}
+
+fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Adds what a run counts to `uptime_hours` (see [`crate::record::uptime`]),
+/// the environment's row and every scenario's in one statement.
+pub(super) fn add_hours(
+    c: &mut impl postgres::GenericClient,
+    environment: &str,
+    h: &HourCounts,
+) -> Result<(), postgres::Error> {
+    let mut features = vec![String::new()];
+    let mut names = vec![String::new()];
+    let mut hours = vec![h.run_hour];
+    let mut ups = vec![signed(h.run.0)];
+    let mut counted = vec![signed(h.run.1)];
+    for (f, sc, up, n) in &h.scenarios {
+        features.push(f.clone());
+        names.push(sc.clone());
+        hours.push(h.scenario_hour);
+        ups.push(signed(*up));
+        counted.push(signed(*n));
+    }
+    c.execute(
+        "INSERT INTO uptime_hours (environment, feature, scenario, hour, up, counted)
+         SELECT $1, f, sc, h, SUM(u)::BIGINT, SUM(n)::BIGINT
+         FROM UNNEST($2::TEXT[], $3::TEXT[], $4::TIMESTAMPTZ[], $5::BIGINT[], $6::BIGINT[]) AS x(f, sc, h, u, n)
+         GROUP BY f, sc, h
+         ON CONFLICT (environment, feature, scenario, hour) DO UPDATE SET
+         up = uptime_hours.up + excluded.up, counted = uptime_hours.counted + excluded.counted",
+        &[&environment, &features, &names, &hours, &ups, &counted],
+    )?;
+    Ok(())
+}
+
+/// The environment's whole hours since `since` from `uptime_hours`, plus
+/// the runs of the partial hour before them counted from their rows.
+pub(super) fn uptime(
+    c: &mut Client,
+    environment: &str,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64), postgres::Error> {
+    let edge = hour_ceil(since);
+    let r = c.query_one(
+        "SELECT (SELECT COALESCE(SUM(up), 0)::BIGINT FROM uptime_hours
+                 WHERE environment = $1 AND feature = '' AND scenario = '' AND hour >= $3),
+                (SELECT COALESCE(SUM(counted), 0)::BIGINT FROM uptime_hours
+                 WHERE environment = $1 AND feature = '' AND scenario = '' AND hour >= $3),
+                COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
+                COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
+         FROM runs WHERE environment = $1 AND started_at >= $2 AND started_at < $3
+         AND passed + failed + flaky + degraded + claim_outdated > 0",
+        &[&environment, &since, &edge],
+    )?;
+    Ok(plus(pair(&r, 0), pair(&r, 2)))
+}
+
 pub(super) fn scenario_uptime(
     c: &mut Client,
     environment: &str,
     ids: &[ScenarioId],
     since: &[DateTime<Utc>],
 ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, postgres::Error> {
-    let (features, names) = id_arrays(ids);
+    let (mut out, edges) = blank(ids, since);
+    let Some(oldest) = edges.iter().min() else {
+        return Ok(out);
+    };
+    // The whole hours: one pass over the environment's hourly rows, a pair
+    // of sums per window (w.i).
     let rows = c.query(
-        "SELECT u.f, u.sc, w.i,
+        "SELECT h.feature, h.scenario, w.i,
+                COALESCE(SUM(h.up) FILTER (WHERE h.hour >= w.edge), 0)::BIGINT,
+                COALESCE(SUM(h.counted) FILTER (WHERE h.hour >= w.edge), 0)::BIGINT
+         FROM uptime_hours h CROSS JOIN UNNEST($3::TIMESTAMPTZ[]) WITH ORDINALITY AS w(edge, i)
+         WHERE h.environment = $1 AND h.hour >= $2 AND NOT (h.feature = '' AND h.scenario = '')
+         GROUP BY h.feature, h.scenario, w.i",
+        &[&environment, oldest, &edges],
+    )?;
+    // The partial hour before each window's whole hours, from the rows.
+    let partial = c.query(
+        "SELECT s.feature, s.scenario, w.i,
                 COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded')),
                 COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed'))
-         FROM UNNEST($2::TEXT[], $3::TEXT[]) AS u(f, sc)
-         CROSS JOIN UNNEST($4::TIMESTAMPTZ[]) WITH ORDINALITY AS w(t, i)
-         LEFT JOIN scenario_results s ON s.environment = $1 AND s.feature = u.f
-              AND s.scenario = u.sc AND s.finished_at >= w.t
-         LEFT JOIN runs r ON r.id = s.run
-         WHERE r.result IS DISTINCT FROM 'maintenance'
-         GROUP BY u.f, u.sc, w.i",
-        &[&environment, &features, &names, &since],
+         FROM UNNEST($2::TIMESTAMPTZ[], $3::TIMESTAMPTZ[]) WITH ORDINALITY AS w(t, edge, i)
+         JOIN scenario_results s ON s.environment = $1 AND s.finished_at >= w.t AND s.finished_at < w.edge
+         JOIN runs r ON r.id = s.run AND r.result <> 'maintenance'
+         GROUP BY s.feature, s.scenario, w.i",
+        &[&environment, &since, &edges],
     )?;
-    let mut out: HashMap<ScenarioId, Vec<(u64, u64)>> = ids
-        .iter()
-        .map(|id| (id.clone(), vec![(0, 0); since.len()]))
-        .collect();
-    for r in &rows {
+    for r in rows.iter().chain(&partial) {
         let id = ScenarioId {
             feature: r.get(0),
             scenario: r.get(1),
         };
         let i = usize::try_from(r.get::<_, i64>(2) - 1).unwrap_or(0);
         if let Some(slot) = out.get_mut(&id).and_then(|v| v.get_mut(i)) {
-            *slot = (
-                r.get::<_, i64>(3).unsigned_abs(),
-                r.get::<_, i64>(4).unsigned_abs(),
-            );
+            *slot = plus(*slot, pair(r, 3));
         }
     }
     Ok(out)

@@ -23,6 +23,7 @@ use super::history::{
     AlertState, FeatureTiming, History, HistoryError, RunResult, RunRow, ScenarioId, ScenarioPoint,
     Silence, TransitionRow, Trigger, feature_timings_of, stored_report,
 };
+use super::uptime::{KEPT_DAYS, hour_counts};
 
 mod rows;
 mod views;
@@ -31,7 +32,7 @@ use rows::{count, parse_ts, scenario_id, small, ts};
 
 /// The schema this build writes. Older files are migrated forward; a newer
 /// file is refused (an older harness must not write into it).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The history in one SQLite file.
 #[derive(Debug)]
@@ -42,11 +43,12 @@ pub struct SqliteHistory {
 
 /// The migrations, in order: migration N brings a file to schema version N
 /// (`sqlite_migrations/`: the same tables as Postgres's, SQLite's types).
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../sqlite_migrations/1_history.sql"),
     include_str!("../sqlite_migrations/2_leases.sql"),
     include_str!("../sqlite_migrations/3_scenario_last.sql"),
     include_str!("../sqlite_migrations/4_operators_view.sql"),
+    include_str!("../sqlite_migrations/5_uptime_hours.sql"),
 ];
 
 impl SqliteHistory {
@@ -210,6 +212,16 @@ impl History for SqliteHistory {
             source,
         };
         let tx = self.conn.transaction().map_err(sql)?;
+        // Counted into the hourly uptime once: not again when written again.
+        let first: bool = tx
+            .query_row(
+                "SELECT result = 'running' FROM runs WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql)?
+            .unwrap_or(false);
         let s = &report.summary;
         tx.execute(
             "UPDATE runs SET result = ?2, run_id = ?3, started_at = ?4, finished_at = ?5, duration_ms = ?6,
@@ -297,6 +309,9 @@ impl History for SqliteHistory {
                 .map_err(sql)?;
             }
         }
+        if first && let Some(c) = hour_counts(report) {
+            views::add_hours(&tx, &report.series(), &c).map_err(sql)?;
+        }
         tx.commit().map_err(sql)
     }
 
@@ -345,17 +360,7 @@ impl History for SqliteHistory {
     }
 
     fn uptime(&self, environment: &str, since: DateTime<Utc>) -> Result<(u64, u64), HistoryError> {
-        self.conn
-            .query_row(
-                "SELECT COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
-                        COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
-                 FROM runs WHERE environment = ?1 AND started_at >= ?2
-                 AND passed + failed + flaky + degraded + claim_outdated > 0",
-                params![environment, ts(since)],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-            )
-            .map(|(p, n)| (p.unsigned_abs(), n.unsigned_abs()))
-            .map_err(|e| self.sql(e))
+        views::uptime(&self.conn, environment, since).map_err(|e| self.sql(e))
     }
 
     /// The most recent runs of `environment`, newest first.
@@ -588,8 +593,16 @@ impl History for SqliteHistory {
     }
 
     /// Keeps the newest `keep` runs of `environment` (with their scenario
-    /// results); returns how many were deleted. Alert state is never pruned.
+    /// results) and its hourly uptime of the last [`KEPT_DAYS`] days;
+    /// returns how many runs were deleted. Alert state is never pruned.
     fn prune(&self, environment: &str, keep: usize) -> Result<usize, HistoryError> {
+        let before = Utc::now() - chrono::Duration::days(KEPT_DAYS);
+        self.conn
+            .execute(
+                "DELETE FROM uptime_hours WHERE environment = ?1 AND hour < ?2",
+                params![environment, ts(before)],
+            )
+            .map_err(|e| self.sql(e))?;
         self.conn
             .execute(
                 "DELETE FROM runs WHERE environment = ?1 AND result != 'running' AND id NOT IN

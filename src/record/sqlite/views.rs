@@ -1,5 +1,5 @@
-//! The operators' view in the SQLite file: each scenario's recent results
-//! and uptime, each feature's request times, silences. Free functions over
+//! The operators' view in the SQLite file: uptime by the hour, each
+//! scenario's recent results, each feature's request times, silences. Free functions over
 //! the connection; `SqliteHistory` maps their errors.
 
 use std::collections::HashMap;
@@ -8,8 +8,77 @@ use chrono::{DateTime, Utc};
 use reporters::Status;
 use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
 
-use super::rows::{count, parse_ts, silence_row, small, ts};
+use super::rows::{count, parse_ts, scenario_id, silence_row, small, ts};
 use crate::record::history::{FeatureTiming, ScenarioId, ScenarioPoint, Silence};
+use crate::record::uptime::{HourCounts, blank, hour_ceil, plus};
+
+/// Adds what a run counts to `uptime_hours` (see [`crate::record::uptime`]).
+pub(super) fn add_hours(
+    conn: &Connection,
+    environment: &str,
+    c: &HourCounts,
+) -> Result<(), rusqlite::Error> {
+    let mut add = conn.prepare(
+        "INSERT INTO uptime_hours (environment, feature, scenario, hour, up, counted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (environment, feature, scenario, hour) DO UPDATE SET
+             up = up + excluded.up, counted = counted + excluded.counted",
+    )?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let (up, counted) = c.run;
+    add.execute(params![
+        environment,
+        "",
+        "",
+        ts(c.run_hour),
+        n(up),
+        n(counted)
+    ])?;
+    let hour = ts(c.scenario_hour);
+    for (feature, scenario, up, counted) in &c.scenarios {
+        add.execute(params![
+            environment,
+            feature,
+            scenario,
+            hour,
+            n(*up),
+            n(*counted)
+        ])?;
+    }
+    Ok(())
+}
+
+fn pair(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<(u64, u64)> {
+    Ok((
+        r.get::<_, i64>(i)?.unsigned_abs(),
+        r.get::<_, i64>(i + 1)?.unsigned_abs(),
+    ))
+}
+
+/// The environment's whole hours since `since` from `uptime_hours`, plus
+/// the runs of the partial hour before them counted from their rows.
+pub(super) fn uptime(
+    conn: &Connection,
+    environment: &str,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64), rusqlite::Error> {
+    let edge = hour_ceil(since);
+    let hours = conn.query_row(
+        "SELECT COALESCE(SUM(up), 0), COALESCE(SUM(counted), 0) FROM uptime_hours
+             WHERE environment = ?1 AND feature = '' AND scenario = '' AND hour >= ?2",
+        params![environment, ts(edge)],
+        |r| pair(r, 0),
+    )?;
+    let partial = conn.query_row(
+        "SELECT COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
+                COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
+             FROM runs WHERE environment = ?1 AND started_at >= ?2 AND started_at < ?3
+             AND passed + failed + flaky + degraded + claim_outdated > 0",
+        params![environment, ts(since), ts(edge)],
+        |r| pair(r, 0),
+    )?;
+    Ok(plus(hours, partial))
+}
 
 pub(super) fn scenario_uptime(
     conn: &Connection,
@@ -17,45 +86,56 @@ pub(super) fn scenario_uptime(
     ids: &[ScenarioId],
     since: &[DateTime<Utc>],
 ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, rusqlite::Error> {
-    let Some(oldest) = since.iter().min() else {
-        return Ok(HashMap::new());
+    let (mut out, edges) = blank(ids, since);
+    let Some(oldest) = edges.iter().min() else {
+        return Ok(out);
     };
-    // One pass per scenario over its results since the oldest window,
-    // a pair of counts per window.
-    let mut cols = Vec::new();
-    for i in 0..since.len() {
-        let p = i + 5;
-        cols.push(format!(
-            "COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded') AND s.finished_at >= ?{p}),
-             COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed') AND s.finished_at >= ?{p})"
-        ));
-    }
+    // The whole hours: one pass over the environment's hourly rows, a pair
+    // of sums per window.
+    let cols: Vec<String> = (0..edges.len())
+        .map(|i| {
+            let p = i + 3;
+            format!(
+                "COALESCE(SUM(up) FILTER (WHERE hour >= ?{p}), 0), COALESCE(SUM(counted) FILTER (WHERE hour >= ?{p}), 0)"
+            )
+        })
+        .collect();
     let mut stmt = conn.prepare(&format!(
-        "SELECT {} FROM scenario_results s JOIN runs r ON r.id = s.run
-             WHERE s.environment = ?1 AND s.feature = ?2 AND s.scenario = ?3 AND s.finished_at >= ?4
-             AND r.result != 'maintenance'",
+        "SELECT feature, scenario, {} FROM uptime_hours
+             WHERE environment = ?1 AND hour >= ?2 AND NOT (feature = '' AND scenario = '')
+             GROUP BY feature, scenario",
         cols.join(", ")
     ))?;
-    let mut out = HashMap::new();
-    for id in ids {
-        let mut values: Vec<String> = vec![
-            environment.to_owned(),
-            id.feature.clone(),
-            id.scenario.clone(),
-            ts(*oldest),
-        ];
-        values.extend(since.iter().map(|t| ts(*t)));
-        let counts = stmt.query_row(params_from_iter(values.iter()), |r| {
-            (0..since.len())
-                .map(|i| {
-                    Ok((
-                        r.get::<_, i64>(2 * i)?.unsigned_abs(),
-                        r.get::<_, i64>(2 * i + 1)?.unsigned_abs(),
-                    ))
-                })
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })?;
-        out.insert(id.clone(), counts);
+    let mut values = vec![environment.to_owned(), ts(*oldest)];
+    values.extend(edges.iter().map(|t| ts(*t)));
+    let mut rows = stmt.query(params_from_iter(values.iter()))?;
+    while let Some(r) = rows.next()? {
+        if let Some(slots) = out.get_mut(&scenario_id(r)?) {
+            for (i, slot) in slots.iter_mut().enumerate() {
+                *slot = plus(*slot, pair(r, 2 + 2 * i)?);
+            }
+        }
+    }
+    // The partial hour before each window's whole hours, from the rows.
+    let mut partial = conn.prepare(
+        "SELECT s.feature, s.scenario,
+                COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded')),
+                COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed'))
+             FROM scenario_results s JOIN runs r ON r.id = s.run
+             WHERE s.environment = ?1 AND s.finished_at >= ?2 AND s.finished_at < ?3
+             AND r.result != 'maintenance'
+             GROUP BY s.feature, s.scenario",
+    )?;
+    for (i, (from, to)) in since.iter().zip(&edges).enumerate() {
+        if from == to {
+            continue;
+        }
+        let mut rows = partial.query(params![environment, ts(*from), ts(*to)])?;
+        while let Some(r) = rows.next()? {
+            if let Some(slot) = out.get_mut(&scenario_id(r)?).and_then(|v| v.get_mut(i)) {
+                *slot = plus(*slot, pair(r, 2)?);
+            }
+        }
     }
     Ok(out)
 }
