@@ -31,6 +31,8 @@ pub struct RunContext {
     pub circuit: crate::probe::guard::Circuit,
     /// Where `the response matches the baseline` steps compare (or capture).
     pub baselines: Option<Arc<dyn Baselines>>,
+    /// Keep every exchange in full ([`Exchange::evidence`]) for `exchanges.har`.
+    pub evidence: bool,
     /// The DNS resolver, started by the first DNS step of the run (a run
     /// without one never reads the system's resolver configuration).
     dns: std::sync::OnceLock<Result<crate::probe::dns::DnsClient, StepError>>,
@@ -57,6 +59,7 @@ impl RunContext {
             run_id: run_id.into(),
             redactor,
             baselines: None,
+            evidence: false,
             dns: std::sync::OnceLock::new(),
         })
     }
@@ -112,6 +115,23 @@ pub struct Exchange {
     pub error: Option<ErrorKind>,
     /// Where the time went (absent when the request was never sent).
     pub timings: Option<Timings>,
+    /// This request's span of the scenario's trace (absent when the
+    /// environment does not propagate traces).
+    pub span_id: Option<String>,
+    /// What was sent and answered, kept only when the run writes
+    /// `exchanges.har` ([`RunContext::evidence`]); not yet redacted beyond
+    /// secrets in the URL: the HAR writer redacts it as every output.
+    pub evidence: Option<Box<Evidence>>,
+}
+
+/// One exchange in full, for the HAR file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<Vec<u8>>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
 }
 
 /// A request before the environment's rules are applied.
@@ -168,6 +188,9 @@ pub struct World {
     started: Option<Instant>,
     exchanges: Vec<Exchange>,
     step_durations: Vec<Duration>,
+    /// The trace every request of this scenario carries, when the
+    /// environment propagates traces.
+    trace_id: Option<String>,
 }
 
 impl cucumber::World for World {
@@ -185,6 +208,10 @@ impl World {
         let now = Instant::now();
         self.started = Some(now);
         self.deadline = Some(now + ctx.environment.scenario_timeout);
+        self.trace_id = ctx
+            .environment
+            .propagate_traces
+            .then(crate::core::trace::new_trace_id);
         self.ctx = Some(ctx);
         self.tags = tags;
     }
@@ -214,6 +241,17 @@ impl World {
 
     pub fn exchanges(&self) -> &[Exchange] {
         &self.exchanges
+    }
+
+    /// The exchanges, for the after-hook to take (with their evidence)
+    /// rather than copy.
+    pub fn exchanges_mut(&mut self) -> &mut Vec<Exchange> {
+        &mut self.exchanges
+    }
+
+    /// The trace this scenario's requests carried, if they carried one.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
     }
 
     pub fn last_response(&self) -> Option<&HttpResponse> {
@@ -392,10 +430,22 @@ impl World {
             ));
         }
         let timeout = env.request_timeout.min(left);
+        let mut headers = out.headers;
+        // The scenario's trace, unless the feature set a header of its own.
+        let span_id = self.trace_id.as_deref().map(|trace| {
+            let span = crate::core::trace::new_span_id();
+            for (name, value) in crate::core::trace::headers(trace, &span, &env.name) {
+                if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                    headers.push((name.to_owned(), value));
+                }
+            }
+            span
+        });
+        let sent = ctx.evidence.then(|| (headers.clone(), out.body.clone()));
         let request = HttpRequest {
             method: method.clone(),
             url,
-            headers: out.headers,
+            headers,
             body: out.body,
             follow_redirects: self.follow_redirects,
         };
@@ -405,6 +455,7 @@ impl World {
             limit.wait().await;
         }
         let started = Instant::now();
+        let started_at = chrono::Utc::now();
         let (result, timings) = ctx.http.send(request, timeout).await;
         ctx.circuit.record(&origin, result.as_ref().err());
         let mut exchange = Exchange {
@@ -415,10 +466,24 @@ impl World {
             elapsed: started.elapsed(),
             error: None,
             timings,
+            span_id,
+            evidence: None,
+        };
+        let evidence = |response_headers, response_body| {
+            sent.map(|(request_headers, request_body)| {
+                Box::new(Evidence {
+                    started_at,
+                    request_headers,
+                    request_body,
+                    response_headers,
+                    response_body,
+                })
+            })
         };
         match result {
             Ok(mut resp) => {
                 exchange.status = Some(resp.status);
+                exchange.evidence = evidence(header_pairs(&resp.headers), resp.body.clone());
                 resp.url = exchange.url.clone();
                 resp.redactor = Some(Arc::clone(&ctx.redactor));
                 self.exchanges.push(exchange);
@@ -426,6 +491,7 @@ impl World {
             }
             Err(mut e) => {
                 exchange.error = Some(e.kind);
+                exchange.evidence = evidence(Vec::new(), Vec::new());
                 self.exchanges.push(exchange);
                 if e.kind == ErrorKind::Timeout && timeout < env.request_timeout {
                     e.message.push_str(&format!(
@@ -462,6 +528,18 @@ impl World {
             d.saturating_duration_since(Instant::now())
         })
     }
+}
+
+/// Response headers as (name, value) pairs, values that are not text shown lossily.
+fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

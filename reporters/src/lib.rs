@@ -30,6 +30,7 @@ pub mod terminal;
 pub mod text;
 
 pub use format::cucumber_json::CucumberJson;
+pub use format::har::Har;
 pub use format::html::Html;
 pub use format::json::Json;
 pub use format::junit::JUnit;
@@ -39,8 +40,8 @@ pub use format::reporter::{Reporter, Sources};
 pub use mask::{Mask, Masked};
 pub use model::claim::{Claim, ClaimReport, ClaimVerdict, held_to_budget, reported_status};
 pub use model::run::{
-    ErrorReport, HarnessStats, HttpExchangeReport, RunReport, ScenarioReport, StepReport,
-    StepStatus, Summary, Timings,
+    ErrorReport, ExchangeEvidence, HarnessStats, HttpExchangeReport, RunReport, ScenarioReport,
+    StepReport, StepStatus, Summary, Timings,
 };
 pub use model::status::Status;
 
@@ -57,9 +58,10 @@ pub fn all_with_sources(sources: Sources) -> Vec<Box<dyn Reporter>> {
     vec![
         Box::new(Json),
         Box::new(JUnit),
-        Box::new(CucumberJson),
+        Box::new(CucumberJson::with_sources(sources.clone())),
         Box::new(Messages::with_sources(sources)),
         Box::new(Markdown),
         Box::new(Html),
+        Box::new(Har),
     ]
 }

@@ -50,6 +50,7 @@ fn scenario(file: &str, feature: &str, name: &str, line: usize, status: Status) 
         )],
         http: Vec::new(),
         budget_ms: None,
+        trace_id: None,
     }
 }
 
@@ -86,8 +87,28 @@ fn fixture() -> RunReport {
         status: Some(200),
         duration_ms: 11.1,
         error: None,
-        timings: None,
+        timings: Some(Timings {
+            dns_ms: None,
+            connect_ms: Some(0.4),
+            tls_ms: None,
+            ttfb_ms: Some(10.2),
+            total_ms: 11.1,
+        }),
+        span_id: Some("b7ad6b7169203331".into()),
+        evidence: Some(Box::new(reporters::ExchangeEvidence {
+            started_at: at(9, 0, 1),
+            request_headers: vec![
+                ("accept".into(), "application/json".into()),
+                ("authorization".into(), "[redacted]".into()),
+            ],
+            request_body: None,
+            response_headers: vec![("content-type".into(), "application/json".into())],
+            response_body: r#"{"status":"ok","uptime_seconds":42}"#.into(),
+            response_size: 35,
+            comment: None,
+        })),
     });
+    passed.trace_id = Some("0af7651916cd43dd8448eb211c80319c".into());
 
     let version = "features/engine/version.feature";
     let mut failed = scenario(
@@ -132,7 +153,10 @@ fn fixture() -> RunReport {
         duration_ms: 8.9,
         error: None,
         timings: None,
+        span_id: Some("00f067aa0ba902b7".into()),
+        evidence: None,
     });
+    failed.trace_id = Some("4bf92f3577b34da6a3ce929d0e0e4736".into());
 
     let mut timeout = scenario(
         version,
@@ -169,6 +193,8 @@ fn fixture() -> RunReport {
             ttfb_ms: None,
             total_ms: 19_990.0,
         }),
+        span_id: None,
+        evidence: None,
     });
 
     let mut slow = scenario(
@@ -202,6 +228,8 @@ fn fixture() -> RunReport {
             ttfb_ms: Some(1231.0),
             total_ms: 1238.0,
         }),
+        span_id: None,
+        evidence: None,
     });
 
     let mut undefined = scenario(
@@ -348,6 +376,11 @@ fn golden_report_json() {
 }
 
 #[test]
+fn golden_har() {
+    insta::assert_snapshot!("exchanges.har", render(&reporters::Har, &fixture()));
+}
+
+#[test]
 fn golden_junit_xml() {
     insta::assert_snapshot!("junit.xml", render(&reporters::JUnit, &fixture()));
 }
@@ -356,7 +389,7 @@ fn golden_junit_xml() {
 fn golden_cucumber_json() {
     insta::assert_snapshot!(
         "cucumber.json",
-        render(&reporters::CucumberJson, &fixture())
+        render(&reporters::CucumberJson::default(), &fixture())
     );
 }
 
@@ -420,7 +453,8 @@ fn every_run_format_has_its_own_file() {
             "cucumber.json",
             "messages.ndjson",
             "report.md",
-            "report.html"
+            "report.html",
+            "exchanges.har"
         ]
     );
     let names: Vec<&str> = reporters::format::readiness::all()
@@ -510,7 +544,7 @@ fn markdown_cannot_be_broken_by_a_name() {
 fn cucumber_json_has_one_element_per_scenario_with_step_results() {
     let report = fixture();
     let doc: Value =
-        serde_json::from_str(&render(&reporters::CucumberJson, &report)).expect("JSON");
+        serde_json::from_str(&render(&reporters::CucumberJson::default(), &report)).expect("JSON");
     let elements: Vec<&Value> = doc
         .as_array()
         .expect("array of features")

@@ -78,6 +78,7 @@ fn log(state: &AppState, query: &Message) {
         "DNS".to_owned(),
         format!("{} {}", q.query_type, lower(&q.name)),
         Vec::new(),
+        Vec::new(),
     );
 }
 

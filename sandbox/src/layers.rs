@@ -25,6 +25,13 @@ pub(crate) async fn record(State(state): State<AppState>, req: Request, next: Ne
             .keys()
             .map(|k| k.as_str().to_owned())
             .collect(),
+        crate::state::TRACE_HEADERS
+            .iter()
+            .filter_map(|n| {
+                let v = req.headers().get(*n)?.to_str().ok()?;
+                Some(((*n).to_owned(), v.to_owned()))
+            })
+            .collect(),
     );
     next.run(req).await
 }

@@ -42,9 +42,16 @@ pub struct Received {
     pub at: Instant,
     pub method: String,
     pub path: String,
-    /// Names of the request's headers (values are not kept).
+    /// Names of the request's headers (values are not kept, but for
+    /// the trace context below).
     pub headers: Vec<String>,
+    /// The trace context the request carried, as received: the values of
+    /// `traceparent`, `sentry-trace` and `baggage` (never secret), by name.
+    pub trace: Vec<(String, String)>,
 }
+
+/// The headers whose values the log keeps.
+pub const TRACE_HEADERS: [&str; 3] = ["traceparent", "sentry-trace", "baggage"];
 
 pub(crate) type AppState = Arc<Shared>;
 
@@ -54,7 +61,13 @@ impl Shared {
     }
 
     /// Adds a request (HTTP, or a DNS query) to the log, received now.
-    pub(crate) fn log_request(&self, method: String, path: String, headers: Vec<String>) {
+    pub(crate) fn log_request(
+        &self,
+        method: String,
+        path: String,
+        headers: Vec<String>,
+        trace: Vec<(String, String)>,
+    ) {
         self.log
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -63,6 +76,7 @@ impl Shared {
                 method,
                 path,
                 headers,
+                trace,
             });
     }
 }

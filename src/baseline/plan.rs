@@ -133,6 +133,7 @@ pub(super) async fn observe_once(
         privacy: Some(rules.general()),
         location: None,
         shard: None,
+        evidence: false,
     };
     let report = run::run(config, suite, &opts, lookup, None).await?;
     Ok((report, recorder.take()))

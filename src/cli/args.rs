@@ -75,6 +75,7 @@ impl RunArgs {
             scenario_timeout: self.scenario_timeout,
             origin,
             shard: self.shard,
+            evidence: self.report_dir.is_some(),
             ..RunOptions::default()
         }
     }

@@ -618,6 +618,7 @@ mod tests {
             }],
             http: Vec::new(),
             budget_ms: None,
+            trace_id: None,
         }
     }
 

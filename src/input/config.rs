@@ -85,6 +85,8 @@ pub struct EnvConfig {
     pub dns_resolver: Option<std::net::SocketAddr>,
     /// Recurring maintenance windows (`[environments.NAME.maintenance]`).
     pub maintenance: Vec<super::maintenance::MaintenanceWindow>,
+    /// Every request carries the scenario's trace (`propagate_traces`).
+    pub propagate_traces: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -152,6 +154,7 @@ impl EnvConfig {
         env.max_requests_per_second = self.max_requests_per_second;
         env.forbidden_hosts = self.forbidden_hosts.clone();
         env.dns_resolver = self.dns_resolver;
+        env.propagate_traces = self.propagate_traces;
         env.circuit_threshold = self.circuit_threshold;
         env.retry_backoff = self.retry_backoff;
         env.render_services = self.render_services.clone();

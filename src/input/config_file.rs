@@ -76,6 +76,9 @@ struct RawEnv {
     dns_resolver: Option<String>,
     /// Recurring maintenance windows: one table, or an array of them.
     maintenance: Option<RawWindows>,
+    /// Every request carries the scenario's trace (default true; a
+    /// `future` environment must say).
+    propagate_traces: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,6 +358,15 @@ fn environment(
             ),
         ));
     }
+    if env.status == EnvStatus::Future && env.propagate_traces.is_none() {
+        return Err(src.err(
+            &table,
+            None,
+            format!(
+                "'{name}' is `future` (production): say `propagate_traces = true` or `false`; production decides for itself whether its Sentry links the harness's requests to its own traces"
+            ),
+        ));
+    }
     let (surfaces, all_loopback) = surfaces(src, &table, &env, &defaults.forbidden_hosts)?;
     if env.status == EnvStatus::Sandbox && !all_loopback {
         return Err(src.err(
@@ -438,6 +450,7 @@ fn environment(
         forbidden_hosts: defaults.forbidden_hosts.clone(),
         dns_resolver,
         maintenance,
+        propagate_traces: env.propagate_traces.unwrap_or(true),
     })
 }
 

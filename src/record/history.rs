@@ -498,6 +498,7 @@ pub(crate) mod fixtures {
             steps: vec![],
             http: vec![],
             budget_ms: None,
+            trace_id: None,
         }
     }
 
@@ -540,6 +541,8 @@ pub(crate) mod fixtures {
             duration_ms: 3.0,
             error: None,
             timings: None,
+            span_id: None,
+            evidence: None,
         }];
         report_of("local", vec![sc])
     }

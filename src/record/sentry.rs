@@ -126,6 +126,23 @@ pub fn event(t: &Transition, ctx: &Context<'_>) -> Event<'static> {
     if let Some(since) = t.since {
         extra.insert("since".into(), since.to_rfc3339().into());
     }
+    // The scenario's trace, which every request it made carried: the alert
+    // leads to the backend's transaction and errors of the same trace.
+    let mut contexts = Map::new();
+    if let Some(trace_id) = sc.trace_id.as_deref().and_then(|t| t.parse().ok()) {
+        extra.insert("trace_id".into(), sc.trace_id.clone().into());
+        contexts.insert(
+            "trace".to_owned(),
+            sentry::protocol::TraceContext {
+                trace_id,
+                span_id: sentry::protocol::SpanId::default(),
+                op: Some("synthetic.check".into()),
+                description: Some(format!("{} › {}", sc.feature, sc.scenario)),
+                ..Default::default()
+            }
+            .into(),
+        );
+    }
     Event {
         level,
         message: Some(message),
@@ -136,6 +153,7 @@ pub fn event(t: &Transition, ctx: &Context<'_>) -> Event<'static> {
         tags: tags.into_iter().collect(),
         breadcrumbs: breadcrumbs.into(),
         extra,
+        contexts,
         ..Event::default()
     }
 }

@@ -25,6 +25,7 @@ use crate::input::features::{ScenarioInfo, ScenarioKey, Suite, key_of};
 #[derive(Debug, Default)]
 pub(super) struct Observations {
     pub(super) exchanges: Vec<Exchange>,
+    pub(super) trace_id: Option<String>,
     pub(super) failure: Option<StepError>,
     pub(super) step_durations: Vec<Duration>,
     pub(super) duration: Duration,
@@ -292,8 +293,14 @@ fn scenario_report(
                 duration_ms: x.elapsed.as_secs_f64() * 1000.0,
                 error: x.error,
                 timings: x.timings,
+                span_id: x.span_id.clone(),
+                evidence: x
+                    .evidence
+                    .as_deref()
+                    .map(|e| Box::new(super::evidence::redacted(e, redactor))),
             })
             .collect(),
         budget_ms,
+        trace_id: ev.trace_id,
     }
 }

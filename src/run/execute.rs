@@ -61,6 +61,7 @@ pub async fn run(
     let run_id = new_run_id();
     let mut ctx = RunContext::new(environment, &run_id).map_err(|e| RunError::Usage(e.message))?;
     ctx.baselines = opts.baselines.clone();
+    ctx.evidence = opts.evidence;
     if let Some(rules) = &opts.privacy {
         Arc::make_mut(&mut ctx.redactor).set_personal(Arc::clone(rules));
     }
@@ -174,7 +175,8 @@ async fn drive(
                 after_evidence.borrow_mut().insert(
                     key_of(feature, scenario),
                     collect::Observations {
-                        exchanges: w.exchanges().to_vec(),
+                        exchanges: std::mem::take(w.exchanges_mut()),
+                        trace_id: w.trace_id().map(str::to_owned),
                         failure: w.failure().cloned(),
                         step_durations: w.step_durations().to_vec(),
                         duration: w.elapsed(),

@@ -3,6 +3,7 @@
 //! `RunReport`. [`options`] holds what a run is asked and why it may fail.
 
 pub mod collect;
+mod evidence;
 pub mod execute;
 pub mod options;
 pub mod select;

@@ -29,6 +29,10 @@ pub struct RunOptions {
     pub location: Option<String>,
     /// Only this shard of the selected scenarios (`--shard I/N`).
     pub shard: Option<Shard>,
+    /// Keep every exchange in full, redacted, for `exchanges.har` (when
+    /// the run writes a report directory; it costs a copy and a redaction
+    /// of every body).
+    pub evidence: bool,
 }
 
 /// One of N parts of a suite (`--shard I/N`, I from 1): a scenario belongs

@@ -75,8 +75,11 @@ fn scenario(feature: &str, name: &str, status: Status, ms: f64) -> ScenarioRepor
                 ttfb_ms: Some(ms - 1.0),
                 total_ms: ms,
             }),
+            span_id: None,
+            evidence: None,
         }],
         budget_ms: (status == Status::Degraded).then_some(800.0),
+        trace_id: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn scenario(
         steps: vec![],
         http: vec![],
         budget_ms: None,
+        trace_id: None,
     }
 }
 
@@ -63,6 +64,8 @@ fn slow_scenario() -> ScenarioReport {
             ttfb_ms: Some(1200.0),
             total_ms: 1240.0,
         }),
+        span_id: None,
+        evidence: None,
     });
     s
 }

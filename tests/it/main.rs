@@ -23,4 +23,5 @@ mod reports;
 mod safety;
 mod serve;
 mod shards;
+mod traces;
 mod workflows;

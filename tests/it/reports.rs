@@ -66,6 +66,11 @@ Feature: Engine <b>statuses</b>
   Scenario: A mutating check where mutation is not allowed
     When I GET "/health"
     Then the status is 200
+
+  @implemented @slow(10ms)
+  Scenario: Engine says its version, slowly
+    When I GET "/version"
+    Then the status is 200
 "#,
     );
     write(
@@ -104,7 +109,11 @@ impl Run {
 /// `features/…`, as in the repository), against a sandbox whose admin
 /// version route fails once.
 async fn run_project(envs: &[(&str, &str)]) -> Run {
-    let sb = sandbox(&[], &["admin/api/version=500@1"]).await;
+    let sb = sandbox(
+        &[],
+        &["admin/api/version=500@1", "engine/version=latency:60ms"],
+    )
+    .await;
     let dir = tempfile::tempdir().expect("tempdir");
     project(dir.path());
     let mut cmd = bin();
@@ -161,6 +170,7 @@ async fn a_real_run_writes_every_format_valid_for_its_readers() {
         seen,
         [
             "claim_outdated",
+            "degraded",
             "failed",
             "flaky",
             "known_gap",
@@ -210,7 +220,7 @@ async fn a_real_run_writes_every_format_valid_for_its_readers() {
         "xmllint: {said}"
     );
     let xml = run.file("junit.xml");
-    assert_eq!(xml.matches("<testcase ").count(), 6);
+    assert_eq!(xml.matches("<testcase ").count(), 7);
     assert!(
         xml.contains("classname=\"Engine &lt;b&gt;statuses&lt;/b&gt;\""),
         "{xml}"
@@ -218,9 +228,47 @@ async fn a_real_run_writes_every_format_valid_for_its_readers() {
     assert!(xml.contains("<failure type=\"assertion\""), "{xml}");
     assert!(xml.contains("features/engine/statuses.feature:14"), "{xml}");
     assert!(xml.contains("<failure type=\"claim_outdated\""), "{xml}");
-    assert!(xml.contains("<skipped type=\"known_gap\""), "{xml}");
+    assert!(xml.contains("<skipped message=\"known gap (@"), "{xml}");
+    assert!(
+        !xml.contains("<skipped type="),
+        "skipped carries only message: {xml}"
+    );
     assert!(xml.contains("<flakyFailure type=\"flaky\""), "{xml}");
     assert!(xml.contains("does not allow mutation"), "{xml}");
+    // Two consumers from PyPI read the same counts: junitparser counts
+    // what each testcase holds, junit2html renders every testcase.
+    let junit_html = run.dir.path().join("junit-html");
+    let said = crate::support::tool(
+        "junit_check.py",
+        &[
+            junit.as_os_str(),
+            junit_html.as_os_str(),
+            r#"{"tests": 7, "failures": 2, "errors": 0, "skipped": 2}"#.as_ref(),
+        ],
+    );
+    assert!(
+        said.contains("\"ok\": true") || said.contains("\"ok\":true"),
+        "{said}"
+    );
+
+    // exchanges.har: HAR 1.2 by har-validator's schema and HAR's timing rules.
+    let har = run.dir.path().join("reports/exchanges.har");
+    crate::support::tool("har.mjs", &[har.as_os_str()]);
+    let har: Value = serde_json::from_str(&run.file("exchanges.har")).expect("HAR is JSON");
+    let entries = har["log"]["entries"].as_array().expect("entries");
+    let requests: usize = report["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .map(|s| s["http"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(entries.len(), requests, "every request of the run");
+    assert!(
+        entries.iter().all(|e| e["request"]["headers"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty())),
+        "each entry carries what was sent"
+    );
 
     // cucumber.json: one element per scenario, each step with a result.
     let cucumber = run.json("cucumber.json");
@@ -230,7 +278,7 @@ async fn a_real_run_writes_every_format_valid_for_its_readers() {
         .iter()
         .flat_map(|f| f["elements"].as_array().expect("elements"))
         .collect();
-    assert_eq!(elements.len(), 6);
+    assert_eq!(elements.len(), 7);
     for (el, sc) in elements
         .iter()
         .zip(report["scenarios"].as_array().expect("scenarios"))
@@ -276,7 +324,94 @@ async fn a_real_run_writes_every_format_valid_for_its_readers() {
         })
         .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "source").count(), 2);
-    assert_eq!(kinds.iter().filter(|k| *k == "testCase").count(), 6);
+    assert_eq!(kinds.iter().filter(|k| *k == "testCase").count(), 7);
+    assert_eq!(kinds.iter().filter(|k| *k == "gherkinDocument").count(), 2);
+
+    // Cucumber's own tools accept them: the JSON converter (as
+    // cucumber-jvm's dialect), the messages schema with every reference
+    // resolved, and the HTML formatter, whose page Chromium shows with
+    // each scenario's status as report.json has it (Cucumber has no flaky
+    // or degraded: those pass, with a log line saying which).
+    let reports = run.dir.path().join("reports");
+    let said = crate::support::tool(
+        "cucumber.mjs",
+        &[
+            "json".as_ref(),
+            reports.join("cucumber.json").as_os_str(),
+            "--impl".as_ref(),
+            "cucumber-jvm".as_ref(),
+        ],
+    );
+    assert!(said.contains("accepted as: cucumber-jvm"), "{said}");
+    crate::support::tool(
+        "cucumber.mjs",
+        &[
+            "messages".as_ref(),
+            reports.join("messages.ndjson").as_os_str(),
+        ],
+    );
+    let page = crate::support::artifacts().join("cucumber.html");
+    crate::support::tool(
+        "cucumber.mjs",
+        &[
+            "html".as_ref(),
+            reports.join("messages.ndjson").as_os_str(),
+            page.as_os_str(),
+        ],
+    );
+    let shown: Value = serde_json::from_str(&crate::support::tool(
+        "cucumber.mjs",
+        &[
+            "page".as_ref(),
+            page.as_os_str(),
+            "--screenshot".as_ref(),
+            crate::support::artifacts()
+                .join("cucumber-html.png")
+                .as_os_str(),
+        ],
+    ))
+    .expect("page JSON");
+    assert_eq!(shown["consoleErrors"], serde_json::json!([]), "{shown}");
+    assert_eq!(shown["pageErrors"], serde_json::json!([]), "{shown}");
+    let mut on_page: Vec<(String, String, String)> = Vec::new();
+    for f in shown["features"].as_array().expect("features") {
+        for sc in f["scenarios"].as_array().expect("scenarios") {
+            let notes: String = sc["steps"]
+                .as_array()
+                .into_iter()
+                .chain(sc["hooks"].as_array())
+                .flatten()
+                .flat_map(|st| st["attachments"].as_array().cloned().unwrap_or_default())
+                .map(|a| a["text"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            on_page.push((
+                sc["name"].as_str().expect("name").to_owned(),
+                sc["status"].as_str().expect("status").to_owned(),
+                notes,
+            ));
+        }
+    }
+    assert_eq!(on_page.len(), 7, "every scenario is shown: {on_page:#?}");
+    for (name, status) in statuses(&report) {
+        let (_, shows, notes) = on_page
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .unwrap_or_else(|| panic!("{name} is not on the page: {on_page:#?}"));
+        let expected = match status.as_str() {
+            "passed" | "flaky" | "degraded" => "PASSED",
+            "failed" | "claim_outdated" => "FAILED",
+            "known_gap" => "PENDING",
+            "skipped" => "SKIPPED",
+            other => panic!("unexpected status {other}"),
+        };
+        assert_eq!(shows, expected, "{name} ({status}) on the page");
+        if status == "flaky" || status == "degraded" {
+            assert!(
+                notes.starts_with(&status),
+                "{name}: the page says {status}: {notes:?}"
+            );
+        }
+    }
     assert_eq!(kinds.last().map(String::as_str), Some("testRunFinished"));
 
     // HTML and Markdown escape what the feature says.

@@ -372,6 +372,21 @@ async fn the_dashboard_shows_the_failing_scenario_in_chromium() {
         !failing.contains("Engine runs the expected version"),
         "only failures: {failing}"
     );
+    // The scenario's trace, as the sandbox received it, so an operator
+    // can look it up in the backend's Sentry.
+    let traces: Vec<String> = sb
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/engine/health")
+        .filter_map(|r| r.trace.into_iter().find(|(n, _)| n == "traceparent"))
+        .map(|(_, v)| v.split('-').nth(1).expect("trace id").to_owned())
+        .collect();
+    assert!(
+        traces
+            .iter()
+            .any(|t| failing.contains(&format!("data-trace=\"{t}\""))),
+        "the failing card shows its trace ({traces:?}): {failing}"
+    );
     let matrix = section("matrix");
     assert!(
         matrix.contains("title=\"engine in local: failed\""),

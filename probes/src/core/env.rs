@@ -109,6 +109,9 @@ pub struct Environment {
     /// The DNS server the DNS steps ask (`dns_resolver`); the system's
     /// resolver when `None`.
     pub dns_resolver: Option<std::net::SocketAddr>,
+    /// Every request carries the scenario's trace (`traceparent`,
+    /// `sentry-trace`, `baggage`): environments.toml `propagate_traces`.
+    pub propagate_traces: bool,
 }
 
 impl Environment {
@@ -133,6 +136,7 @@ impl Environment {
             retry_backoff: Duration::from_millis(250),
             forbidden_hosts: Vec::new(),
             dns_resolver: None,
+            propagate_traces: true,
         }
     }
 

@@ -8,7 +8,8 @@
 //! the structural diff ([`diff`]) and the `.snap` format ([`snapshot`]);
 //! provider signatures ([`signing`]), Content-Security-Policy ([`csp`]),
 //! "did you mean" distances ([`suggest`]), durations ([`duration`]) and
-//! where a request's time went ([`timings`]).
+//! where a request's time went ([`timings`]) and the trace context every
+//! request carries ([`trace`]).
 
 pub mod csp;
 pub mod diff;
@@ -24,3 +25,4 @@ pub mod snapshot;
 pub mod suggest;
 pub mod template;
 pub mod timings;
+pub mod trace;

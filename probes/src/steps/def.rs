@@ -175,5 +175,7 @@ pub(crate) fn record(
         elapsed: started.elapsed(),
         error,
         timings: None,
+        span_id: None,
+        evidence: None,
     });
 }

@@ -10,24 +10,53 @@
 //!   saying so;
 //! - a claim that is outdated (passes though the Canon says deferred) and a
 //!   failure outside any step get a failed `after` hook carrying the message;
-//! - a flaky scenario's `after` hook passes, with an `output` line saying on
+//! - a flaky scenario's `after` hook passes, its result's message saying on
 //!   which attempt it passed; a degraded one's (correct, over its `@slow`
-//!   budget) passes with an `output` line giving the time and the budget.
+//!   budget) passes with a message giving the time and the budget.
 //!
-//! The report does not record the feature's own line or its description, so
-//! features carry neither; tags are given by name on each scenario (feature
-//! tags included).
+//! Shaped to cucumber-jvm's JSON, as `@cucumber/cucumber-json-converter`
+//! (Cucumber's own reader of this format) validates it: of the dialects it
+//! knows, cucumber-jvm's is the one every element of this report fits
+//! without inventing data (cucumber-js's wants step `arguments` and allows
+//! no `after` hooks; cucumber-ruby's wants a line on every tag, which the
+//! report does not keep). So hooks carry their note in `result.error_message`
+//! (cucumber-jvm's hooks have no `output`), and each feature has its `line`,
+//! read from its source (1 when the run's features are not at hand, as in
+//! `report merge` elsewhere). Tags are given by name on each scenario
+//! (feature tags included); features have no description.
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::format::reporter::Reporter;
+use crate::format::reporter::{Reporter, Sources};
 use crate::model::run::{RunReport, ScenarioReport, StepStatus};
 use crate::model::status::Status;
 
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CucumberJson;
+#[derive(Clone, Debug, Default)]
+pub struct CucumberJson {
+    sources: Sources,
+}
+
+impl CucumberJson {
+    /// With the feature texts, for each feature's own line.
+    pub fn with_sources(sources: Sources) -> Self {
+        Self { sources }
+    }
+
+    /// The line of `Feature:` (or a translation's keyword: the first line
+    /// that is not blank, a comment, a tag or a language header) in `uri`.
+    fn feature_line(&self, uri: &str) -> usize {
+        self.sources.get(uri).map_or(1, |text| {
+            text.lines()
+                .position(|l| {
+                    let t = l.trim_start();
+                    !(t.is_empty() || t.starts_with('#') || t.starts_with('@'))
+                })
+                .map_or(1, |i| i + 1)
+        })
+    }
+}
 
 /// The step library, where every step is matched.
 const STEP_LOCATION: &str = "probes/src/steps.rs";
@@ -94,7 +123,7 @@ fn element(s: &ScenarioReport) -> Value {
         "steps": steps,
     });
 
-    let hook = |status: &str, message: Option<String>, output: Option<String>| {
+    let hook = |status: &str, message: Option<String>| {
         let mut h = json!({
             "match": {"location": "lucia-harness"},
             "result": {"status": status, "duration": 0},
@@ -102,17 +131,20 @@ fn element(s: &ScenarioReport) -> Value {
         if let Some(m) = message {
             h["result"]["error_message"] = Value::String(m);
         }
-        if let Some(o) = output {
-            h["output"] = json!([o]);
-        }
         h
     };
     let after = match s.status {
-        Status::ClaimOutdated => Some(hook("failed", Some(s.outdated_message()), None)),
-        Status::Flaky | Status::Degraded => Some(hook("passed", None, Some(s.verdict_line()))),
-        Status::Failed if failing.is_none() => Some(hook("failed", s.error_text(), None)),
-        Status::KnownGap if failing.is_none() => Some(hook("pending", s.error_text(), None)),
-        Status::Skipped => Some(hook("skipped", None, Some(s.verdict_line()))),
+        Status::ClaimOutdated => Some(hook("failed", Some(s.outdated_message()))),
+        Status::Flaky | Status::Degraded | Status::Skipped => {
+            let status = if s.status == Status::Skipped {
+                "skipped"
+            } else {
+                "passed"
+            };
+            Some(hook(status, Some(s.verdict_line())))
+        }
+        Status::Failed if failing.is_none() => Some(hook("failed", s.error_text())),
+        Status::KnownGap if failing.is_none() => Some(hook("pending", s.error_text())),
         _ => None,
     };
     if let Some(h) = after {
@@ -141,6 +173,7 @@ impl Reporter for CucumberJson {
                     "uri": uri,
                     "id": slug(name),
                     "keyword": "Feature",
+                    "line": self.feature_line(uri),
                     "name": name,
                     "description": "",
                     "tags": [],

@@ -69,6 +69,12 @@ fn scenario_card(s: &ScenarioReport, b: &mut String) {
     if let Some(c) = &s.claim {
         b.push_str(&format!(" · claim <code>@{}</code>", html(c.as_str())));
     }
+    if let Some(t) = &s.trace_id {
+        b.push_str(&format!(
+            " · trace <code class=\"trace\">{}</code>",
+            html(t)
+        ));
+    }
     b.push_str("</p>\n");
     if let Some(e) = &s.error {
         b.push_str(&format!(

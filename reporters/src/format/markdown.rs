@@ -116,6 +116,13 @@ impl Reporter for Markdown {
             if let Some(c) = &s.claim {
                 writeln!(out, "- claim: {}", md_code(&format!("@{c}")))?;
             }
+            if let Some(t) = &s.trace_id {
+                writeln!(
+                    out,
+                    "- trace: {} (the backend's Sentry has its side)",
+                    md_code(t)
+                )?;
+            }
             for (x, t) in s.slow_requests() {
                 writeln!(
                     out,

@@ -5,7 +5,12 @@
 //! The subset written, in order:
 //! - `meta` (protocolVersion, implementation, runtime, os, cpu);
 //! - `source` for every feature file whose text the writer was given
-//!   ([`Messages::with_sources`]; the binary gives it the files it ran);
+//!   ([`Messages::with_sources`]; the binary gives it the files it ran),
+//!   and its `gherkinDocument`, parsed from it
+//!   ([`crate::format::gherkin_document`]); without the text, a document
+//!   made from the report (the feature, its scenarios and steps by line,
+//!   steps shared by several scenarios as a background), so the HTML
+//!   report always finds every scenario;
 //! - `stepDefinition` for every step of the vocabulary the run used
 //!   (regular-expression patterns, source `probes/src/steps.rs`);
 //! - `hook`: one AFTER_TEST_CASE hook, "lucia-harness verdict", declared
@@ -17,9 +22,11 @@
 //!   `testStepStarted`/`testStepFinished` pair per step, `testCaseFinished`;
 //! - `testRunFinished` (success = the run passed).
 //!
-//! Not written: `gherkinDocument` (the report does not keep the parsed AST;
-//! `astNodeIds` are stable ids of the form `<uri>:<line>` naming the
-//! scenario's and steps' lines instead), `attachment`, `parameterType`,
+//! Ids of the document's nodes are `<uri>:<line>` (tags
+//! `<uri>:<line>:<column>`); pickles refer to them, an outline's example to
+//! the outline and its row. A flaky or degraded scenario gets a log
+//! `attachment` saying so (Cucumber has no such status: the page shows it
+//! passed, with the note). Not written: `parameterType`,
 //! `undefinedParameterType`, step arguments (doc strings) in pickles, and
 //! attempts before the last: a flaky scenario's `testCaseStarted` carries
 //! `attempt` = the number of retries. The report keeps no start time per
@@ -36,6 +43,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
+use crate::format::gherkin_document::{Document, PickleIds, document};
 use crate::format::reporter::{Reporter, Sources};
 use crate::model::run::{RunReport, ScenarioReport, StepStatus};
 use crate::model::status::Status;
@@ -147,6 +155,7 @@ impl Reporter for Messages {
                 uris.push(&s.feature_file);
             }
         }
+        let mut docs: BTreeMap<&str, Document> = BTreeMap::new();
         for uri in &uris {
             if let Some(data) = self.sources.get(*uri) {
                 envelope(
@@ -155,6 +164,23 @@ impl Reporter for Messages {
                     json!({"uri": uri, "data": data, "mediaType": GHERKIN_MEDIA_TYPE}),
                 )?;
             }
+            // The parsed document, if it has every scenario the report ran
+            // from this file (a file edited since the run may not).
+            let whole = |d: &Document| {
+                report
+                    .scenarios
+                    .iter()
+                    .filter(|s| s.feature_file == *uri)
+                    .all(|s| d.pickles.contains_key(&s.line))
+            };
+            let doc = self
+                .sources
+                .get(*uri)
+                .and_then(|data| document(uri, data))
+                .filter(whole)
+                .unwrap_or_else(|| from_report(uri, &report.scenarios));
+            envelope(out, "gherkinDocument", doc.envelope.clone())?;
+            docs.insert(uri, doc);
         }
         let mut defs: BTreeMap<usize, &'static str> = BTreeMap::new();
         for st in report.scenarios.iter().flat_map(|s| &s.steps) {
@@ -193,7 +219,12 @@ impl Reporter for Messages {
         )?;
 
         for (n, s) in report.scenarios.iter().enumerate() {
-            scenario(out, report, &run_id, n, s)?;
+            let ids = docs
+                .get(s.feature_file.as_str())
+                .and_then(|d| d.pickles.get(&s.line))
+                .cloned()
+                .unwrap_or_else(|| fallback_ids(s));
+            scenario(out, report, &run_id, n, s, &ids)?;
         }
 
         envelope(
@@ -233,12 +264,102 @@ fn test_step(
     )
 }
 
+/// The ids a scenario's pickle uses when its document was made from the
+/// report ([`from_report`]).
+fn fallback_ids(s: &ScenarioReport) -> PickleIds {
+    let uri = &s.feature_file;
+    PickleIds {
+        ast_node_ids: vec![format!("{uri}:{}", s.line)],
+        row: None,
+        tags: s
+            .tags
+            .iter()
+            .map(|t| (format!("@{t}"), format!("{uri}:{}:@{t}", s.line)))
+            .collect(),
+    }
+}
+
+/// A document made from the report alone (no feature text, or text that
+/// no longer parses): each scenario by its line with its own steps; a step
+/// line several scenarios share (a background, an outline's steps) once,
+/// in a background.
+fn from_report(uri: &str, scenarios: &[ScenarioReport]) -> Document {
+    let mine: Vec<&ScenarioReport> = scenarios.iter().filter(|s| s.feature_file == uri).collect();
+    let mut uses: BTreeMap<usize, usize> = BTreeMap::new();
+    for s in &mine {
+        for st in &s.steps {
+            *uses.entry(st.line).or_default() += 1;
+        }
+    }
+    let shared = |line: usize| uses.get(&line).copied().unwrap_or(0) > 1;
+    let step = |st: &crate::model::run::StepReport| {
+        json!({
+            "location": {"line": st.line, "column": 1},
+            "keyword": format!("{} ", st.keyword.trim()),
+            "text": st.text,
+            "id": format!("{uri}:{}", st.line),
+        })
+    };
+    let mut background: BTreeMap<usize, Value> = BTreeMap::new();
+    let mut children = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for s in &mine {
+        for st in s.steps.iter().filter(|st| shared(st.line)) {
+            background.entry(st.line).or_insert_with(|| step(st));
+        }
+        if !seen.insert(s.line) {
+            continue;
+        }
+        let ids = fallback_ids(s);
+        children.push(json!({"scenario": {
+            "location": {"line": s.line, "column": 1},
+            "tags": ids.tags.iter().map(|(n, i)| json!({"location": {"line": s.line, "column": 1}, "name": n, "id": i})).collect::<Vec<_>>(),
+            "keyword": "Scenario",
+            "name": s.scenario,
+            "description": "",
+            "steps": s.steps.iter().filter(|st| !shared(st.line)).map(step).collect::<Vec<_>>(),
+            "examples": [],
+            "id": format!("{uri}:{}", s.line),
+        }}));
+    }
+    if !background.is_empty() {
+        children.insert(
+            0,
+            json!({"background": {
+                "location": {"line": background.keys().next().copied().unwrap_or(1), "column": 1},
+                "keyword": "Background",
+                "name": "",
+                "description": "",
+                "steps": background.into_values().collect::<Vec<_>>(),
+                "id": format!("{uri}:background"),
+            }}),
+        );
+    }
+    Document {
+        envelope: json!({
+            "uri": uri,
+            "feature": {
+                "location": {"line": 1, "column": 1},
+                "tags": [],
+                "language": "en",
+                "keyword": "Feature",
+                "name": mine.first().map_or("", |s| s.feature.as_str()),
+                "description": "",
+                "children": children,
+            },
+            "comments": [],
+        }),
+        pickles: Default::default(),
+    }
+}
+
 fn scenario(
     out: &mut dyn Write,
     report: &RunReport,
     run_id: &str,
     n: usize,
     s: &ScenarioReport,
+    ids: &PickleIds,
 ) -> io::Result<()> {
     let pickle = format!("pickle-{n}");
     let uri = &s.feature_file;
@@ -249,11 +370,13 @@ fn scenario(
         .enumerate()
         .map(|(j, st)| {
             kind = step_type(&st.keyword, kind);
+            let mut ast = vec![format!("{uri}:{}", st.line)];
+            ast.extend(ids.row.clone());
             json!({
                 "id": format!("{pickle}-step-{j}"),
                 "text": st.text,
                 "type": kind,
-                "astNodeIds": [format!("{uri}:{}", st.line)],
+                "astNodeIds": ast,
             })
         })
         .collect();
@@ -267,11 +390,15 @@ fn scenario(
             "name": s.scenario,
             "language": "en",
             "steps": steps,
-            "tags": s.tags.iter().map(|t| json!({
-                "name": format!("@{t}"),
-                "astNodeId": format!("{uri}:{}", s.line),
-            })).collect::<Vec<_>>(),
-            "astNodeIds": [format!("{uri}:{}", s.line)],
+            "tags": s.tags.iter().map(|t| {
+                let name = format!("@{t}");
+                let id = ids.tags.iter().find(|(n, _)| *n == name).map_or_else(
+                    || format!("{uri}:{}:@{t}", s.line),
+                    |(_, i)| i.clone(),
+                );
+                json!({"name": name, "astNodeId": id})
+            }).collect::<Vec<_>>(),
+            "astNodeIds": ids.ast_node_ids,
         }),
     )?;
 
@@ -336,6 +463,26 @@ fn scenario(
     if let Some((status, message)) = verdict {
         let result = json!({"status": status, "duration": duration(0.0), "message": message});
         test_step(out, &started, &format!("{case}-verdict"), (t, t), result)?;
+    }
+    // Cucumber has no flaky or degraded status: a log line the page shows
+    // under the scenario says which it was.
+    if matches!(s.status, Status::Flaky | Status::Degraded) {
+        let step = if s.status == Status::Degraded {
+            format!("{case}-verdict")
+        } else {
+            format!("{case}-step-{}", s.steps.len().saturating_sub(1))
+        };
+        envelope(
+            out,
+            "attachment",
+            json!({
+                "testCaseStartedId": started,
+                "testStepId": step,
+                "body": s.verdict_line(),
+                "mediaType": "text/x.cucumber.log+plain",
+                "contentEncoding": "IDENTITY",
+            }),
+        )?;
     }
     envelope(
         out,

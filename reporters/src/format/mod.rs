@@ -4,6 +4,8 @@
 pub mod annotations;
 pub mod cucumber_json;
 pub mod drift;
+pub mod gherkin_document;
+pub mod har;
 pub mod html;
 pub mod json;
 pub mod junit;

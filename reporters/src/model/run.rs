@@ -54,6 +54,28 @@ pub struct HttpExchangeReport {
     /// before the harness measured phases).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub timings: Option<Timings>,
+    /// This request's span of the scenario's trace (`traceparent`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub span_id: Option<String>,
+    /// The exchange in full, redacted, for `exchanges.har`: never written
+    /// to report.json (nor kept in the history).
+    #[serde(skip)]
+    pub evidence: Option<Box<ExchangeEvidence>>,
+}
+
+/// One exchange in full, already redacted like every output: what
+/// `exchanges.har` holds.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ExchangeEvidence {
+    pub started_at: DateTime<Utc>,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<String>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: String,
+    /// Bytes of the body as received (before redaction or a cut).
+    pub response_size: usize,
+    /// Why a body is not shown whole (binary, cut at a size).
+    pub comment: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,6 +106,10 @@ pub struct ScenarioReport {
     /// `degraded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_ms: Option<f64>,
+    /// The trace every request of the scenario carried (`traceparent`,
+    /// `sentry-trace`): the backend's Sentry shows its side under this id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 impl ScenarioReport {

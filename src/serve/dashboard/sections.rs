@@ -247,6 +247,13 @@ fn card(v: &View, e: &EnvView, sc: &ScenarioReport, b: &mut String) {
     if let Some(c) = &sc.claim {
         let _ = write!(b, " · claim <code>@{}</code>", html(c.as_str()));
     }
+    if let Some(t) = &sc.trace_id {
+        let _ = write!(
+            b,
+            " · trace <code class=\"trace\" data-trace=\"{0}\">{0}</code>",
+            html(t)
+        );
+    }
     if let Some(a) = e.alerts.get(&id).filter(|a| a.consecutive_failures > 0) {
         let _ = write!(b, " · failed {} run(s) in a row", a.consecutive_failures);
         if let Some(since) = a.since {

@@ -343,3 +343,32 @@ impl StateDatabase {
             .await;
     }
 }
+
+/// Runs one of the ecosystem's own checkers from tests/tools (`node
+/// tests/tools/X.mjs …`, or `tests/tools/.venv/bin/python tests/tools/X.py
+/// …`; scripts/test installs both) and returns its stdout; fails the test,
+/// with what it said, when it exits non-zero.
+pub fn tool(script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let path = repo().join("tests/tools").join(script);
+    let mut cmd = if script.ends_with(".py") {
+        let mut c = std::process::Command::new(repo().join("tests/tools/.venv/bin/python"));
+        c.arg(&path);
+        c
+    } else {
+        let mut c = std::process::Command::new("node");
+        c.arg(&path);
+        c
+    };
+    let out = cmd
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{script} runs (scripts/test --setup-only installs it): {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} {args:?}: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
