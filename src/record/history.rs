@@ -382,8 +382,13 @@ pub trait History: Send + std::fmt::Debug {
         limit: usize,
     ) -> Result<HashMap<ScenarioId, Vec<ScenarioPoint>>, HistoryError>;
 
-    /// Every feature's request times in every run kept, oldest run first.
-    fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError>;
+    /// Every feature's request times in the newest `runs` runs kept,
+    /// oldest run first.
+    fn feature_timings(
+        &self,
+        environment: &str,
+        runs: usize,
+    ) -> Result<Vec<FeatureTiming>, HistoryError>;
 
     /// Records a silence; returns its id.
     fn add_silence(&self, silence: &Silence) -> Result<i64, HistoryError>;

@@ -502,7 +502,7 @@ fn strips_uptime_and_timings_are_read_back_with_maintenance_left_out() {
             .scenario_uptime("local", std::slice::from_ref(&id), &[since, future])
             .expect("uptime");
         assert_eq!(up[&id], vec![(2, 3), (0, 0)], "{up:?}");
-        let timings = s.feature_timings("local").expect("timings");
+        let timings = s.feature_timings("local", 100).expect("timings");
         // The skipped run made no request.
         assert_eq!(timings.len(), 4, "{timings:?}");
         assert!(
@@ -510,6 +510,10 @@ fn strips_uptime_and_timings_are_read_back_with_maintenance_left_out() {
                 .iter()
                 .all(|t| t.feature == "Engine health" && t.requests == 1 && t.p50_ms == 3.0)
         );
+        // The newest 3 runs only: the skipped one (no request) and two before it.
+        let newest = s.feature_timings("local", 3).expect("timings");
+        let runs: Vec<i64> = newest.iter().map(|t| t.run).collect();
+        assert_eq!(runs, [ids[2], ids[3]], "{newest:?}");
     });
 }
 

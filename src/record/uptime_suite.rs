@@ -12,7 +12,8 @@ use super::uptime::scenario_counts;
 
 const FEATURE: &str = "Engine health";
 
-/// 40 runs 73 minutes apart ending now, of scenarios "a" (failing every
+/// 40 runs 73 minutes apart ending now (two days and more: whole days,
+/// the hours around them and partial hours), of scenarios "a" (failing every
 /// third run) and "b" (skipped every fourth), every seventh in maintenance.
 fn runs(now: DateTime<Utc>) -> Vec<RunReport> {
     (0..40)
@@ -73,6 +74,8 @@ fn windows(now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
         now - Duration::days(30),
         now + Duration::hours(1),
         now - Duration::minutes(90),
+        now.duration_trunc(Duration::days(1)).expect("day") - Duration::days(1),
+        now - Duration::hours(47) - Duration::minutes(30),
     ]
 }
 
@@ -152,7 +155,7 @@ fn a_store_migrated_from_schema_4_fills_its_hours_from_its_runs() {
     rusqlite::Connection::open(&path)
         .and_then(|c| {
             c.execute_batch(
-                "DROP TABLE uptime_hours; DROP INDEX runs_by_start;
+                "DROP TABLE uptime_hours; DROP TABLE uptime_days; DROP INDEX runs_by_start;
                  DROP INDEX scenario_results_by_time; PRAGMA user_version = 4;",
             )
         })
@@ -164,8 +167,8 @@ fn a_store_migrated_from_schema_4_fills_its_hours_from_its_runs() {
     record(&mut super::postgres::PostgresHistory::open(&db.url).expect("open"));
     db.client()
         .batch_execute(
-            "DROP TABLE uptime_hours; DROP INDEX runs_by_start; DROP INDEX scenario_results_by_time;
-             DELETE FROM refinery_schema_history WHERE version = 5;",
+            "DROP TABLE uptime_hours; DROP TABLE uptime_days; DROP INDEX runs_by_start;
+             DROP INDEX scenario_results_by_time; DELETE FROM refinery_schema_history WHERE version = 5;",
         )
         .expect("back to schema 4");
     let s = super::postgres::PostgresHistory::open(&db.url).expect("migrate");

@@ -98,7 +98,7 @@ async fn a_scenario_passing_on_a_retry_is_flaky_in_every_report_and_the_terminal
     let hook = &el["after"][0];
     assert_eq!(hook["result"]["status"], "passed", "{el}");
     assert!(
-        hook["output"][0]
+        hook["result"]["error_message"]
             .as_str()
             .is_some_and(|l| l.starts_with("flaky: passed on attempt 2 of 2")),
         "{el}"

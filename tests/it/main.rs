@@ -15,6 +15,7 @@ mod faults;
 mod flaky;
 mod gate;
 mod grafana_prometheus;
+mod inert;
 mod layout;
 mod load;
 mod operators;

@@ -462,9 +462,15 @@ async fn on_github_actions_failures_are_annotated_and_the_summary_appended() {
         )),
         "{commands:#?}"
     );
+    assert!(
+        commands.iter().any(|c| c.starts_with(
+            "::warning file=features/engine/statuses.feature,line=33,title=Engine <b>statuses</b> › Engine says its version%2C slowly [degraded]::degraded: correct, but took "
+        )),
+        "{commands:#?}"
+    );
     assert_eq!(
         commands.len(),
-        3,
+        4,
         "known gaps and skips stay quiet: {commands:#?}"
     );
 

@@ -117,11 +117,20 @@ pub fn md_inline(s: &str) -> String {
 /// Inline code: a backtick inside gets a longer delimiter, as CommonMark allows.
 pub fn md_code(s: &str) -> String {
     let s = s.replace(['\r', '\n'], " ");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
+    // A code span's fence is a backtick run no run inside matches: one
+    // longer than the longest (CommonMark 6.1), padded when the text
+    // starts or ends with a backtick.
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
     }
+    if longest == 0 {
+        return format!("`{s}`");
+    }
+    let fence = "`".repeat(longest + 1);
+    format!("{fence} {s} {fence}")
 }
 
 /// A fenced code block whose fence is longer than any backtick run inside.
@@ -157,6 +166,14 @@ mod tests {
             "say &quot;hi&quot;&#10;&apos;there&apos;&#9;"
         );
         assert!(matches!(xml_text("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn a_code_span_outfences_every_backtick_run_inside() {
+        assert_eq!(md_code("plain"), "`plain`");
+        assert_eq!(md_code("a`b"), "`` a`b ``");
+        assert_eq!(md_code("a``b"), "``` a``b ```");
+        assert_eq!(md_code("`x`\nnext"), "`` `x` next ``");
     }
 
     #[test]

@@ -387,9 +387,15 @@ impl History for PostgresHistory {
         })
     }
 
-    fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError> {
+    fn feature_timings(
+        &self,
+        environment: &str,
+        runs: usize,
+    ) -> Result<Vec<FeatureTiming>, HistoryError> {
         let environment = environment.to_owned();
-        self.call(move |c, path| views::feature_timings(c, &environment).map_err(|e| pg(path, &e)))
+        self.call(move |c, path| {
+            views::feature_timings(c, &environment, runs).map_err(|e| pg(path, &e))
+        })
     }
 
     fn add_silence(&self, s: &Silence) -> Result<i64, HistoryError> {
@@ -580,6 +586,11 @@ impl History for PostgresHistory {
         self.call(move |c, path| {
             c.execute(
                 "DELETE FROM uptime_hours WHERE environment = $1 AND hour < $2",
+                &[&environment, &before],
+            )
+            .map_err(|e| pg(path, &e))?;
+            c.execute(
+                "DELETE FROM uptime_days WHERE environment = $1 AND day < $2",
                 &[&environment, &before],
             )
             .map_err(|e| pg(path, &e))?;

@@ -10,7 +10,7 @@ use postgres::Client;
 use reporters::Status;
 
 use crate::record::history::{FeatureTiming, ScenarioId, ScenarioPoint, Silence};
-use crate::record::uptime::{HourCounts, blank, hour_ceil, plus};
+use crate::record::uptime::{HourCounts, Window, blank, day_floor, plus, ranges};
 
 pub(super) fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -50,8 +50,9 @@ fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Adds what a run counts to `uptime_hours` (see [`crate::record::uptime`]),
-/// the environment's row and every scenario's in one statement.
+/// Adds what a run counts to `uptime_hours` and `uptime_days` (see
+/// [`crate::record::uptime`]), the environment's row and every
+/// scenario's in one statement each.
 pub(super) fn add_hours(
     c: &mut impl postgres::GenericClient,
     environment: &str,
@@ -69,38 +70,91 @@ pub(super) fn add_hours(
         ups.push(signed(*up));
         counted.push(signed(*n));
     }
-    c.execute(
-        "INSERT INTO uptime_hours (environment, feature, scenario, hour, up, counted)
-         SELECT $1, f, sc, h, SUM(u)::BIGINT, SUM(n)::BIGINT
-         FROM UNNEST($2::TEXT[], $3::TEXT[], $4::TIMESTAMPTZ[], $5::BIGINT[], $6::BIGINT[]) AS x(f, sc, h, u, n)
-         GROUP BY f, sc, h
-         ON CONFLICT (environment, feature, scenario, hour) DO UPDATE SET
-         up = uptime_hours.up + excluded.up, counted = uptime_hours.counted + excluded.counted",
-        &[&environment, &features, &names, &hours, &ups, &counted],
-    )?;
+    let days: Vec<DateTime<Utc>> = hours.iter().map(|t| day_floor(*t)).collect();
+    for (table, col, at) in [
+        ("uptime_hours", "hour", &hours),
+        ("uptime_days", "day", &days),
+    ] {
+        c.execute(
+            &format!(
+                "INSERT INTO {table} (environment, feature, scenario, {col}, up, counted)
+                 SELECT $1, f, sc, h, SUM(u)::BIGINT, SUM(n)::BIGINT
+                 FROM UNNEST($2::TEXT[], $3::TEXT[], $4::TIMESTAMPTZ[], $5::BIGINT[], $6::BIGINT[]) AS x(f, sc, h, u, n)
+                 GROUP BY f, sc, h
+                 ON CONFLICT (environment, feature, scenario, {col}) DO UPDATE SET
+                 up = {table}.up + excluded.up, counted = {table}.counted + excluded.counted"
+            ),
+            &[&environment, &features, &names, at, &ups, &counted],
+        )?;
+    }
     Ok(())
 }
 
-/// The environment's whole hours since `since` from `uptime_hours`, plus
-/// the runs of the partial hour before them counted from their rows.
+/// The environment's (feature and scenario `''`) or the scenarios' whole
+/// hours and days in each window: rows of (feature, scenario, window
+/// number from 1, up, counted), each range an index range scan
+/// (`LATERAL`), one statement per table.
+fn summed(
+    c: &mut Client,
+    environment: &str,
+    windows: &[Window],
+    scenarios: bool,
+) -> Result<Vec<postgres::Row>, postgres::Error> {
+    let whose = if scenarios {
+        "NOT (t.feature = '' AND t.scenario = '')"
+    } else {
+        "t.feature = '' AND t.scenario = ''"
+    };
+    let all = ranges(windows);
+    let mut out = Vec::new();
+    for (table, col) in [("uptime_hours", "hour"), ("uptime_days", "day")] {
+        let mine: Vec<_> = all.iter().filter(|r| r.1 == table).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let index: Vec<i64> = mine
+            .iter()
+            .map(|r| i64::try_from(r.0).unwrap_or(0) + 1)
+            .collect();
+        let from: Vec<DateTime<Utc>> = mine.iter().map(|r| r.2).collect();
+        let to: Vec<DateTime<Utc>> = mine.iter().map(|r| r.3).collect();
+        out.extend(c.query(
+            &format!(
+                "SELECT t.feature, t.scenario, w.i, COALESCE(SUM(t.up), 0)::BIGINT,
+                        COALESCE(SUM(t.counted), 0)::BIGINT
+                 FROM UNNEST($2::BIGINT[], $3::TIMESTAMPTZ[], $4::TIMESTAMPTZ[]) AS w(i, lo, hi)
+                 CROSS JOIN LATERAL (SELECT * FROM {table} t
+                     WHERE t.environment = $1 AND t.{col} >= w.lo AND t.{col} < w.hi) t
+                 WHERE {whose}
+                 GROUP BY t.feature, t.scenario, w.i"
+            ),
+            &[&environment, &index, &from, &to],
+        )?);
+    }
+    Ok(out)
+}
+
+/// The environment's uptime since `since`: whole hours and days from the
+/// counts, the partial first hour counted from the runs.
 pub(super) fn uptime(
     c: &mut Client,
     environment: &str,
     since: DateTime<Utc>,
 ) -> Result<(u64, u64), postgres::Error> {
-    let edge = hour_ceil(since);
+    let windows = Window::all(&[since]);
+    let w = windows[0];
+    let mut total = summed(c, environment, &windows, false)?
+        .iter()
+        .fold((0, 0), |t, r| plus(t, pair(r, 3)));
     let r = c.query_one(
-        "SELECT (SELECT COALESCE(SUM(up), 0)::BIGINT FROM uptime_hours
-                 WHERE environment = $1 AND feature = '' AND scenario = '' AND hour >= $3),
-                (SELECT COALESCE(SUM(counted), 0)::BIGINT FROM uptime_hours
-                 WHERE environment = $1 AND feature = '' AND scenario = '' AND hour >= $3),
-                COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
+        "SELECT COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
                 COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
          FROM runs WHERE environment = $1 AND started_at >= $2 AND started_at < $3
          AND passed + failed + flaky + degraded + claim_outdated > 0",
-        &[&environment, &since, &edge],
+        &[&environment, &w.since, &w.a],
     )?;
-    Ok(plus(pair(&r, 0), pair(&r, 2)))
+    total = plus(total, pair(&r, 0));
+    Ok(total)
 }
 
 pub(super) fn scenario_uptime(
@@ -109,22 +163,15 @@ pub(super) fn scenario_uptime(
     ids: &[ScenarioId],
     since: &[DateTime<Utc>],
 ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, postgres::Error> {
-    let (mut out, edges) = blank(ids, since);
-    let Some(oldest) = edges.iter().min() else {
+    let mut out = blank(ids, since);
+    if since.is_empty() {
         return Ok(out);
-    };
-    // The whole hours: one pass over the environment's hourly rows, a pair
-    // of sums per window (w.i).
-    let rows = c.query(
-        "SELECT h.feature, h.scenario, w.i,
-                COALESCE(SUM(h.up) FILTER (WHERE h.hour >= w.edge), 0)::BIGINT,
-                COALESCE(SUM(h.counted) FILTER (WHERE h.hour >= w.edge), 0)::BIGINT
-         FROM uptime_hours h CROSS JOIN UNNEST($3::TIMESTAMPTZ[]) WITH ORDINALITY AS w(edge, i)
-         WHERE h.environment = $1 AND h.hour >= $2 AND NOT (h.feature = '' AND h.scenario = '')
-         GROUP BY h.feature, h.scenario, w.i",
-        &[&environment, oldest, &edges],
-    )?;
+    }
+    let windows = Window::all(since);
+    let rows = summed(c, environment, &windows, true)?;
     // The partial hour before each window's whole hours, from the rows.
+    let starts: Vec<DateTime<Utc>> = windows.iter().map(|w| w.since).collect();
+    let edges: Vec<DateTime<Utc>> = windows.iter().map(|w| w.a).collect();
     let partial = c.query(
         "SELECT s.feature, s.scenario, w.i,
                 COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded')),
@@ -133,7 +180,7 @@ pub(super) fn scenario_uptime(
          JOIN scenario_results s ON s.environment = $1 AND s.finished_at >= w.t AND s.finished_at < w.edge
          JOIN runs r ON r.id = s.run AND r.result <> 'maintenance'
          GROUP BY s.feature, s.scenario, w.i",
-        &[&environment, &since, &edges],
+        &[&environment, &starts, &edges],
     )?;
     for r in rows.iter().chain(&partial) {
         let id = ScenarioId {
@@ -187,11 +234,14 @@ pub(super) fn scenario_points(
 pub(super) fn feature_timings(
     c: &mut Client,
     environment: &str,
+    runs: usize,
 ) -> Result<Vec<FeatureTiming>, postgres::Error> {
     let rows = c.query(
         "SELECT run, feature, requests, p50_ms, p95_ms FROM feature_timings
-         WHERE environment = $1 ORDER BY run",
-        &[&environment],
+         WHERE environment = $1 AND run >= COALESCE((SELECT MIN(id) FROM
+             (SELECT id FROM runs WHERE environment = $1 ORDER BY id DESC LIMIT $2) AS newest), 0)
+         ORDER BY run",
+        &[&environment, &count(runs)],
     )?;
     Ok(rows
         .iter()

@@ -421,8 +421,12 @@ impl History for SqliteHistory {
         views::scenario_points(&self.conn, environment, ids, limit).map_err(|e| self.sql(e))
     }
 
-    fn feature_timings(&self, environment: &str) -> Result<Vec<FeatureTiming>, HistoryError> {
-        views::feature_timings(&self.conn, environment).map_err(|e| self.sql(e))
+    fn feature_timings(
+        &self,
+        environment: &str,
+        runs: usize,
+    ) -> Result<Vec<FeatureTiming>, HistoryError> {
+        views::feature_timings(&self.conn, environment, runs).map_err(|e| self.sql(e))
     }
 
     fn add_silence(&self, s: &Silence) -> Result<i64, HistoryError> {
@@ -593,13 +597,19 @@ impl History for SqliteHistory {
     }
 
     /// Keeps the newest `keep` runs of `environment` (with their scenario
-    /// results) and its hourly uptime of the last [`KEPT_DAYS`] days;
+    /// results) and its hourly and daily uptime of the last [`KEPT_DAYS`] days;
     /// returns how many runs were deleted. Alert state is never pruned.
     fn prune(&self, environment: &str, keep: usize) -> Result<usize, HistoryError> {
         let before = Utc::now() - chrono::Duration::days(KEPT_DAYS);
         self.conn
             .execute(
                 "DELETE FROM uptime_hours WHERE environment = ?1 AND hour < ?2",
+                params![environment, ts(before)],
+            )
+            .map_err(|e| self.sql(e))?;
+        self.conn
+            .execute(
+                "DELETE FROM uptime_days WHERE environment = ?1 AND day < ?2",
                 params![environment, ts(before)],
             )
             .map_err(|e| self.sql(e))?;

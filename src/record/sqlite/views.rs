@@ -6,44 +6,51 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use reporters::Status;
-use rusqlite::{Connection, OptionalExtension as _, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::rows::{count, parse_ts, scenario_id, silence_row, small, ts};
 use crate::record::history::{FeatureTiming, ScenarioId, ScenarioPoint, Silence};
-use crate::record::uptime::{HourCounts, blank, hour_ceil, plus};
+use crate::record::uptime::{HourCounts, Window, blank, day_floor, plus, ranges};
 
-/// Adds what a run counts to `uptime_hours` (see [`crate::record::uptime`]).
+/// Adds what a run counts to `uptime_hours` and `uptime_days` (see
+/// [`crate::record::uptime`]).
 pub(super) fn add_hours(
     conn: &Connection,
     environment: &str,
     c: &HourCounts,
 ) -> Result<(), rusqlite::Error> {
-    let mut add = conn.prepare(
-        "INSERT INTO uptime_hours (environment, feature, scenario, hour, up, counted)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (environment, feature, scenario, hour) DO UPDATE SET
-             up = up + excluded.up, counted = counted + excluded.counted",
-    )?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    let (up, counted) = c.run;
-    add.execute(params![
-        environment,
-        "",
-        "",
-        ts(c.run_hour),
-        n(up),
-        n(counted)
-    ])?;
-    let hour = ts(c.scenario_hour);
-    for (feature, scenario, up, counted) in &c.scenarios {
+    for (table, col, floor) in [
+        ("uptime_hours", "hour", None),
+        ("uptime_days", "day", Some(day_floor as fn(_) -> _)),
+    ] {
+        let mut add = conn.prepare(&format!(
+            "INSERT INTO {table} (environment, feature, scenario, {col}, up, counted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (environment, feature, scenario, {col}) DO UPDATE SET
+                 up = up + excluded.up, counted = counted + excluded.counted"
+        ))?;
+        let at = |t| ts(floor.map_or(t, |f: fn(_) -> _| f(t)));
+        let (up, counted) = c.run;
         add.execute(params![
             environment,
-            feature,
-            scenario,
-            hour,
-            n(*up),
-            n(*counted)
+            "",
+            "",
+            at(c.run_hour),
+            n(up),
+            n(counted)
         ])?;
+        let when = at(c.scenario_hour);
+        for (feature, scenario, up, counted) in &c.scenarios {
+            add.execute(params![
+                environment,
+                feature,
+                scenario,
+                when,
+                n(*up),
+                n(*counted)
+            ])?;
+        }
     }
     Ok(())
 }
@@ -55,29 +62,63 @@ fn pair(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<(u64, u64)> {
     ))
 }
 
-/// The environment's whole hours since `since` from `uptime_hours`, plus
-/// the runs of the partial hour before them counted from their rows.
+/// The environment's (feature and scenario `''`) or the scenarios'
+/// (`scenarios`) whole hours and days in each window, one range at a time:
+/// `each(window, row)` with rows of (feature, scenario, up, counted).
+fn summed(
+    conn: &Connection,
+    environment: &str,
+    windows: &[Window],
+    scenarios: bool,
+    mut each: impl FnMut(usize, &rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    let whose = if scenarios {
+        "NOT (feature = '' AND scenario = '')"
+    } else {
+        "feature = '' AND scenario = ''"
+    };
+    for (i, table, from, to) in ranges(windows) {
+        let col = if table == "uptime_hours" {
+            "hour"
+        } else {
+            "day"
+        };
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT feature, scenario, COALESCE(SUM(up), 0), COALESCE(SUM(counted), 0) FROM {table}
+                 WHERE environment = ?1 AND {col} >= ?2 AND {col} < ?3 AND {whose}
+                 GROUP BY feature, scenario"
+        ))?;
+        let mut rows = stmt.query(params![environment, ts(from), ts(to)])?;
+        while let Some(r) = rows.next()? {
+            each(i, r)?;
+        }
+    }
+    Ok(())
+}
+
+/// The environment's uptime since `since`: whole hours and days from the
+/// counts, the partial first hour counted from the runs.
 pub(super) fn uptime(
     conn: &Connection,
     environment: &str,
     since: DateTime<Utc>,
 ) -> Result<(u64, u64), rusqlite::Error> {
-    let edge = hour_ceil(since);
-    let hours = conn.query_row(
-        "SELECT COALESCE(SUM(up), 0), COALESCE(SUM(counted), 0) FROM uptime_hours
-             WHERE environment = ?1 AND feature = '' AND scenario = '' AND hour >= ?2",
-        params![environment, ts(edge)],
-        |r| pair(r, 0),
-    )?;
+    let windows = Window::all(&[since]);
+    let w = windows[0];
+    let mut total = (0, 0);
+    summed(conn, environment, &windows, false, |_, r| {
+        total = plus(total, pair(r, 2)?);
+        Ok(())
+    })?;
     let partial = conn.query_row(
         "SELECT COUNT(*) FILTER (WHERE result IN ('passed', 'degraded')),
                 COUNT(*) FILTER (WHERE result IN ('passed', 'degraded', 'failed'))
              FROM runs WHERE environment = ?1 AND started_at >= ?2 AND started_at < ?3
              AND passed + failed + flaky + degraded + claim_outdated > 0",
-        params![environment, ts(since), ts(edge)],
+        params![environment, ts(w.since), ts(w.a)],
         |r| pair(r, 0),
     )?;
-    Ok(plus(hours, partial))
+    Ok(plus(total, partial))
 }
 
 pub(super) fn scenario_uptime(
@@ -86,38 +127,19 @@ pub(super) fn scenario_uptime(
     ids: &[ScenarioId],
     since: &[DateTime<Utc>],
 ) -> Result<HashMap<ScenarioId, Vec<(u64, u64)>>, rusqlite::Error> {
-    let (mut out, edges) = blank(ids, since);
-    let Some(oldest) = edges.iter().min() else {
+    let mut out = blank(ids, since);
+    if since.is_empty() {
         return Ok(out);
-    };
-    // The whole hours: one pass over the environment's hourly rows, a pair
-    // of sums per window.
-    let cols: Vec<String> = (0..edges.len())
-        .map(|i| {
-            let p = i + 3;
-            format!(
-                "COALESCE(SUM(up) FILTER (WHERE hour >= ?{p}), 0), COALESCE(SUM(counted) FILTER (WHERE hour >= ?{p}), 0)"
-            )
-        })
-        .collect();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT feature, scenario, {} FROM uptime_hours
-             WHERE environment = ?1 AND hour >= ?2 AND NOT (feature = '' AND scenario = '')
-             GROUP BY feature, scenario",
-        cols.join(", ")
-    ))?;
-    let mut values = vec![environment.to_owned(), ts(*oldest)];
-    values.extend(edges.iter().map(|t| ts(*t)));
-    let mut rows = stmt.query(params_from_iter(values.iter()))?;
-    while let Some(r) = rows.next()? {
-        if let Some(slots) = out.get_mut(&scenario_id(r)?) {
-            for (i, slot) in slots.iter_mut().enumerate() {
-                *slot = plus(*slot, pair(r, 2 + 2 * i)?);
-            }
-        }
     }
+    let windows = Window::all(since);
+    summed(conn, environment, &windows, true, |i, r| {
+        if let Some(slot) = out.get_mut(&scenario_id(r)?).and_then(|v| v.get_mut(i)) {
+            *slot = plus(*slot, pair(r, 2)?);
+        }
+        Ok(())
+    })?;
     // The partial hour before each window's whole hours, from the rows.
-    let mut partial = conn.prepare(
+    let mut partial = conn.prepare_cached(
         "SELECT s.feature, s.scenario,
                 COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded')),
                 COUNT(*) FILTER (WHERE s.status IN ('passed', 'flaky', 'degraded', 'failed'))
@@ -126,11 +148,11 @@ pub(super) fn scenario_uptime(
              AND r.result != 'maintenance'
              GROUP BY s.feature, s.scenario",
     )?;
-    for (i, (from, to)) in since.iter().zip(&edges).enumerate() {
-        if from == to {
+    for (i, w) in windows.iter().enumerate() {
+        if w.since == w.a {
             continue;
         }
-        let mut rows = partial.query(params![environment, ts(*from), ts(*to)])?;
+        let mut rows = partial.query(params![environment, ts(w.since), ts(w.a)])?;
         while let Some(r) = rows.next()? {
             if let Some(slot) = out.get_mut(&scenario_id(r)?).and_then(|v| v.get_mut(i)) {
                 *slot = plus(*slot, pair(r, 2)?);
@@ -176,12 +198,15 @@ pub(super) fn scenario_points(
 pub(super) fn feature_timings(
     conn: &Connection,
     environment: &str,
+    runs: usize,
 ) -> Result<Vec<FeatureTiming>, rusqlite::Error> {
     let mut stmt = conn.prepare(
         "SELECT run, feature, requests, p50_ms, p95_ms FROM feature_timings
-             WHERE environment = ?1 ORDER BY run",
+             WHERE environment = ?1 AND run >= COALESCE((SELECT MIN(id) FROM
+                 (SELECT id FROM runs WHERE environment = ?1 ORDER BY id DESC LIMIT ?2)), 0)
+             ORDER BY run",
     )?;
-    stmt.query_map(params![environment], |r| {
+    stmt.query_map(params![environment, count(runs)], |r| {
         Ok(FeatureTiming {
             run: r.get(0)?,
             feature: r.get(1)?,

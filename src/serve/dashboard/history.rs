@@ -19,8 +19,12 @@ use crate::record::history::{
 /// Bars in a strip.
 pub const STRIP: usize = 50;
 
-/// Points in a sparkline: the retained runs are grouped into this many.
+/// Points in a sparkline: the runs it covers are grouped into this many.
 pub const TREND_POINTS: usize = 48;
+
+/// The newest runs a sparkline covers at most (`--retain`'s default), so a
+/// page costs the same whatever is retained.
+pub const TREND_RUNS: usize = 2000;
 
 /// The uptime windows, as badges and the page name them.
 pub const WINDOWS: [(&str, i64); 3] = [("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30)];
@@ -115,7 +119,7 @@ impl EnvHistory {
             uptime,
             strips: store.scenario_points(series, &attention, STRIP)?,
             gating,
-            trends: trends(&store.feature_timings(series)?, TREND_POINTS),
+            trends: trends(&store.feature_timings(series, TREND_RUNS)?, TREND_POINTS),
         })
     }
 }

@@ -281,7 +281,7 @@ pub(super) fn trends(v: &View, b: &mut String) {
             .collect();
         let _ = write!(
             b,
-            "<details{}><summary>{} · {} feature(s){} · p50 (solid) and p95 (dashed) of their requests over the runs kept</summary><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"response times in {}\"><table class=\"trends\"><colgroup><col class=\"name\"><col class=\"line\"><col class=\"figures\"></colgroup><thead><tr><th>feature</th><th>trend</th><th>p50 · p95</th></tr></thead><tbody>",
+            "<details{}><summary>{} · {} feature(s){} · p50 (solid) and p95 (dashed) of their requests over the runs kept (the newest 2,000 at most)</summary><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"response times in {}\"><table class=\"trends\"><colgroup><col class=\"name\"><col class=\"line\"><col class=\"figures\"></colgroup><thead><tr><th>feature</th><th>trend</th><th>p50 · p95</th></tr></thead><tbody>",
             if slower.is_empty() { "" } else { " open" },
             html(&e.name),
             e.history.trends.len(),
