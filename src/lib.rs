@@ -18,6 +18,7 @@
 //! and `reporters` crates). Nothing here prints or exits: the binary's
 //! `cli` does.
 
+pub mod adapt;
 pub mod baseline;
 pub mod demo;
 pub mod gate;

@@ -141,6 +141,8 @@ pub struct SandboxConfig {
     pub dns_faults: Vec<DnsFault>,
     /// The durable ledger file; a temporary file when `None`.
     pub ledger_file: Option<PathBuf>,
+    /// Another naming of the same answers (`--dialect renamed`).
+    pub dialect: Option<crate::dialect::Dialect>,
     /// Development's Engine, the base URL the providers' webhooks (Twilio's
     /// numbers and WhatsApp sender, Stripe's endpoint, Postmark's inbound
     /// hook) point at. The real one by default: the sandbox stands in for
@@ -163,6 +165,7 @@ impl Default for SandboxConfig {
             ledger_file: None,
             dev_engine_url: DEV_ENGINE_URL.to_owned(),
             staging_engine_url: STAGING_ENGINE_URL.to_owned(),
+            dialect: None,
         }
     }
 }
@@ -178,6 +181,17 @@ impl SandboxConfig {
         } else {
             self.breaks.insert(spec.parse()?);
         }
+        Ok(())
+    }
+
+    /// Answers in `dialect` (`renamed`): its renames and moves run before
+    /// any `--drift`, so a drift names the dialect's fields.
+    pub fn set_dialect(&mut self, dialect: &str) -> Result<(), SpecError> {
+        let d: crate::dialect::Dialect = dialect.parse()?;
+        let mut drifts = d.drifts();
+        drifts.append(&mut self.drifts);
+        self.drifts = drifts;
+        self.dialect = Some(d);
         Ok(())
     }
 

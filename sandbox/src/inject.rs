@@ -56,6 +56,10 @@ pub enum DriftKind {
     Type(FieldPath),
     /// Add a field.
     Add(FieldPath, Value),
+    /// Move a field to another path (creating the objects on the way):
+    /// a rename (`uptime_seconds` → `uptime`), a wrapper (`version` →
+    /// `build.version`).
+    Move(FieldPath, FieldPath),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -64,8 +68,9 @@ pub struct Drift {
     pub kind: DriftKind,
 }
 
-const DRIFT_HELP: &str = "drift is ROUTE=change:FIELD=VALUE, ROUTE=remove:FIELD, ROUTE=type:FIELD or ROUTE=add:FIELD=VALUE \
-(e.g. engine/version=change:version=\"engine-v0.1.3.7\", engine/health=remove:status)";
+const DRIFT_HELP: &str = "drift is ROUTE=change:FIELD=VALUE, ROUTE=remove:FIELD, ROUTE=type:FIELD, ROUTE=add:FIELD=VALUE \
+or ROUTE=move:FIELD=FIELD (e.g. engine/version=change:version=\"engine-v0.1.3.7\", engine/health=remove:status, \
+engine/version=move:version=build.version)";
 
 impl FromStr for Drift {
     type Err = SpecError;
@@ -95,6 +100,12 @@ impl FromStr for Drift {
                 DriftKind::Add(f, v)
             }
             "remove" => DriftKind::Remove(arg.parse()?),
+            "move" => {
+                let (from, to) = arg.split_once('=').ok_or_else(|| {
+                    SpecError(format!("bad drift {s:?}: `move` needs FIELD=FIELD"))
+                })?;
+                DriftKind::Move(from.parse()?, to.parse()?)
+            }
             "type" => DriftKind::Type(arg.parse()?),
             other => {
                 return Err(SpecError(format!(
@@ -137,6 +148,12 @@ impl Drift {
                 }
             }
             DriftKind::Add(p, v) => p.insert(body, v.clone()),
+            DriftKind::Move(from, to) => {
+                if let Some(v) = from.get_mut(body).map(Value::take) {
+                    from.remove(body);
+                    to.insert_creating(body, v);
+                }
+            }
         }
     }
 }
@@ -392,6 +409,21 @@ impl FieldPath {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// [`Self::insert`], creating the objects the path goes through.
+    fn insert_creating(&self, v: &mut Value, value: Value) {
+        let mut at = &mut *v;
+        for seg in &self.0[..self.0.len() - 1] {
+            let Seg::Key(k) = seg else { return };
+            let Some(m) = at.as_object_mut() else { return };
+            at = m
+                .entry(k.clone())
+                .or_insert_with(|| Value::Object(Default::default()));
+        }
+        if let (Some(m), Some(Seg::Key(k))) = (at.as_object_mut(), self.0.last()) {
+            m.insert(k.clone(), value);
         }
     }
 

@@ -67,7 +67,10 @@ pub(crate) async fn edge(State(state): State<AppState>, req: Request, next: Next
         }
     }
     if path.starts_with("/netlify") && !state.broken(Break::NotNetlify) {
-        h.insert(header::SERVER, HeaderValue::from_static("Netlify"));
+        h.insert(
+            crate::dialect::Dialect::host_header(state.config.dialect),
+            HeaderValue::from_static("Netlify"),
+        );
         if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string()) {
             h.insert("x-nf-request-id", v);
         }

@@ -37,6 +37,7 @@
 
 mod admin;
 pub mod config;
+pub mod dialect;
 mod dns;
 mod engine;
 pub mod inject;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 passed/ready · 1 checks failed, drift or not ready ·
 //! 2 bad usage, config or feature file · 3 inconclusive (gate).
 
+mod adapt;
 mod args;
 mod baseline;
 mod check;
@@ -67,6 +68,23 @@ pub enum Command {
     /// untagged ones run wherever every service they use exists. @mutating scenarios are
     /// skipped where the environment does not allow mutation (production never does).
     Run(RunCommand),
+    /// Propose the feature edits a live environment's real contracts ask for, never one that
+    /// hides a broken claim.
+    ///
+    /// Runs the features; for each scenario failing on an assertion, looks for the value the
+    /// feature expects elsewhere in the response: a renamed key, a moved path (a wrapper, a
+    /// nesting level, a path into an array), a renamed header. Prints each edit as a unified diff
+    /// with the rule and the observed response (redacted); `--write` makes them, then runs again.
+    /// Never changes an expected status, value or text, never removes or loosens a step, never
+    /// touches a scenario failing on a fault or a baseline. What stays failing is listed: "not a
+    /// contract difference: check the claim". Exit 0 when everything passes, 1 when something
+    /// still fails.
+    #[command(after_help = "Examples:
+  lucia-harness adapt --env dev                  # the proposed edits, nothing written
+  lucia-harness adapt --env dev --write          # make them, run again, say what remains
+  lucia-harness sandbox --dialect renamed &      # a stand-in answering under other names
+  lucia-harness adapt --env local --origin https://127.0.0.1:8700")]
+    Adapt(adapt::AdaptCommand),
     /// Run the features against an environment and print the Canon's claim ledger.
     ///
     /// Every scenario tagged implemented, configured, tested, deferred or future is a claim:
@@ -164,6 +182,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
     match &cli.command {
         Command::Demo(args) => demo::demo(g, args).await,
         Command::Run(cmd) => run::run(g, cmd).await,
+        Command::Adapt(cmd) => adapt::adapt(g, cmd).await,
         Command::Claims(cmd) => claims::claims(g, cmd).await,
         Command::Gate(cmd) => gate::gate(g, cmd).await,
         Command::Check => check::check(g),

@@ -12,7 +12,8 @@ pub struct SandboxCommand {
     #[arg(long, default_value = sandbox::DEFAULT_ADDR)]
     addr: String,
     /// Change a response's JSON on a route: ROUTE=change:FIELD=VALUE, ROUTE=remove:FIELD,
-    /// ROUTE=type:FIELD, ROUTE=add:FIELD=VALUE (e.g. engine/health=remove:status).
+    /// ROUTE=type:FIELD, ROUTE=add:FIELD=VALUE, ROUTE=move:FIELD=FIELD (e.g.
+    /// engine/health=remove:status).
     #[arg(long, value_name = "SPEC")]
     drift: Vec<String>,
     /// Break a route: ROUTE=500, ROUTE=latency:2s, ROUTE=hang, ROUTE=reset, ROUTE=truncate
@@ -27,6 +28,12 @@ pub struct SandboxCommand {
     /// render-wrong-environment.
     #[arg(long, value_name = "SPEC")]
     fault: Vec<String>,
+    /// Answer in another dialect: `renamed` serves the same behaviour under other field
+    /// names and paths (uptime for uptime_seconds, build.version for version, resend.id for
+    /// message_id, …), what `lucia-harness adapt` is proved against. Drifts then name the
+    /// dialect's fields.
+    #[arg(long, value_name = "NAME")]
+    dialect: Option<String>,
     /// The durable payment ledger file (created with the seed's reservation when missing);
     /// a temporary file by default.
     #[arg(long, value_name = "FILE")]
@@ -39,6 +46,11 @@ pub async fn sandbox(cmd: &SandboxCommand) -> ExitCode {
         ledger_file: cmd.ledger.as_deref().map(Path::to_path_buf),
         ..sandbox::SandboxConfig::default()
     };
+    if let Some(d) = &cmd.dialect
+        && let Err(e) = config.set_dialect(d)
+    {
+        return error(format!("--dialect: {e}"));
+    }
     for d in &cmd.drift {
         if let Err(e) = config.add_drift(d) {
             return error(format!("--drift: {e}"));

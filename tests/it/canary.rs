@@ -302,6 +302,11 @@ Then the status is 200\n",
     )
     .expect("json");
 
+    // `adapt`: its diff quotes what the responses said.
+    let o = h.run(&[&["adapt"], &local[..]].concat(), &[], 1).await;
+    assert!(o.stdout.contains("failing scenario(s)"), "{}", o.stdout);
+    hay.outcome("adapt", &o);
+
     // `claims`, live and from the report.
     let o = h.run(&[&["claims"], &local[..]].concat(), &[], 1).await;
     hay.outcome("claims", &o);

@@ -16,7 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "src",
         &[
-            "input", "run", "baseline", "gate", "record", "serve", "demo", "cli",
+            "input", "run", "baseline", "gate", "adapt", "record", "serve", "demo", "cli",
         ],
     ),
     ("probes/src", &["core", "probe", "world", "steps"]),

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod adapt;
 mod alerts;
 mod baseline;
 mod canary;

@@ -1,0 +1,399 @@
+//! `lucia-harness adapt`: from guessed contracts to Lucia's real ones. A
+//! first run against a real environment fails in many places for a dull
+//! reason (`uptime` rather than `uptime_seconds`); this turns that run into
+//! reviewed edits of the features, never one that hides a broken claim.
+//!
+//! For each failing scenario whose failure is an assertion ([`propose`]):
+//! the failing step and the response it checked (the run keeps every
+//! exchange, redacted, as for `exchanges.har`) go to the rules
+//! ([`rules`]): a JSON path, an expected key or a header name may move to
+//! where the response has *the value the feature expects*; nothing else
+//! is ever changed. A fault (a timeout, a 500, a refused connection), a
+//! status, a body text, a baseline step, or a value found nowhere stays
+//! failing and is listed: "not a contract difference: check the claim".
+//! The edits are made in the feature text itself ([`text`]), key or member
+//! only, so formatting, comments and tags stay as written.
+
+pub mod rules;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use probes::ErrorKind;
+use probes::core::jsonpath::JsonPath;
+use probes::core::matcher::Mode;
+use reporters::{RunReport, ScenarioReport, Status};
+use serde_json::Value;
+
+/// One proposed edit of a feature file, with why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    /// The feature file, as the report names it.
+    pub file: String,
+    /// The first line replaced (1-based), the lines as they are and as proposed.
+    pub line: usize,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    /// `Feature › Scenario`.
+    pub scenario: String,
+    /// Each rule that proposed part of it, with what it moved.
+    pub rules: Vec<String>,
+    /// The part of the response that shows it (redacted like every output).
+    pub observed: String,
+}
+
+/// A failing scenario adapt leaves failing, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remaining {
+    pub scenario: String,
+    pub location: String,
+    pub why: String,
+}
+
+/// What `adapt` proposes for one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Adaptation {
+    /// Scenarios that failed in the run (known gaps are expected to fail:
+    /// their claims say so, and adapt leaves them to the claim).
+    pub failing: usize,
+    pub edits: Vec<Edit>,
+    /// Scenarios with at least one edit.
+    pub adapted: usize,
+    pub remaining: Vec<Remaining>,
+}
+
+const NOT_CONTRACT: &str = "not a contract difference: check the claim";
+
+fn label(s: &ScenarioReport) -> String {
+    format!("{} › {}", s.feature, s.scenario)
+}
+
+/// `{{expected.K}}` and `{{run_id}}` filled in; `None` when anything else
+/// (a secret, an unknown key) is left to fill.
+fn interpolate(text: &str, expected: &BTreeMap<String, String>, run_id: &str) -> Option<String> {
+    let mut out = text.replace("{{run_id}}", run_id);
+    for (k, v) in expected {
+        out = out.replace(&format!("{{{{expected.{k}}}}}"), v);
+    }
+    (!out.contains("{{") && !out.contains("${")).then_some(out)
+}
+
+/// The doc string below the step at `line` (1-based): the range of its
+/// content lines and their text, the delimiter's indentation removed.
+fn doc_string(lines: &[&str], line: usize) -> Option<(usize, usize, String, usize)> {
+    let open = (line..lines.len()).find(|i| !lines[*i].trim().is_empty())?;
+    let t = lines[open].trim_start();
+    let delim = if t.starts_with("\"\"\"") {
+        "\"\"\""
+    } else if t.starts_with("```") {
+        "```"
+    } else {
+        return None;
+    };
+    let indent = lines[open].len() - t.len();
+    let close = (open + 1..lines.len()).find(|i| lines[*i].trim_start().starts_with(delim))?;
+    let body: Vec<&str> = lines[open + 1..close]
+        .iter()
+        .map(|l| {
+            l.get(indent.min(l.len() - l.trim_start().len())..)
+                .unwrap_or("")
+        })
+        .collect();
+    Some((open + 1, close, body.join("\n"), indent))
+}
+
+fn excerpt(v: &Value) -> String {
+    let mut s = v.to_string();
+    if s.chars().count() > 240 {
+        s = s.chars().take(240).collect::<String>() + "…";
+    }
+    s
+}
+
+/// What the rules make of one failing step: the edit, and what is left.
+struct Verdict {
+    edit: Option<Edit>,
+    left: Option<String>,
+}
+
+fn verdict(
+    s: &ScenarioReport,
+    report: &RunReport,
+    expected: &BTreeMap<String, String>,
+    source: &str,
+) -> Verdict {
+    let leave = |why: String| Verdict {
+        edit: None,
+        left: Some(why),
+    };
+    let Some(e) = &s.error else {
+        return leave(format!("{NOT_CONTRACT} (no error recorded)"));
+    };
+    if e.kind != ErrorKind::Assertion {
+        return leave(format!(
+            "a fault ({}), not an assertion: {NOT_CONTRACT}",
+            e.kind.as_str()
+        ));
+    }
+    let Some(step) = s.failing_step().and_then(|i| s.steps.get(i)) else {
+        return leave(format!("{NOT_CONTRACT} (no failing step)"));
+    };
+    let lines: Vec<&str> = source.lines().collect();
+    let Some(written) = lines.get(step.line.saturating_sub(1)) else {
+        return leave(format!("the feature file no longer has line {}", step.line));
+    };
+    if written.contains('<') && written.contains('>') {
+        return leave("an outline's step (its placeholders): edit it by hand".into());
+    }
+    let Some(x) = s.http.iter().rev().find_map(|x| x.evidence.as_deref()) else {
+        return leave("no response was kept for the failing step".into());
+    };
+    let body: Option<Value> = serde_json::from_str(&x.response_body).ok();
+    let text = step.text.as_str();
+    let caps = |re: &str| regex::Regex::new(re).ok()?.captures(text);
+    let mut edit = Edit {
+        file: s.feature_file.clone(),
+        line: step.line,
+        before: vec![(*written).to_owned()],
+        after: Vec::new(),
+        scenario: label(s),
+        rules: Vec::new(),
+        observed: String::new(),
+    };
+    if let Some(c) = caps(r#"^the header "([^"]+)" (is|contains) "(.*)"$"#) {
+        let Some(value) = interpolate(&c[3], expected, &report.run_id) else {
+            return leave("the expected header value has a secret or an unknown key".into());
+        };
+        return match rules::header_move(&c[1], &c[2], &value, &x.response_headers) {
+            Ok(name) => {
+                edit.after =
+                    vec![written.replacen(&format!("\"{}\"", &c[1]), &format!("\"{name}\""), 1)];
+                edit.rules
+                    .push(format!("{} (\"{}\" → \"{name}\")", rules::HEADER, &c[1]));
+                edit.observed = format!(
+                    "{name}: {}",
+                    x.response_headers
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or("", |(_, v)| v.as_str())
+                );
+                Verdict {
+                    edit: Some(edit),
+                    left: None,
+                }
+            }
+            Err(why) => leave(format!("{why}: {NOT_CONTRACT}")),
+        };
+    }
+    let json_step = ["the JSON at \"", "the JSON matches", "the JSON contains"]
+        .iter()
+        .any(|p| text.starts_with(p));
+    if !json_step {
+        return leave(format!(
+            "`{text}` checks a status, a text, a baseline or a value adapt does not move: {NOT_CONTRACT}"
+        ));
+    }
+    let Some(doc) = body else {
+        return leave(format!("the response is not JSON: {NOT_CONTRACT}"));
+    };
+    if let Some(c) = caps(r#"^the JSON at "([^"]+)" is (.+)$"#) {
+        let (Ok(path), Some(want)) = (
+            c[1].parse::<JsonPath>(),
+            interpolate(&c[2], expected, &report.run_id)
+                .and_then(|w| serde_json::from_str::<Value>(w.trim()).ok()),
+        ) else {
+            return leave(
+                "the step's path or value cannot be read without the run's secrets".into(),
+            );
+        };
+        return match rules::path_move(&path, &want, &doc) {
+            Ok((to, rule)) => {
+                edit.after =
+                    vec![written.replacen(&format!("\"{}\"", &c[1]), &format!("\"{to}\""), 1)];
+                edit.rules.push(format!("{rule} ({} → {to})", &c[1]));
+                edit.observed = excerpt(to.get(&doc).unwrap_or(&Value::Null));
+                Verdict {
+                    edit: Some(edit),
+                    left: None,
+                }
+            }
+            Err(why) => leave(format!("{why}: {NOT_CONTRACT}")),
+        };
+    }
+    let (root, mode) = if let Some(c) = caps(r#"^the JSON at "([^"]+)" (matches|contains):?$"#) {
+        (c[1].to_owned(), c[2].to_owned())
+    } else if let Some(c) = caps(r"^the JSON (matches|contains):?$") {
+        ("$".to_owned(), c[1].to_owned())
+    } else {
+        return leave(format!(
+            "`{text}` checks a status, a text, a baseline or a value adapt does not move: {NOT_CONTRACT}"
+        ));
+    };
+    let mode = if mode == "contains" {
+        Mode::Contains
+    } else {
+        Mode::Exact
+    };
+    let Ok(root) = root.parse::<JsonPath>() else {
+        return leave("the step's path does not parse".into());
+    };
+    let Some((first, close, raw, indent)) = doc_string(&lines, step.line) else {
+        return leave("the step's JSON is not a doc string below it".into());
+    };
+    let Some(filled) = interpolate(&raw, expected, &report.run_id) else {
+        return leave("the expectation has a secret or an unknown key".into());
+    };
+    let Ok(want) = serde_json::from_str::<Value>(&filled) else {
+        return leave("the expectation is not JSON".into());
+    };
+    let (moves, mut left) = rules::block_moves(&want, &doc, &root.segments, mode);
+    let mut new_raw = raw.clone();
+    for mv in &moves {
+        match text::apply(&new_raw, mv) {
+            Some(r) => {
+                new_raw = r;
+                edit.rules.push(format!(
+                    "{} (\"{}\" → \"{}\")",
+                    mv.rule,
+                    mv.from.join("."),
+                    mv.to.join(".")
+                ));
+            }
+            None => left.push(format!(
+                "\"{}\" would move to \"{}\", which the expectation cannot say without rewriting more",
+                mv.from.join("."),
+                mv.to.join(".")
+            )),
+        }
+    }
+    // Whether the edited step then passes is for the next run to say:
+    // the kept responses are redacted, so an e-mail or a name cannot be
+    // compared here.
+    let left = (!left.is_empty()).then(|| format!("{NOT_CONTRACT}: {}", left.join("; ")));
+    if edit.rules.is_empty() {
+        return Verdict { edit: None, left };
+    }
+    let pad = " ".repeat(indent);
+    edit.line = first + 1;
+    edit.before = lines[first..close]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+    edit.after = new_raw
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect();
+    edit.observed = excerpt(root.get(&doc).unwrap_or(&Value::Null));
+    Verdict {
+        edit: Some(edit),
+        left,
+    }
+}
+
+/// The edits that bring the features onto what `report`'s responses say,
+/// reading each feature file through `read` (by the report's path).
+pub fn propose(
+    report: &RunReport,
+    expected: &BTreeMap<String, String>,
+    read: &dyn Fn(&str) -> Option<String>,
+) -> Adaptation {
+    let mut out = Adaptation::default();
+    for s in report
+        .scenarios
+        .iter()
+        .filter(|s| s.status == Status::Failed)
+    {
+        out.failing += 1;
+        let Some(source) = read(&s.feature_file) else {
+            out.remaining.push(Remaining {
+                scenario: label(s),
+                location: s.location(),
+                why: format!("cannot read {}", s.feature_file),
+            });
+            continue;
+        };
+        let v = verdict(s, report, expected, &source);
+        if let Some(e) = v.edit {
+            out.adapted += 1;
+            out.edits.push(e);
+        }
+        if let Some(why) = v.left {
+            out.remaining.push(Remaining {
+                scenario: label(s),
+                location: s.location(),
+                why,
+            });
+        }
+    }
+    out
+}
+
+/// `source` with the edits made (each names its lines as they were).
+pub fn edited(source: &str, edits: &[&Edit]) -> String {
+    let mut lines: Vec<String> = source.lines().map(str::to_owned).collect();
+    let mut sorted = edits.to_vec();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.line));
+    for e in sorted {
+        let from = e.line - 1;
+        let to = from + e.before.len();
+        if lines
+            .get(from..to)
+            .is_some_and(|l| l == e.before.as_slice())
+        {
+            lines.splice(from..to, e.after.iter().cloned());
+        }
+    }
+    let mut text = lines.join("\n");
+    if source.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// The proposals as a person reviews them: per file, each edit's rule and
+/// evidence as `#` lines, then a unified diff of the file.
+pub fn render(a: &Adaptation, read: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut by_file: BTreeMap<&str, Vec<&Edit>> = BTreeMap::new();
+    for e in &a.edits {
+        by_file.entry(e.file.as_str()).or_default().push(e);
+    }
+    for (file, edits) in &by_file {
+        for e in edits {
+            let _ = writeln!(out, "# {file}:{} · {}", e.line, e.scenario);
+            for r in &e.rules {
+                let _ = writeln!(out, "#   rule: {r}");
+            }
+            let _ = writeln!(out, "#   observed: {}", e.observed);
+        }
+        let Some(source) = read(file) else { continue };
+        let new = edited(&source, edits);
+        let diff = similar::TextDiff::from_lines(&source, &new);
+        let _ = write!(
+            out,
+            "{}",
+            diff.unified_diff()
+                .context_radius(2)
+                .header(&format!("a/{file}"), &format!("b/{file}"))
+        );
+    }
+    out
+}
+
+/// The one-line count: failing, adapted, edits, remaining.
+pub fn summary(a: &Adaptation) -> String {
+    format!(
+        "{} failing scenario(s): {} adapted with {} edit(s), {} remain",
+        a.failing,
+        a.adapted,
+        a.edits.iter().map(|e| e.rules.len()).sum::<usize>(),
+        a.remaining.len()
+    )
+}

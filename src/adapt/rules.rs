@@ -1,0 +1,317 @@
+//! What `adapt` may propose, as pure functions of a failing step and the
+//! response it checked. Each rule moves where a check looks, never what it
+//! expects: an edit is proposed only where the value the feature expects
+//! (the same value, or one its `#marker` accepts) is found elsewhere in the
+//! response, at one place. A value found nowhere, or in several places, is
+//! left failing, with the reason.
+
+use probes::core::jsonpath::{JsonPath, Segment};
+use probes::core::matcher::{Mode, match_at};
+use serde_json::Value;
+
+/// A path inside a document, key by key (arrays by index).
+pub type Path = Vec<Segment>;
+
+/// Where a key the feature expects went, and by which rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Move {
+    /// The expected key, by its path inside the expectation.
+    pub from: Vec<String>,
+    /// Where the response has it, relative to the same place.
+    pub to: Vec<String>,
+    pub rule: &'static str,
+}
+
+pub const RENAMED: &str = "renamed key: the same value, of the same type, under another name";
+pub const MOVED: &str = "moved path: the same key and value one wrapper or nesting level away";
+pub const RELOCATED: &str = "moved and renamed: the only unclaimed place the same value is";
+pub const HEADER: &str = "renamed header: another header carries the same value";
+
+fn json_path(p: &[Segment]) -> JsonPath {
+    let mut j = JsonPath::root();
+    for s in p {
+        j = match s {
+            Segment::Key(k) => j.child_key(k),
+            Segment::Index(i) => j.child_index(usize::try_from(*i).unwrap_or(0)),
+        };
+    }
+    j
+}
+
+/// Every place in `doc` (objects' members and arrays' items), depth first.
+fn places(doc: &Value, at: &mut Path, out: &mut Vec<Path>) {
+    match doc {
+        Value::Object(m) => {
+            for (k, v) in m {
+                at.push(Segment::Key(k.clone()));
+                out.push(at.clone());
+                places(v, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                at.push(Segment::Index(i64::try_from(i).unwrap_or(0)));
+                out.push(at.clone());
+                places(v, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn get<'a>(doc: &'a Value, p: &[Segment]) -> Option<&'a Value> {
+    json_path(p).get(doc)
+}
+
+fn accepts(expected: &Value, actual: &Value, mode: Mode) -> bool {
+    match_at("$", expected, Some(actual), mode).is_ok()
+}
+
+/// A value that names itself (not a `#marker`, not a bare `true`/`null`):
+/// found once, it is found for a reason.
+fn literal(v: &Value) -> bool {
+    match v {
+        Value::String(s) => !s.starts_with('#'),
+        Value::Number(_) => true,
+        Value::Object(_) | Value::Array(_) => true,
+        Value::Bool(_) | Value::Null => false,
+    }
+}
+
+/// The one place for `expected`, missing as key `key` under `parent`,
+/// among the places nothing else claims: the only place with the same key
+/// (a move), else the only place at all (a rename, or a move and rename).
+fn find(
+    doc: &Value,
+    parent: &[Segment],
+    key: &str,
+    expected: &Value,
+    mode: Mode,
+    claimed: &[Path],
+) -> Result<(Path, &'static str), String> {
+    let mut all = Vec::new();
+    places(doc, &mut Vec::new(), &mut all);
+    let free = |p: &Path| !claimed.iter().any(|c| p.starts_with(c) || c.starts_with(p));
+    let found: Vec<Path> = all
+        .into_iter()
+        .filter(|p| free(p))
+        .filter(|p| get(doc, p).is_some_and(|v| accepts(expected, v, mode)))
+        .collect();
+    // The same key one wrapper or nesting level away is what a move is;
+    // otherwise the value must be in one place only (a rename, or both).
+    let same_key: Vec<&Path> = found
+        .iter()
+        .filter(|p| matches!(p.last(), Some(Segment::Key(k)) if k == key))
+        .collect();
+    if let [one] = same_key.as_slice() {
+        return Ok(((*one).clone(), MOVED));
+    }
+    match found.as_slice() {
+        [one] if one.len() == parent.len() + 1 && one.starts_with(parent) => {
+            Ok((one.clone(), RENAMED))
+        }
+        [one] => Ok((one.clone(), RELOCATED)),
+        [] => Err(format!("{expected} is nowhere else in the response")),
+        many => Err(format!(
+            "{expected} is in {} places ({}): which one is meant cannot be told",
+            many.len(),
+            many.iter()
+                .take(4)
+                .map(|p| json_path(p).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The moves that bring an expectation (`expected`, compared with `mode`
+/// at `root` of the response `doc`) onto the keys the response has. The
+/// expected keys the response lacks are looked for, literal values first
+/// (they claim their place), then markers. Returns the moves and, for each
+/// key that cannot be placed, why.
+pub fn block_moves(
+    expected: &Value,
+    doc: &Value,
+    root: &[Segment],
+    mode: Mode,
+) -> (Vec<Move>, Vec<String>) {
+    // What the expectation already finds claims its place.
+    let mut claimed: Vec<Path> = Vec::new();
+    let mut missing: Vec<(Vec<String>, &Value)> = Vec::new();
+    let mut stack: Vec<(Vec<String>, &Value)> = vec![(Vec::new(), expected)];
+    while let Some((at, e)) = stack.pop() {
+        let Value::Object(m) = e else { continue };
+        for (k, v) in m {
+            let mut p = at.clone();
+            p.push(k.clone());
+            let abs: Path = root
+                .iter()
+                .cloned()
+                .chain(p.iter().cloned().map(Segment::Key))
+                .collect();
+            match get(doc, &abs) {
+                Some(actual) => {
+                    if v.is_object() && actual.is_object() {
+                        stack.push((p, v));
+                    } else {
+                        claimed.push(abs);
+                    }
+                }
+                None => missing.push((p, v)),
+            }
+        }
+    }
+    missing.sort_by_key(|(p, v)| (!literal(v), p.clone()));
+    let mut moves = Vec::new();
+    let mut left = Vec::new();
+    for (p, v) in missing {
+        let key = p.last().cloned().unwrap_or_default();
+        let parent: Path = root
+            .iter()
+            .cloned()
+            .chain(p[..p.len() - 1].iter().cloned().map(Segment::Key))
+            .collect();
+        match find(doc, &parent, &key, v, mode, &claimed) {
+            Ok((to, rule)) => {
+                // Only paths of keys below the step's root can be written
+                // back into the expectation.
+                let rel: Option<Vec<String>> = to.strip_prefix(root).and_then(|r| {
+                    r.iter()
+                        .map(|s| match s {
+                            Segment::Key(k) => Some(k.clone()),
+                            Segment::Index(_) => None,
+                        })
+                        .collect::<Option<Vec<_>>>()
+                });
+                match rel {
+                    Some(rel) => {
+                        claimed.push(to);
+                        moves.push(Move {
+                            from: p,
+                            to: rel,
+                            rule,
+                        });
+                    }
+                    None => left.push(format!(
+                        "\"{}\": found at {}, inside an array: not proposed",
+                        p.join("."),
+                        json_path(&to)
+                    )),
+                }
+            }
+            Err(why) => left.push(format!("\"{}\": {why}", p.join("."))),
+        }
+    }
+    (moves, left)
+}
+
+/// For `the JSON at "P" is V` where the response has nothing at `P`: the
+/// one place it has `V`.
+pub fn path_move(
+    path: &JsonPath,
+    expected: &Value,
+    doc: &Value,
+) -> Result<(JsonPath, &'static str), String> {
+    if path.get(doc).is_some() {
+        return Err("the path is there, with another value: not a contract difference".into());
+    }
+    if !literal(expected) {
+        return Err(format!(
+            "{expected} names nothing by itself (a marker, true, false or null): not searched for"
+        ));
+    }
+    let (parent, key) = match path.segments.split_last() {
+        Some((Segment::Key(k), parent)) => (parent.to_vec(), k.clone()),
+        _ => (Vec::new(), String::new()),
+    };
+    find(doc, &parent, &key, expected, Mode::Exact, &[]).map(|(p, rule)| (json_path(&p), rule))
+}
+
+/// For `the header "H" is|contains "V"` where the response has no `H`: the
+/// one other header whose value satisfies it.
+pub fn header_move(
+    name: &str,
+    how: &str,
+    value: &str,
+    headers: &[(String, String)],
+) -> Result<String, String> {
+    if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        return Err("the header is there, with another value: not a contract difference".into());
+    }
+    let ok = |v: &str| match how {
+        "is" => v == value,
+        "contains" => v.contains(value),
+        _ => false,
+    };
+    let found: Vec<&str> = headers
+        .iter()
+        .filter(|(_, v)| ok(v))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(format!("no header {how} {value:?}")),
+        many => Err(format!(
+            "{} headers {how} {value:?}: {}",
+            many.len(),
+            many.join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renamed_and_wrapped_keys_are_found_by_their_values() {
+        let expected = json!({"status": "ok", "version": "v1", "uptime_seconds": "#number"});
+        let doc = json!({"status": "ok", "build": {"version": "v1"}, "uptime": 4});
+        let (moves, left) = block_moves(&expected, &doc, &[], Mode::Exact);
+        assert!(left.is_empty(), "{left:?}");
+        assert_eq!(
+            moves,
+            [
+                Move {
+                    from: vec!["version".into()],
+                    to: vec!["build".into(), "version".into()],
+                    rule: MOVED
+                },
+                Move {
+                    from: vec!["uptime_seconds".into()],
+                    to: vec!["uptime".into()],
+                    rule: RENAMED
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_found_nowhere_or_twice_is_left_failing() {
+        let expected = json!({"version": "v1", "flag": "#string"});
+        let doc = json!({"build": {"v": "v9"}, "a": "x", "b": "y"});
+        let (moves, left) = block_moves(&expected, &doc, &[], Mode::Contains);
+        assert!(moves.is_empty(), "{moves:?}");
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(left[0].contains("nowhere"), "{left:?}");
+        assert!(left[1].contains("places"), "{left:?}");
+    }
+
+    #[test]
+    fn a_path_moves_only_to_where_its_value_is_and_a_header_is_renamed() {
+        let doc = json!({"items": [{"svc": "engine"}]});
+        let p: JsonPath = "$.service".parse().expect("path");
+        let (to, _) = path_move(&p, &json!("engine"), &doc).expect("found");
+        assert_eq!(to.to_string(), "$.items[0].svc");
+        assert!(path_move(&"$.items".parse().expect("p"), &json!("x"), &doc).is_err());
+        let h = vec![("x-served-by".to_owned(), "Netlify".to_owned())];
+        assert_eq!(
+            header_move("server", "contains", "Netlify", &h),
+            Ok("x-served-by".into())
+        );
+        assert!(header_move("x-served-by", "is", "Other", &h).is_err());
+    }
+}
