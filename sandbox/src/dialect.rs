@@ -35,6 +35,8 @@ const RENAMED: &[&str] = &[
     "admin/api/version=move:app=application",
     // waitlist: the Resend message
     "marketing/api/waitlist=move:message_id=resend.id",
+    // Eval Labs: operator focus names its target
+    "engine/admin/operator-focus=move:target=focus.target",
 ];
 
 impl FromStr for Dialect {

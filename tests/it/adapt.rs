@@ -201,6 +201,12 @@ async fn the_renamed_dialect_is_adapted_to_with_a_reviewed_diff() {
         health.contains("\"build\": {\"version\": \"{{expected.engine_version}}\"}"),
         "{health}"
     );
+    let focus =
+        String::from_utf8_lossy(&after[Path::new("eval_labs/operator_focus.feature")]).into_owned();
+    assert!(
+        focus.contains("\"focus\": {\"target\": \"eval-labs\"}"),
+        "{focus}"
+    );
     let passes = run(dir.path(), &origin).await;
     assert_eq!(
         failing(dir.path()),
