@@ -61,6 +61,8 @@ pub struct Adaptation {
     /// Scenarios with at least one edit.
     pub adapted: usize,
     pub remaining: Vec<Remaining>,
+    /// Values that look volatile but were seen once: a second run tells.
+    pub volatile_pending: usize,
 }
 
 const NOT_CONTRACT: &str = "not a contract difference: check the claim";
@@ -115,6 +117,8 @@ fn excerpt(v: &Value) -> String {
 struct Verdict {
     edit: Option<Edit>,
     left: Option<String>,
+    /// Values that may be volatile, seen once.
+    pending: usize,
 }
 
 fn verdict(
@@ -122,10 +126,12 @@ fn verdict(
     report: &RunReport,
     expected: &BTreeMap<String, String>,
     source: &str,
+    earlier: Option<&Value>,
 ) -> Verdict {
     let leave = |why: String| Verdict {
         edit: None,
         left: Some(why),
+        pending: 0,
     };
     let Some(e) = &s.error else {
         return leave(format!("{NOT_CONTRACT} (no error recorded)"));
@@ -181,6 +187,7 @@ fn verdict(
                 Verdict {
                     edit: Some(edit),
                     left: None,
+                    pending: 0,
                 }
             }
             Err(why) => leave(format!("{why}: {NOT_CONTRACT}")),
@@ -207,6 +214,31 @@ fn verdict(
                 "the step's path or value cannot be read without the run's secrets".into(),
             );
         };
+        if let Some(actual) = path.get(&doc)
+            && rules::volatile_shape(&want, actual).is_some()
+        {
+            return match rules::volatile(&want, actual, earlier.and_then(|e| path.get(e))) {
+                Some(marker) => {
+                    edit.after = vec![written.replacen(c[2].trim(), &format!("\"{marker}\""), 1)];
+                    edit.rules
+                        .push(format!("{} ({} → {marker})", rules::VOLATILE, &c[1]));
+                    edit.observed = excerpt(actual);
+                    Verdict {
+                        edit: Some(edit),
+                        left: None,
+                        pending: 0,
+                    }
+                }
+                None => Verdict {
+                    edit: None,
+                    left: Some(format!(
+                        "{} differs, and may be volatile: a second run tells",
+                        &c[1]
+                    )),
+                    pending: usize::from(earlier.is_none()),
+                },
+            };
+        }
         return match rules::path_move(&path, &want, &doc) {
             Ok((to, rule)) => {
                 edit.after =
@@ -216,6 +248,7 @@ fn verdict(
                 Verdict {
                     edit: Some(edit),
                     left: None,
+                    pending: 0,
                 }
             }
             Err(why) => leave(format!("{why}: {NOT_CONTRACT}")),
@@ -247,7 +280,9 @@ fn verdict(
     let Ok(want) = serde_json::from_str::<Value>(&filled) else {
         return leave("the expectation is not JSON".into());
     };
-    let (moves, mut left) = rules::block_moves(&want, &doc, &root.segments, mode);
+    let (moves, mut left, mismatched) =
+        rules::block_moves_and_mismatches(&want, &doc, &root.segments, mode);
+    let mut pending = 0;
     let mut new_raw = raw.clone();
     for mv in &moves {
         match text::apply(&new_raw, mv) {
@@ -267,12 +302,49 @@ fn verdict(
             )),
         }
     }
+    // A value of a volatile shape that differed in two runs gets its marker.
+    for (key, at, value) in &mismatched {
+        let path = rules_path(at);
+        let Some(actual) = path.get(&doc) else {
+            continue;
+        };
+        if rules::volatile_shape(value, actual).is_none() {
+            continue;
+        }
+        match rules::volatile(value, actual, earlier.and_then(|e| path.get(e))) {
+            Some(marker) => match text::replace_value(&new_raw, key, &format!("\"{marker}\"")) {
+                Some(r) => {
+                    new_raw = r;
+                    edit.rules.push(format!(
+                        "{} (\"{}\" → {marker})",
+                        rules::VOLATILE,
+                        key.join(".")
+                    ));
+                }
+                None => left.push(format!(
+                    "\"{}\" would become {marker}, but its text cannot be found",
+                    key.join(".")
+                )),
+            },
+            None => {
+                pending += usize::from(earlier.is_none());
+                left.push(format!(
+                    "\"{}\" differs, and may be volatile: a second run tells",
+                    key.join(".")
+                ));
+            }
+        }
+    }
     // Whether the edited step then passes is for the next run to say:
     // the kept responses are redacted, so an e-mail or a name cannot be
     // compared here.
     let left = (!left.is_empty()).then(|| format!("{NOT_CONTRACT}: {}", left.join("; ")));
     if edit.rules.is_empty() {
-        return Verdict { edit: None, left };
+        return Verdict {
+            edit: None,
+            left,
+            pending,
+        };
     }
     let pad = " ".repeat(indent);
     edit.line = first + 1;
@@ -294,15 +366,25 @@ fn verdict(
     Verdict {
         edit: Some(edit),
         left,
+        pending,
+    }
+}
+
+fn rules_path(p: &[probes::core::jsonpath::Segment]) -> JsonPath {
+    JsonPath {
+        segments: p.to_vec(),
     }
 }
 
 /// The edits that bring the features onto what `report`'s responses say,
 /// reading each feature file through `read` (by the report's path).
+/// `earlier`, a previous run of the same features, is the second
+/// observation a volatile value's marker needs.
 pub fn propose(
     report: &RunReport,
     expected: &BTreeMap<String, String>,
     read: &dyn Fn(&str) -> Option<String>,
+    earlier: Option<&RunReport>,
 ) -> Adaptation {
     let mut out = Adaptation::default();
     for s in report
@@ -319,7 +401,16 @@ pub fn propose(
             });
             continue;
         };
-        let v = verdict(s, report, expected, &source);
+        let before: Option<Value> = earlier
+            .and_then(|e| {
+                e.scenarios
+                    .iter()
+                    .find(|o| o.feature_file == s.feature_file && o.line == s.line)
+            })
+            .and_then(|o| o.http.iter().rev().find_map(|x| x.evidence.as_deref()))
+            .and_then(|x| serde_json::from_str(&x.response_body).ok());
+        let v = verdict(s, report, expected, &source, before.as_ref());
+        out.volatile_pending += v.pending;
         if let Some(e) = v.edit {
             out.adapted += 1;
             out.edits.push(e);

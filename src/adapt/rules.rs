@@ -26,6 +26,36 @@ pub const RENAMED: &str = "renamed key: the same value, of the same type, under 
 pub const MOVED: &str = "moved path: the same key and value one wrapper or nesting level away";
 pub const RELOCATED: &str = "moved and renamed: the only unclaimed place the same value is";
 pub const HEADER: &str = "renamed header: another header carries the same value";
+pub const VOLATILE: &str = "volatile value: of the same shape but different in each of two runs, where the feature expects one of them";
+
+/// The marker that names the shape `expected` (a literal) and `actual`
+/// share, when they are a volatile kind of value and differ: `#uuid`,
+/// `#iso8601`, `#number`. Only a candidate: a second observation must
+/// differ too ([`volatile`]), or a wrong stable value would be loosened.
+pub fn volatile_shape(expected: &Value, actual: &Value) -> Option<&'static str> {
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).is_ok() && s.len() == 36;
+    match (expected, actual) {
+        (Value::String(e), Value::String(a)) if e != a && !e.starts_with('#') => {
+            if uuid(e) && uuid(a) {
+                Some("#uuid")
+            } else if probes::core::matcher::is_iso8601(e) && probes::core::matcher::is_iso8601(a) {
+                Some("#iso8601")
+            } else {
+                None
+            }
+        }
+        (Value::Number(e), Value::Number(a)) if e != a => Some("#number"),
+        _ => None,
+    }
+}
+
+/// [`volatile_shape`], confirmed by a second observation of the same
+/// place (`earlier`) that has the same shape and differs from `actual`.
+pub fn volatile(expected: &Value, actual: &Value, earlier: Option<&Value>) -> Option<&'static str> {
+    let marker = volatile_shape(expected, actual)?;
+    let earlier = earlier?;
+    (earlier != actual && volatile_shape(expected, earlier) == Some(marker)).then_some(marker)
+}
 
 fn json_path(p: &[Segment]) -> JsonPath {
     let mut j = JsonPath::root();
@@ -137,6 +167,22 @@ pub fn block_moves(
     root: &[Segment],
     mode: Mode,
 ) -> (Vec<Move>, Vec<String>) {
+    let (moves, left, _) = block_moves_and_mismatches(expected, doc, root, mode);
+    (moves, left)
+}
+
+/// An expected key the response has with another value: its path inside
+/// the expectation, its place in the response, the expected value.
+pub type Mismatched = (Vec<String>, Path, Value);
+
+/// [`block_moves`], and the expected keys present with another value.
+pub fn block_moves_and_mismatches(
+    expected: &Value,
+    doc: &Value,
+    root: &[Segment],
+    mode: Mode,
+) -> (Vec<Move>, Vec<String>, Vec<Mismatched>) {
+    let mut mismatched = Vec::new();
     // What the expectation already finds claims its place.
     let mut claimed: Vec<Path> = Vec::new();
     let mut missing: Vec<(Vec<String>, &Value)> = Vec::new();
@@ -156,6 +202,9 @@ pub fn block_moves(
                     if v.is_object() && actual.is_object() {
                         stack.push((p, v));
                     } else {
+                        if !accepts(v, actual, mode) {
+                            mismatched.push((p.clone(), abs.clone(), v.clone()));
+                        }
                         claimed.push(abs);
                     }
                 }
@@ -204,7 +253,7 @@ pub fn block_moves(
             Err(why) => left.push(format!("\"{}\": {why}", p.join("."))),
         }
     }
-    (moves, left)
+    (moves, left, mismatched)
 }
 
 /// For `the JSON at "P" is V` where the response has nothing at `P`: the
@@ -215,7 +264,7 @@ pub fn path_move(
     doc: &Value,
 ) -> Result<(JsonPath, &'static str), String> {
     if path.get(doc).is_some() {
-        return Err("the path is there, with another value: not a contract difference".into());
+        return Err("the path is there, with another value".into());
     }
     if !literal(expected) {
         return Err(format!(
@@ -238,7 +287,7 @@ pub fn header_move(
     headers: &[(String, String)],
 ) -> Result<String, String> {
     if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-        return Err("the header is there, with another value: not a contract difference".into());
+        return Err("the header is there, with another value".into());
     }
     let ok = |v: &str| match how {
         "is" => v == value,
@@ -286,6 +335,54 @@ mod tests {
                     rule: RENAMED
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn a_marker_needs_a_volatile_shape_seen_twice_and_different() {
+        let u1 = json!("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
+        let u2 = json!("6fa459ea-ee8a-3ca4-894e-db77e160355e");
+        let u3 = json!("16fd2706-8baf-433b-82eb-8c7fada847da");
+        assert_eq!(volatile(&u1, &u2, Some(&u3)), Some("#uuid"));
+        assert_eq!(
+            volatile(&u1, &u2, None),
+            None,
+            "one observation is not enough"
+        );
+        assert_eq!(
+            volatile(&u1, &u2, Some(&u2)),
+            None,
+            "the same twice is stable"
+        );
+        assert_eq!(
+            volatile(&json!(12500), &json!(9999), Some(&json!(9999))),
+            None,
+            "a stable wrong amount stays wrong"
+        );
+        assert_eq!(
+            volatile(&json!(1), &json!(5), Some(&json!(7))),
+            Some("#number")
+        );
+        assert_eq!(
+            volatile(
+                &json!("2026-11-25T09:00:00Z"),
+                &json!("2026-12-02T10:00:00Z"),
+                Some(&json!("2026-12-02T10:00:05Z"))
+            ),
+            Some("#iso8601")
+        );
+        assert_eq!(
+            volatile(
+                &json!("engine-v1"),
+                &json!("engine-v2"),
+                Some(&json!("engine-v3"))
+            ),
+            None
+        );
+        assert_eq!(
+            volatile(&json!("#uuid"), &u2, Some(&u3)),
+            None,
+            "a marker is not replaced"
         );
     }
 

@@ -172,6 +172,17 @@ pub fn apply(text: &str, mv: &Move) -> Option<String> {
     Some(out)
 }
 
+/// `text` with the value of the member at `path` replaced by `value`
+/// (JSON text), everything else as written.
+pub fn replace_value(text: &str, path: &[String], value: &str) -> Option<String> {
+    let m = members(text)?.into_iter().find(|m| m.path == path)?;
+    Some(format!(
+        "{}{value}{}",
+        &text[..m.value.start],
+        &text[m.value.end..]
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +193,15 @@ mod tests {
             to: to.iter().map(|s| (*s).to_owned()).collect(),
             rule: "test",
         }
+    }
+
+    #[test]
+    fn a_value_is_replaced_in_place() {
+        let text = "{\"id\":   \"1b4e\", \"n\": 1}";
+        assert_eq!(
+            replace_value(text, &["id".to_owned()], "\"#uuid\"").expect("replaced"),
+            "{\"id\":   \"#uuid\", \"n\": 1}"
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ fn remaining(a: &Adaptation, out: &mut String) {
 pub async fn adapt(g: &Globals, cmd: &AdaptCommand) -> ExitCode {
     let mut edits_made = 0;
     let mut adapted = std::collections::BTreeSet::new();
+    let mut earlier: Option<reporters::RunReport> = None;
     for round in 1..=ROUNDS {
         let (config, suite) = match load(g) {
             Ok(x) => x,
@@ -75,7 +76,17 @@ pub async fn adapt(g: &Globals, cmd: &AdaptCommand) -> ExitCode {
             Ok(r) => r,
             Err(e) => return run_error(e, Some("nothing was run")),
         };
-        let a = adapt::propose(&report, &expected, &read);
+        let a = adapt::propose(&report, &expected, &read, earlier.as_ref());
+        // A value that may be volatile needs a second look: run again.
+        if a.volatile_pending > 0 && earlier.is_none() {
+            note(format!(
+                "{} value(s) may be volatile: running again to see whether they change",
+                a.volatile_pending
+            ));
+            earlier = Some(report);
+            continue;
+        }
+        earlier = Some(report.clone());
         let mut out = String::new();
         if round == 1 || !a.edits.is_empty() {
             out.push_str(&adapt::render(&a, &read));
@@ -127,6 +138,7 @@ pub async fn adapt(g: &Globals, cmd: &AdaptCommand) -> ExitCode {
             edits_made += edits.iter().map(|e| e.rules.len()).sum::<usize>();
             adapted.extend(edits.iter().map(|e| e.scenario.clone()));
         }
+        emit(out.as_bytes());
         note(format!(
             "round {round}: wrote {} edit(s); running again",
             a.edits.len()
