@@ -82,8 +82,9 @@ fn interpolate(text: &str, expected: &BTreeMap<String, String>, run_id: &str) ->
 }
 
 /// The doc string below the step at `line` (1-based): the range of its
-/// content lines and their text, the delimiter's indentation removed.
-fn doc_string(lines: &[&str], line: usize) -> Option<(usize, usize, String, usize)> {
+/// content lines, their text with the delimiter's indentation removed, and
+/// what each line's indentation was.
+fn doc_string(lines: &[&str], line: usize) -> Option<(usize, usize, String, Vec<String>)> {
     let open = (line..lines.len()).find(|i| !lines[*i].trim().is_empty())?;
     let t = lines[open].trim_start();
     let delim = if t.starts_with("\"\"\"") {
@@ -95,14 +96,20 @@ fn doc_string(lines: &[&str], line: usize) -> Option<(usize, usize, String, usiz
     };
     let indent = lines[open].len() - t.len();
     let close = (open + 1..lines.len()).find(|i| lines[*i].trim_start().starts_with(delim))?;
-    let body: Vec<&str> = lines[open + 1..close]
-        .iter()
-        .map(|l| {
-            l.get(indent.min(l.len() - l.trim_start().len())..)
-                .unwrap_or("")
-        })
-        .collect();
-    Some((open + 1, close, body.join("\n"), indent))
+    // Each line loses at most the delimiter's indentation, of ASCII spaces
+    // and tabs only; what it lost is kept to be given back as it was.
+    let mut prefixes = Vec::new();
+    let mut body = Vec::new();
+    for l in &lines[open + 1..close] {
+        let cut = l
+            .bytes()
+            .take(indent)
+            .take_while(|b| *b == b' ' || *b == b'\t')
+            .count();
+        prefixes.push(l[..cut].to_owned());
+        body.push(&l[cut..]);
+    }
+    Some((open + 1, close, body.join("\n"), prefixes))
 }
 
 fn excerpt(v: &Value) -> String {
@@ -149,12 +156,35 @@ fn verdict(
     let Some(written) = lines.get(step.line.saturating_sub(1)) else {
         return leave(format!("the feature file no longer has line {}", step.line));
     };
-    if written.contains('<') && written.contains('>') {
-        return leave("an outline's step (its placeholders): edit it by hand".into());
+    if !written.contains(step.text.as_str()) {
+        return leave(format!(
+            "line {} is no longer the step that ran: run adapt again",
+            step.line
+        ));
     }
-    let Some(x) = s.http.iter().rev().find_map(|x| x.evidence.as_deref()) else {
+    // An outline's example: every row shares the template's lines.
+    let row = lines
+        .get(s.line.saturating_sub(1))
+        .is_some_and(|l| l.trim_start().starts_with('|'));
+    if row || (written.contains('<') && written.contains('>')) {
+        return leave(
+            "an outline's step (its placeholders, shared by every row): edit it by hand".into(),
+        );
+    }
+    let Some((status, x)) = s
+        .http
+        .iter()
+        .rev()
+        .find_map(|x| x.evidence.as_deref().map(|e| (x.status, e)))
+    else {
         return leave("no response was kept for the failing step".into());
     };
+    if status.is_none_or(|c| c >= 500) {
+        return leave(format!(
+            "the response was {}: a fault, not a contract: {NOT_CONTRACT}",
+            status.map_or_else(|| "missing".to_owned(), |c| c.to_string())
+        ));
+    }
     let body: Option<Value> = serde_json::from_str(&x.response_body).ok();
     let text = step.text.as_str();
     let caps = |re: &str| regex::Regex::new(re).ok()?.captures(text);
@@ -218,8 +248,20 @@ fn verdict(
             && rules::volatile_shape(&want, actual).is_some()
         {
             return match rules::volatile(&want, actual, earlier.and_then(|e| path.get(e))) {
+                Some(_) if c[2].contains("{{") => Verdict {
+                    edit: None,
+                    left: Some(format!(
+                        "{} differs from environments.toml's value: {NOT_CONTRACT}",
+                        &c[1]
+                    )),
+                    pending: 0,
+                },
                 Some(marker) => {
-                    edit.after = vec![written.replacen(c[2].trim(), &format!("\"{marker}\""), 1)];
+                    let t = written.trim_end();
+                    let Some(head) = t.strip_suffix(c[2].trim()) else {
+                        return leave("the step's value cannot be found at its end".into());
+                    };
+                    edit.after = vec![format!("{head}\"{marker}\"")];
                     edit.rules
                         .push(format!("{} ({} → {marker})", rules::VOLATILE, &c[1]));
                     edit.observed = excerpt(actual);
@@ -271,7 +313,7 @@ fn verdict(
     let Ok(root) = root.parse::<JsonPath>() else {
         return leave("the step's path does not parse".into());
     };
-    let Some((first, close, raw, indent)) = doc_string(&lines, step.line) else {
+    let Some((first, close, raw, prefixes)) = doc_string(&lines, step.line) else {
         return leave("the step's JSON is not a doc string below it".into());
     };
     let Some(filled) = interpolate(&raw, expected, &report.run_id) else {
@@ -311,6 +353,17 @@ fn verdict(
         if rules::volatile_shape(value, actual).is_none() {
             continue;
         }
+        // A value from environments.toml is a claim, not a copied sample.
+        let templated = text::members(&new_raw)
+            .and_then(|m| m.into_iter().find(|m| m.path == *key))
+            .is_some_and(|m| new_raw[m.value].contains("{{"));
+        if templated {
+            left.push(format!(
+                "\"{}\" differs from environments.toml's value",
+                key.join(".")
+            ));
+            continue;
+        }
         match rules::volatile(value, actual, earlier.and_then(|e| path.get(e))) {
             Some(marker) => match text::replace_value(&new_raw, key, &format!("\"{marker}\"")) {
                 Some(r) => {
@@ -346,21 +399,23 @@ fn verdict(
             pending,
         };
     }
-    let pad = " ".repeat(indent);
     edit.line = first + 1;
     edit.before = lines[first..close]
         .iter()
         .map(|l| (*l).to_owned())
         .collect();
-    edit.after = new_raw
-        .lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{l}")
-            }
-        })
+    let new_lines: Vec<&str> = new_raw.split('\n').collect();
+    if new_lines.len() != prefixes.len() {
+        return Verdict {
+            edit: None,
+            left: Some("the edit would change how many lines the doc string has: not made".into()),
+            pending,
+        };
+    }
+    edit.after = prefixes
+        .iter()
+        .zip(new_lines)
+        .map(|(p, l)| format!("{p}{l}"))
         .collect();
     edit.observed = excerpt(root.get(&doc).unwrap_or(&Value::Null));
     Verdict {
@@ -401,12 +456,27 @@ pub fn propose(
             });
             continue;
         };
+        // The second observation must be of the same exchange: the same
+        // failing step, the same method and URL.
+        let last = |o: &ScenarioReport| {
+            o.http
+                .iter()
+                .rev()
+                .find(|x| x.evidence.is_some())
+                .map(|x| (x.method.clone(), x.url.clone()))
+        };
+        let step_line = |o: &ScenarioReport| {
+            o.failing_step()
+                .and_then(|i| o.steps.get(i))
+                .map(|st| st.line)
+        };
         let before: Option<Value> = earlier
             .and_then(|e| {
                 e.scenarios
                     .iter()
                     .find(|o| o.feature_file == s.feature_file && o.line == s.line)
             })
+            .filter(|o| step_line(o) == step_line(s) && last(o).is_some() && last(o) == last(s))
             .and_then(|o| o.http.iter().rev().find_map(|x| x.evidence.as_deref()))
             .and_then(|x| serde_json::from_str(&x.response_body).ok());
         let v = verdict(s, report, expected, &source, before.as_ref());

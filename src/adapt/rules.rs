@@ -110,9 +110,77 @@ fn literal(v: &Value) -> bool {
     }
 }
 
+/// The words of a key: `uptime_seconds` → {uptime, seconds},
+/// `renderService` → {render, service}.
+fn words(key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut w = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            if !w.is_empty() {
+                out.push(std::mem::take(&mut w));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !w.is_empty() {
+            out.push(std::mem::take(&mut w));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        w.extend(c.to_lowercase());
+    }
+    if !w.is_empty() {
+        out.push(w);
+    }
+    out
+}
+
+/// Whether two key names plausibly name the same thing: equal, one
+/// containing the other, or sharing a word (`message_id` and `id`,
+/// `uptime_seconds` and `uptime`). `durable_required` and `healthy` do
+/// not: a value alone never makes a rename.
+pub fn related(a: &str, b: &str) -> bool {
+    let (la, lb) = (a.to_lowercase(), b.to_lowercase());
+    let (short, long) = if la.len() <= lb.len() {
+        (&la, &lb)
+    } else {
+        (&lb, &la)
+    };
+    if la == lb || (short.len() >= 3 && long.contains(short.as_str())) {
+        return true;
+    }
+    let wb = words(b);
+    words(a).iter().any(|w| w.len() >= 2 && wb.contains(w))
+}
+
+/// Whether `place` is near `parent`: under the same parent, one wrapper
+/// below it (a key, or a key and the first item of an array), or one
+/// level above it, never across an existing array index.
+fn near(parent: &[Segment], place: &[Segment]) -> bool {
+    let Some((_, at)) = place.split_last() else {
+        return false;
+    };
+    if at == parent {
+        return true;
+    }
+    if at.len() == parent.len() + 1 && at.starts_with(parent) {
+        return matches!(at.last(), Some(Segment::Key(_)));
+    }
+    if at.len() == parent.len() + 2 && at.starts_with(parent) {
+        return matches!(&at[parent.len()..], [Segment::Key(_), Segment::Index(0)]);
+    }
+    at.len() + 1 == parent.len()
+        && parent.starts_with(at)
+        && matches!(parent.last(), Some(Segment::Key(_)))
+}
+
 /// The one place for `expected`, missing as key `key` under `parent`,
-/// among the places nothing else claims: the only place with the same key
-/// (a move), else the only place at all (a rename, or a move and rename).
+/// among the places nothing else claims and [`near`] the parent: the only
+/// place with the same key (a move), else the only place with a
+/// [`related`] name (a rename, or a move and rename). Refused when a
+/// place with the same key holds another value: the field is there, and
+/// says otherwise (a violation, not a rename).
 fn find(
     doc: &Value,
     parent: &[Segment],
@@ -124,26 +192,55 @@ fn find(
     let mut all = Vec::new();
     places(doc, &mut Vec::new(), &mut all);
     let free = |p: &Path| !claimed.iter().any(|c| p.starts_with(c) || c.starts_with(p));
-    let found: Vec<Path> = all
+    let candidates: Vec<Path> = all
         .into_iter()
-        .filter(|p| free(p))
-        .filter(|p| get(doc, p).is_some_and(|v| accepts(expected, v, mode)))
+        .filter(|p| free(p) && near(parent, p))
         .collect();
-    // The same key one wrapper or nesting level away is what a move is;
-    // otherwise the value must be in one place only (a rename, or both).
-    let same_key: Vec<&Path> = found
+    let key_of = |p: &Path| match p.last() {
+        Some(Segment::Key(k)) => Some(k.clone()),
+        _ => None,
+    };
+    let accepted = |p: &Path| get(doc, p).is_some_and(|v| accepts(expected, v, mode));
+    if let Some(other) = candidates
         .iter()
-        .filter(|p| matches!(p.last(), Some(Segment::Key(k)) if k == key))
+        .find(|p| key_of(p).as_deref() == Some(key) && !accepted(p))
+    {
+        return Err(format!(
+            "{} is there with another value ({}): not moved elsewhere",
+            json_path(other),
+            get(doc, other).map_or_else(String::new, |v| {
+                let t = v.to_string();
+                t.chars().take(80).collect()
+            })
+        ));
+    }
+    let found: Vec<&Path> = candidates.iter().filter(|p| accepted(p)).collect();
+    let same_key: Vec<&&Path> = found
+        .iter()
+        .filter(|p| key_of(p).as_deref() == Some(key))
         .collect();
     if let [one] = same_key.as_slice() {
-        return Ok(((*one).clone(), MOVED));
+        return Ok(((**one).clone(), MOVED));
     }
-    match found.as_slice() {
+    let named: Vec<&&Path> = found
+        .iter()
+        .filter(|p| key_of(p).is_some_and(|k| related(key, &k)))
+        .collect();
+    match named.as_slice() {
         [one] if one.len() == parent.len() + 1 && one.starts_with(parent) => {
-            Ok((one.clone(), RENAMED))
+            Ok(((**one).clone(), RENAMED))
         }
-        [one] => Ok((one.clone(), RELOCATED)),
-        [] => Err(format!("{expected} is nowhere else in the response")),
+        [one] => Ok(((**one).clone(), RELOCATED)),
+        [] if found.is_empty() => Err(format!("{expected} is nowhere near in the response")),
+        [] => Err(format!(
+            "{expected} is only under unrelated names ({}): not a rename",
+            found
+                .iter()
+                .take(4)
+                .map(|p| json_path(p).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
         many => Err(format!(
             "{expected} is in {} places ({}): which one is meant cannot be told",
             many.len(),
@@ -208,6 +305,8 @@ pub fn block_moves_and_mismatches(
                         claimed.push(abs);
                     }
                 }
+                // Already satisfied when absent (`#notpresent`, `#ignore`).
+                None if match_at("$", v, None, mode).is_ok() => {}
                 None => missing.push((p, v)),
             }
         }
@@ -289,6 +388,26 @@ pub fn header_move(
     if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
         return Err("the header is there, with another value".into());
     }
+    // Headers every response has for their own reasons never stand in.
+    const STANDARD: [&str; 12] = [
+        "cache-control",
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "date",
+        "vary",
+        "set-cookie",
+        "location",
+        "strict-transport-security",
+        "etag",
+        "expires",
+        "connection",
+    ];
+    if how == "contains" && value.chars().count() < 4 {
+        return Err(format!(
+            "{value:?} is too short to tell one header from another"
+        ));
+    }
     let ok = |v: &str| match how {
         "is" => v == value,
         "contains" => v.contains(value),
@@ -296,7 +415,7 @@ pub fn header_move(
     };
     let found: Vec<&str> = headers
         .iter()
-        .filter(|(_, v)| ok(v))
+        .filter(|(n, v)| ok(v) && !STANDARD.contains(&n.to_ascii_lowercase().as_str()))
         .map(|(n, _)| n.as_str())
         .collect();
     match found.as_slice() {
@@ -336,6 +455,45 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_shared_value_under_an_unrelated_name_or_far_away_is_never_a_rename() {
+        // A boolean, a marker, the right value in the wrong field.
+        let cases = [
+            (
+                json!({"mode": "dual", "durable_required": true}),
+                json!({"mode": "dual", "durable": {"required": false}, "healthy": true}),
+            ),
+            (
+                json!({"ok": true, "message_id": "#string"}),
+                json!({"ok": true, "send_status": "queued", "error": "resend down"}),
+            ),
+            (
+                json!({"version": "v1"}),
+                json!({"build": {"version": "v9"}, "previous_version": "v1"}),
+            ),
+            (
+                json!({"status": "ok"}),
+                json!({"state": "degraded", "checks": {"db": {"status": "ok"}}}),
+            ),
+        ];
+        for (expected, doc) in cases {
+            let (moves, left) = block_moves(&expected, &doc, &[], Mode::Contains);
+            assert!(moves.is_empty(), "{expected} in {doc}: {moves:?}");
+            assert!(!left.is_empty(), "{expected} in {doc}: listed");
+        }
+        let doc =
+            json!({"data": [{"url": "u"}, {"status": "disabled"}, {}, {"status": "enabled"}]});
+        let p: JsonPath = "$.data[0].status".parse().expect("path");
+        assert!(
+            path_move(&p, &json!("enabled"), &doc).is_err(),
+            "another array item is another thing"
+        );
+        let h = vec![("cache-control".to_owned(), "max-age=60".to_owned())];
+        assert!(header_move("strict-transport-security", "contains", "max-age", &h).is_err());
+        assert!(related("uptime_seconds", "uptime") && related("message_id", "id"));
+        assert!(!related("durable_required", "healthy"));
     }
 
     #[test]
@@ -389,7 +547,7 @@ mod tests {
     #[test]
     fn a_value_found_nowhere_or_twice_is_left_failing() {
         let expected = json!({"version": "v1", "flag": "#string"});
-        let doc = json!({"build": {"v": "v9"}, "a": "x", "b": "y"});
+        let doc = json!({"build": {"v": "v9"}, "flag_a": "x", "flag_b": "y"});
         let (moves, left) = block_moves(&expected, &doc, &[], Mode::Contains);
         assert!(moves.is_empty(), "{moves:?}");
         assert_eq!(left.len(), 2, "{left:?}");
@@ -399,10 +557,10 @@ mod tests {
 
     #[test]
     fn a_path_moves_only_to_where_its_value_is_and_a_header_is_renamed() {
-        let doc = json!({"items": [{"svc": "engine"}]});
+        let doc = json!({"items": [{"service": "engine"}]});
         let p: JsonPath = "$.service".parse().expect("path");
         let (to, _) = path_move(&p, &json!("engine"), &doc).expect("found");
-        assert_eq!(to.to_string(), "$.items[0].svc");
+        assert_eq!(to.to_string(), "$.items[0].service");
         assert!(path_move(&"$.items".parse().expect("p"), &json!("x"), &doc).is_err());
         let h = vec![("x-served-by".to_owned(), "Netlify".to_owned())];
         assert_eq!(

@@ -144,7 +144,8 @@ pub async fn adapt(g: &Globals, cmd: &AdaptCommand) -> ExitCode {
             a.edits.len()
         ));
     }
-    error(format!(
-        "adapt: still proposing edits after {ROUNDS} rounds"
-    ))
+    note(format!(
+        "adapt: still proposing edits after {ROUNDS} rounds; review the features and run again"
+    ));
+    ExitCode::from(EXIT_FAILED)
 }
