@@ -511,9 +511,15 @@ pub fn edited(source: &str, edits: &[&Edit]) -> String {
             lines.splice(from..to, e.after.iter().cloned());
         }
     }
-    let mut text = lines.join("\n");
+    // Line endings as the file has them (CRLF from an editor on Windows).
+    let eol = if source.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut text = lines.join(eol);
     if source.ends_with('\n') {
-        text.push('\n');
+        text.push_str(eol);
     }
     text
 }
@@ -557,4 +563,29 @@ pub fn summary(a: &Adaptation) -> String {
         a.edits.iter().map(|e| e.rules.len()).sum::<usize>(),
         a.remaining.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_keeps_the_files_line_endings_and_the_lines_around_it() {
+        let e = Edit {
+            file: "f".into(),
+            line: 2,
+            before: vec!["  \"a\": 1".into()],
+            after: vec!["  \"b\": 1".into()],
+            scenario: "s".into(),
+            rules: vec!["r".into()],
+            observed: String::new(),
+        };
+        assert_eq!(
+            edited("{\r\n  \"a\": 1\r\n}\r\n", &[&e]),
+            "{\r\n  \"b\": 1\r\n}\r\n"
+        );
+        assert_eq!(edited("{\n  \"a\": 1\n}", &[&e]), "{\n  \"b\": 1\n}");
+        // A file changed since: the edit is not made.
+        assert_eq!(edited("{\n  \"c\": 1\n}\n", &[&e]), "{\n  \"c\": 1\n}\n");
+    }
 }

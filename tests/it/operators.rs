@@ -278,3 +278,58 @@ async fn silences_are_made_listed_and_ended_from_the_cli() {
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("no silence #7"), "{}", o.stderr);
 }
+
+/// `serve` with a degraded scenario: its run is `degraded` in the history,
+/// the metric says which scenario, the dashboard shows its card.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_records_shows_and_exports_a_degraded_run() {
+    let sb = sandbox(&[], &["engine/health=latency:400ms"]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let features = crate::support::write(dir.path(), "features/slow.feature", SLOW);
+    let features = features
+        .parent()
+        .expect("dir")
+        .to_str()
+        .expect("utf8")
+        .to_owned();
+    let state = state_file(dir.path());
+    let state = state.to_str().expect("utf8").to_owned();
+    let origin = sb.https_origin();
+    let s = Serve::start(
+        &[
+            "--features",
+            &features,
+            "--env",
+            "local",
+            "--origin",
+            &origin,
+            "--state",
+            &state,
+            "--schedule",
+            "1h",
+        ],
+        &[],
+    )
+    .await;
+    s.runs("local", 1).await;
+    let runs: Value = s
+        .get("/runs?env=local&limit=5")
+        .await
+        .json()
+        .await
+        .expect("runs");
+    let text = runs.to_string();
+    assert!(text.contains("\"degraded\""), "the run is degraded: {text}");
+    let metrics = s.get("/metrics").await.text().await.expect("metrics");
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("lucia_probe_degraded{") && l.contains("within its budget"))
+        .unwrap_or_else(|| panic!("no degraded metric:\n{metrics}"));
+    assert!(line.ends_with(" 1"), "{line}");
+    let page = s.get("/").await.text().await.expect("page");
+    assert!(
+        page.contains("class=\"card degraded\"")
+            && page.contains("Engine answers within its budget"),
+        "the dashboard shows the degraded card"
+    );
+}
