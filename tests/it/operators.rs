@@ -333,3 +333,30 @@ async fn serve_records_shows_and_exports_a_degraded_run() {
         "the dashboard shows the degraded card"
     );
 }
+
+/// A surface named by a host name (not an IP literal) is looked up: the
+/// first request's phases start with its DNS time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_surface_named_by_host_has_its_dns_phase_timed() {
+    let sb = sandbox(&[], &[]).await;
+    let origin = sb.https_origin().replace("127.0.0.1", "localhost");
+    let o = run_feature(&origin, SLOW, &[]).await;
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let first = o.report()["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .flat_map(|s| s["http"].as_array().cloned().unwrap_or_default())
+        .find(|x| x["timings"].get("dns_ms").is_some())
+        .unwrap_or_else(|| panic!("no request was looked up: {}", o.report()));
+    let t = &first["timings"];
+    let ms = |k: &str| t[k].as_f64().unwrap_or_else(|| panic!("no {k} in {t}"));
+    assert!(ms("dns_ms") >= 0.0 && ms("dns_ms") <= ms("total_ms"), "{t}");
+    assert!(ms("tls_ms") > 0.0, "a new connection after the lookup: {t}");
+    assert!(
+        first["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("localhost")),
+        "{first}"
+    );
+}
