@@ -5,7 +5,7 @@
 //! dashboard.
 
 use crate::support::serve::{ENGINE, Serve, serve_args, state_file};
-use crate::support::{NOT_BASELINE, bin, sandbox, tool};
+use crate::support::{NOT_BASELINE, run_cmd, sandbox, tool};
 
 /// What a compromised or broken backend might answer in a field.
 const PLANT: &str = "<script>alert(1)</script><img src=x onerror=alert(2)> | cell | `tick` ``two`` [link](http://x) **bold**";
@@ -22,29 +22,20 @@ async fn markup_pipes_and_backticks_from_a_response_stay_inert() {
     let drift = format!("engine/health=change:status={PLANT}");
     let sb = sandbox(&[drift.as_str()], &[]).await;
     let dir = tempfile::tempdir().expect("tmp");
-    let reports = dir.path().join("reports");
-    let out = bin()
-        .args([
-            "run",
-            "--env",
-            "local",
-            "--origin",
-            &sb.origin(),
-            "--features",
-            ENGINE,
-        ])
-        .args(NOT_BASELINE)
-        .arg("--report-dir")
-        .arg(&reports)
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let origin = sb.origin();
+    let mut args = vec![
+        "run",
+        "--env",
+        "local",
+        "--origin",
+        &origin,
+        "--features",
+        ENGINE,
+    ];
+    args.extend(NOT_BASELINE);
+    let out = run_cmd(&args, &[]).await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let reports = out.dir.path();
     let read = |f: &str| std::fs::read_to_string(reports.join(f)).expect(f);
     let report = read("report.json");
     assert!(

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::support::serve::SentryReceiver;
-use crate::support::{bin, repo, sandbox, write};
+use crate::support::{bin, repo, run_cmd, sandbox, write};
 
 const FEATURE: &str = "@local\nFeature: Traces\n\n  @implemented\n  Scenario: Engine answers its health check\n    Given the \"engine\" service\n    When I GET \"/version\"\n    Then the status is 200\n    When I GET \"/health\"\n    Then the status is 200\n\n  @implemented\n  Scenario: Engine says its version\n    Given the \"engine\" service\n    When I GET \"/version\"\n    Then the status is 200\n";
 
@@ -48,32 +48,32 @@ async fn every_request_carries_its_scenarios_trace_and_the_alert_leads_to_it() {
     let sb = sandbox(&[], &["engine/health=500"]).await;
     let dir = tempfile::tempdir().expect("tmp");
     let features = write(dir.path(), "features/traces.feature", FEATURE);
-    let reports = dir.path().join("reports");
     let state = dir.path().join("state.db");
-    let out = bin()
-        .args([
+    let (features, state) = (
+        features.to_str().expect("utf8"),
+        state.to_str().expect("utf8"),
+    );
+    let origin = sb.origin();
+    let out = run_cmd(
+        &[
             "run",
             "--env",
             "local",
             "--origin",
-            &sb.origin(),
+            &origin,
             "--features",
-        ])
-        .arg(&features)
-        .arg("--report-dir")
-        .arg(&reports)
-        .args(["--alert", "--alert-after", "1", "--state"])
-        .arg(&state)
-        .env("SENTRY_DSN", &rx.dsn)
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+            features,
+            "--alert",
+            "--alert-after",
+            "1",
+            "--state",
+            state,
+        ],
+        &[("SENTRY_DSN", &rx.dsn)],
+    )
+    .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let reports = out.dir.path();
 
     // What the sandbox received: each request's three headers agree, the
     // two requests of one scenario share a trace, the scenarios differ.
@@ -160,30 +160,24 @@ async fn an_environment_can_turn_propagation_off() {
             1,
         )
     });
-    let reports = dir.path().join("reports");
-    let out = bin()
-        .args([
+    let origin = sb.origin();
+    let out = run_cmd(
+        &[
             "run",
             "--env",
             "local",
             "--origin",
-            &sb.origin(),
+            &origin,
             "--config",
-        ])
-        .arg(&config)
-        .arg("--features")
-        .arg(&features)
-        .arg("--report-dir")
-        .arg(&reports)
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+            config.to_str().expect("utf8"),
+            "--features",
+            features.to_str().expect("utf8"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let reports = out.dir.path();
     let received = sb.received();
     assert!(received.iter().any(|r| r.method == "GET"));
     assert!(
