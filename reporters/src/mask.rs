@@ -50,7 +50,7 @@ impl Mask for RunReport {
                 if let Some(e) = &mut x.evidence {
                     e.started_at = masked_time();
                     for (n, v) in &mut e.request_headers {
-                        if ["traceparent", "sentry-trace", "baggage"].contains(&n.as_str()) {
+                        if probes::core::trace::HEADERS.contains(&n.as_str()) {
                             *v = "MASKED".to_owned();
                         }
                     }

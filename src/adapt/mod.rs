@@ -71,14 +71,21 @@ fn label(s: &ScenarioReport) -> String {
     format!("{} › {}", s.feature, s.scenario)
 }
 
-/// `{{expected.K}}` and `{{run_id}}` filled in; `None` when anything else
-/// (a secret, an unknown key) is left to fill.
+/// The text with `{{expected.K}}`, `{{run_id}}` and the other run values
+/// filled in, as the run's own interpolation does; `None` when it names a
+/// secret (`${NAME}`: adapt compares no secret) or an unknown key.
 fn interpolate(text: &str, expected: &BTreeMap<String, String>, run_id: &str) -> Option<String> {
-    let mut out = text.replace("{{run_id}}", run_id);
-    for (k, v) in expected {
-        out = out.replace(&format!("{{{{expected.{k}}}}}"), v);
+    let mut env = probes::Environment::new("adapt", probes::EnvStatus::Live);
+    env.expected = expected.clone();
+    let remembered = std::collections::HashMap::new();
+    probes::core::template::Interpolator {
+        env: &env,
+        run_id,
+        remembered: &remembered,
     }
-    (!out.contains("{{") && !out.contains("${")).then_some(out)
+    .interpolate(text)
+    .ok()
+    .map(|i| i.text)
 }
 
 /// The doc string below the step at `line` (1-based): the range of its
@@ -346,7 +353,7 @@ fn verdict(
     }
     // A value of a volatile shape that differed in two runs gets its marker.
     for (key, at, value) in &mismatched {
-        let path = rules_path(at);
+        let path = rules::json_path(at);
         let Some(actual) = path.get(&doc) else {
             continue;
         };
@@ -422,12 +429,6 @@ fn verdict(
         edit: Some(edit),
         left,
         pending,
-    }
-}
-
-fn rules_path(p: &[probes::core::jsonpath::Segment]) -> JsonPath {
-    JsonPath {
-        segments: p.to_vec(),
     }
 }
 

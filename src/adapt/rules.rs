@@ -57,7 +57,8 @@ pub fn volatile(expected: &Value, actual: &Value, earlier: Option<&Value>) -> Op
     (earlier != actual && volatile_shape(expected, earlier) == Some(marker)).then_some(marker)
 }
 
-fn json_path(p: &[Segment]) -> JsonPath {
+/// The path of `p`, segment by segment.
+pub fn json_path(p: &[Segment]) -> JsonPath {
     let mut j = JsonPath::root();
     for s in p {
         j = match s {

@@ -28,15 +28,7 @@ fn project(dir: &Path) {
 async fn renamed(drifts: &[&str], faults: &[&str]) -> sandbox::Running {
     let mut config = sandbox::SandboxConfig::default();
     config.set_dialect("renamed").expect("dialect");
-    for d in drifts {
-        config.add_drift(d).expect("drift");
-    }
-    for f in faults {
-        config.add_fault(f).expect("fault");
-    }
-    sandbox::start("127.0.0.1:0", config)
-        .await
-        .expect("sandbox")
+    crate::support::sandbox_from(config, drifts, faults).await
 }
 
 struct Out {

@@ -11,6 +11,9 @@
 //! context, W3C Baggage syntax). Ids are lowercase hex: 32 digits for a
 //! trace, 16 for a span, never all zeros.
 
+/// The headers a request's trace context travels in.
+pub const HEADERS: [&str; 3] = ["traceparent", "sentry-trace", "baggage"];
+
 /// A new trace id: 32 lowercase hex digits, random (a v4 UUID's bits).
 pub fn new_trace_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
@@ -33,11 +36,12 @@ pub fn is_id(id: &str, len: usize) -> bool {
 /// The headers one request of trace `trace_id` carries, as span `span_id`,
 /// in environment `environment` (a baggage value: letters, digits, `-`, `_`).
 pub fn headers(trace_id: &str, span_id: &str, environment: &str) -> [(&'static str, String); 3] {
+    let [traceparent, sentry_trace, baggage] = HEADERS;
     [
-        ("traceparent", format!("00-{trace_id}-{span_id}-01")),
-        ("sentry-trace", format!("{trace_id}-{span_id}-1")),
+        (traceparent, format!("00-{trace_id}-{span_id}-01")),
+        (sentry_trace, format!("{trace_id}-{span_id}-1")),
         (
-            "baggage",
+            baggage,
             format!(
                 "sentry-trace_id={trace_id},sentry-environment={environment},sentry-sampled=true,sentry-sample_rate=1"
             ),

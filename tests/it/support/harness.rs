@@ -34,7 +34,15 @@ pub fn bin() -> tokio::process::Command {
 }
 
 pub async fn sandbox(drifts: &[&str], faults: &[&str]) -> sandbox::Running {
-    let mut config = sandbox::SandboxConfig::default();
+    sandbox_from(sandbox::SandboxConfig::default(), drifts, faults).await
+}
+
+/// [`sandbox`], starting from `config` (a dialect, say).
+pub async fn sandbox_from(
+    mut config: sandbox::SandboxConfig,
+    drifts: &[&str],
+    faults: &[&str],
+) -> sandbox::Running {
     for d in drifts {
         config.add_drift(d).expect("drift spec");
     }
