@@ -24,4 +24,4 @@ pub mod world;
 pub use crate::core::env::{EnvStatus, Environment, Secret};
 pub use crate::core::error::{ErrorKind, StepError};
 pub use cucumber;
-pub use world::{Baselines, Evidence, Exchange, Observed, RunContext, World};
+pub use world::{Baselines, EVIDENCE_BODY_LIMIT, Evidence, Exchange, Observed, RunContext, World};

@@ -124,6 +124,10 @@ pub struct Exchange {
     pub evidence: Option<Box<Evidence>>,
 }
 
+/// The most of a response body an exchange's [`Evidence`] keeps: the HAR
+/// shows no more, and a run of many large answers stays small.
+pub const EVIDENCE_BODY_LIMIT: usize = 64 * 1024;
+
 /// One exchange in full, for the HAR file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evidence {
@@ -131,7 +135,10 @@ pub struct Evidence {
     pub request_headers: Vec<(String, String)>,
     pub request_body: Option<Vec<u8>>,
     pub response_headers: Vec<(String, String)>,
+    /// The body's first [`EVIDENCE_BODY_LIMIT`] bytes.
     pub response_body: Vec<u8>,
+    /// The body's whole size, in bytes.
+    pub response_size: usize,
 }
 
 /// A request before the environment's rules are applied.
@@ -469,21 +476,22 @@ impl World {
             span_id,
             evidence: None,
         };
-        let evidence = |response_headers, response_body| {
+        let evidence = |response_headers, body: &[u8]| {
             sent.map(|(request_headers, request_body)| {
                 Box::new(Evidence {
                     started_at,
                     request_headers,
                     request_body,
                     response_headers,
-                    response_body,
+                    response_body: body[..body.len().min(EVIDENCE_BODY_LIMIT)].to_vec(),
+                    response_size: body.len(),
                 })
             })
         };
         match result {
             Ok(mut resp) => {
                 exchange.status = Some(resp.status);
-                exchange.evidence = evidence(header_pairs(&resp.headers), resp.body.clone());
+                exchange.evidence = evidence(header_pairs(&resp.headers), &resp.body);
                 resp.url = exchange.url.clone();
                 resp.redactor = Some(Arc::clone(&ctx.redactor));
                 self.exchanges.push(exchange);
@@ -491,7 +499,7 @@ impl World {
             }
             Err(mut e) => {
                 exchange.error = Some(e.kind);
-                exchange.evidence = evidence(Vec::new(), Vec::new());
+                exchange.evidence = evidence(Vec::new(), &[]);
                 self.exchanges.push(exchange);
                 if e.kind == ErrorKind::Timeout && timeout < env.request_timeout {
                     e.message.push_str(&format!(
